@@ -1,0 +1,31 @@
+/** Types of the aggregator's HTTP API (`/api/v1`), shared with the dashboard. */
+import type { Radio } from './messages.ts';
+import type { SeriesStep } from './windows.ts';
+
+export interface ZoneInfo {
+  id: string;
+  name: string;
+}
+
+/**
+ * A columnar series (what uPlot takes): `t[i]` is the bucket start in Unix seconds, `devices[i]` the sum of
+ * the released base cells in bucket i (null when every cell in it was suppressed or none exists),
+ * `suppressed[i]` how many base cells in it were below k.
+ */
+export interface SeriesResponse {
+  t: number[];
+  devices: (number | null)[];
+  suppressed: number[];
+}
+
+export interface SeriesQuery {
+  from: number;
+  to: number;
+  step: SeriesStep;
+  radio: Radio;
+}
+
+/** Every HTTP error body. */
+export interface ApiError {
+  error: { code: string; message: string };
+}

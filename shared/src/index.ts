@@ -1,0 +1,6 @@
+export * from './ids.ts';
+export * from './windows.ts';
+export * from './topics.ts';
+export * from './messages.ts';
+export * from './json-schema.ts';
+export type * from './api.ts';

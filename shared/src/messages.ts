@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { ID_PATTERN } from './ids.ts';
+import { WINDOW_SECONDS_ALLOWED } from './windows.ts';
+
+/**
+ * The version-1 message contract (DESIGN.md section 4). Every object is strict: an unknown field is an
+ * error, so no field that could carry an identifier can slip through.
+ */
+
+/** Upper bound on any count in one window; far above what one radio can hear, low enough to catch garbage. */
+export const MAX_COUNT = 10_000_000;
+
+/**
+ * Edges (dBm) of the coarse RSSI histogram. Bucket 0 holds frames below the first edge, bucket i holds
+ * [edges[i-1], edges[i]), the last bucket frames at or above the last edge.
+ */
+export const RSSI_EDGES_DBM = [-95, -85, -75, -65, -55] as const;
+export const RSSI_BUCKETS = RSSI_EDGES_DBM.length + 1;
+
+/** Index of the histogram bucket of an RSSI in dBm. */
+export function rssiBucket(rssiDbm: number): number {
+  let i = 0;
+  while (i < RSSI_EDGES_DBM.length && rssiDbm >= RSSI_EDGES_DBM[i]!) i++;
+  return i;
+}
+
+export const SensorIdSchema = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,63}$');
+
+const count = z.number().int().nonnegative().max(MAX_COUNT);
+
+export const RadioCountsSchema = z
+  .strictObject({
+    devices: count.describe('distinct devices (distinct keyed hashes of the address) in the window'),
+    randomized: count.describe('how many of those use a randomized address'),
+    frames: count.describe('frames counted'),
+    rssiHistogram: z
+      .array(count)
+      .length(RSSI_BUCKETS)
+      .describe(`frames per RSSI bucket, edges ${RSSI_EDGES_DBM.join(', ')} dBm, before the RSSI floor; frames without RSSI are not in it`),
+  })
+  .refine((r) => r.randomized <= r.devices, { message: 'randomized must not exceed devices', path: ['randomized'] })
+  .refine((r) => r.devices <= r.frames, { message: 'devices must not exceed frames', path: ['devices'] });
+
+export const RADIOS = ['wifi', 'ble'] as const;
+export type Radio = (typeof RADIOS)[number];
+
+export const CountsMessageSchema = z
+  .strictObject({
+    v: z.literal(1),
+    sensorId: SensorIdSchema,
+    windowStart: z.number().int().nonnegative().describe('Unix seconds, a multiple of windowSeconds'),
+    windowSeconds: z
+      .number()
+      .int()
+      .refine((s) => (WINDOW_SECONDS_ALLOWED as readonly number[]).includes(s), {
+        message: `must be one of ${WINDOW_SECONDS_ALLOWED.join(', ')}`,
+      }),
+    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).describe('per-sensor message counter'),
+    wifi: RadioCountsSchema,
+    ble: RadioCountsSchema,
+    rssiFloor: z.number().int().min(-127).max(20).nullable().describe('dBm; frames below it were not counted'),
+  })
+  .refine((m) => m.windowStart % m.windowSeconds === 0, {
+    message: 'windowStart must be a multiple of windowSeconds',
+    path: ['windowStart'],
+  });
+
+export type RadioCounts = z.infer<typeof RadioCountsSchema>;
+export type CountsMessage = z.infer<typeof CountsMessageSchema>;
+
+export const StatusStateSchema = z.enum(['online', 'offline']);
+
+export const StatusMessageSchema = z.strictObject({
+  v: z.literal(1),
+  state: StatusStateSchema,
+  role: z.enum(['sensor', 'aggregator']),
+  id: SensorIdSchema,
+  version: z.string().max(64).optional(),
+  startedAt: z.number().int().nonnegative().optional(),
+  windowSeconds: z.number().int().positive().optional(),
+  radios: z.array(z.enum(RADIOS)).max(2).optional().describe('what the sender counts'),
+  countsSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of the counts message it sends'),
+});
+export type StatusMessage = z.infer<typeof StatusMessageSchema>;
+
+/** Empty counts for one radio. */
+export function emptyRadioCounts(): RadioCounts {
+  return { devices: 0, randomized: 0, frames: 0, rssiHistogram: new Array(RSSI_BUCKETS).fill(0) };
+}
+
+/** Maximum payload size the aggregator accepts; a counts message is a few hundred bytes. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
