@@ -7,6 +7,7 @@ export default defineConfig({
       { test: { name: 'shared', include: ['shared/test/**/*.test.ts'] } },
       { test: { name: 'sensor-agent', include: ['sensor-agent/test/**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'aggregator', include: ['aggregator/test/**/*.test.ts'], testTimeout: 60_000 } },
+      { test: { name: 'dashboard', include: ['dashboard/test/**/*.test.ts'] } },
       {
         test: {
           name: 'cross',

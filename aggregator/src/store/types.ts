@@ -10,6 +10,12 @@ export type PutResult = 'stored' | 'duplicate';
 export interface WindowSum {
   windowStart: number;
   devices: number;
+  /**
+   * How many of the asked sensors have a row for this window. Optional: when a store gives it, the release
+   * layer releases a fresh zone-minute as soon as every sensor of the zone has reported; without it, only
+   * after the settle time.
+   */
+  sensorCount?: number;
 }
 
 export interface CountsStore {

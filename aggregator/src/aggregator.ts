@@ -1,0 +1,230 @@
+/**
+ * Wires the aggregator together: store, registry, release layer, MQTT ingest, live updates and HTTP.
+ * Usable in-process (`npm start`, tests); main.ts is the only place that reads the environment.
+ */
+import fs from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { parseConfig, redactConfig } from './config.ts';
+import type { AggregatorConfig, AggregatorConfigInput } from './config.ts';
+import { createHttpApp } from './http/app.ts';
+import { MqttIngest } from './ingest/mqtt-ingest.ts';
+import { REJECT_REASONS } from './ingest/validate-counts.ts';
+import { SensorHealthTracker } from './ingest/sensor-health.ts';
+import { createLogger } from './logger.ts';
+import { AggregatorMetrics } from './metrics.ts';
+import { Registry } from './registry.ts';
+import { LiveUpdates } from './release/live-updates.ts';
+import { ReleaseLayer } from './release/release-layer.ts';
+import { InfluxStore } from './store/influx-store.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import type { CountsStore } from './store/types.ts';
+
+const PACKAGE_JSON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../package.json');
+export const AGGREGATOR_VERSION = (JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
+
+export interface StartAggregatorOptions {
+  /** Root logger; default pino on stdout at config.log.level. */
+  logger?: Logger;
+  /** A store to use instead of the SQLite file in config.data.dir (InfluxDB, tests). It is closed on close(). */
+  store?: CountsStore;
+  /** Clock, Unix seconds (may be fractional); tests only. */
+  now?: () => number;
+}
+
+export interface RunningAggregator {
+  /** The bound HTTP port (config.http.port, or the one picked when it is 0). */
+  httpPort: number;
+  /** http://host:port of the API and dashboard. */
+  url: string;
+  config: AggregatorConfig;
+  store: CountsStore;
+  metrics: AggregatorMetrics;
+  registry: Registry;
+  release: ReleaseLayer;
+  live: LiveUpdates;
+  health: SensorHealthTracker;
+  ingest: MqttIngest;
+  /** Resolves when the MQTT subscription is in place the first time. */
+  mqttReady: Promise<void>;
+  logger: Logger;
+  /** Stops ingest, publishes offline, ends MQTT, closes HTTP, closes the store; each step time-limited. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The store config.store.kind names: SQLite in data.dir, or InfluxDB (no connection yet: /healthz tells). */
+function openStore(config: AggregatorConfig, logger: Logger): CountsStore {
+  if (config.store.kind === 'influx') {
+    return InfluxStore.open(config.influx, { logger: logger.child({ component: 'store', store: 'influx' }) });
+  }
+  return SqliteStore.open(path.join(config.data.dir, 'passant.db'));
+}
+
+/** Runs `step` with a time limit; a failure or time-out is logged and shutdown goes on. */
+async function guarded(logger: Logger, name: string, timeoutMs: number, step: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      step(),
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    logger.warn({ step: name, err: (err as Error).message }, 'shutdown step did not finish cleanly');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Starts the aggregator. `config` is validated here (defaults filled in); a ConfigError lists every problem.
+ * HTTP starts listening before the broker answers; /healthz says 503 until MQTT is connected.
+ */
+export async function startAggregator(
+  configInput: AggregatorConfigInput | AggregatorConfig,
+  options: StartAggregatorOptions = {},
+): Promise<RunningAggregator> {
+  const config = parseConfig(configInput);
+  const logger = options.logger ?? createLogger(config.log.level);
+  const now = options.now ?? (() => Date.now() / 1000);
+  logger.info({ config: redactConfig(config), version: AGGREGATOR_VERSION }, 'starting aggregator');
+  if (config.zones.length === 0) logger.warn('no zones configured: counts are stored, but no series can be released');
+
+  const store = options.store ?? openStore(config, logger);
+  const metrics = new AggregatorMetrics();
+  const registry = new Registry(config.zones, config.sites);
+  const health = new SensorHealthTracker();
+  metrics.sensors.onCollect(() => Object.entries(health.countByState()).map(([state, value]) => ({ labels: { state }, value })));
+  const release = new ReleaseLayer(store, registry, { k: config.k, settleSeconds: config.settleSeconds, now });
+  const live = new LiveUpdates(release, registry, { logger: logger.child({ component: 'live' }), now });
+  live.start();
+
+  let ingest: MqttIngest;
+  try {
+    ingest = new MqttIngest({
+      config,
+      store,
+      metrics,
+      health,
+      logger: logger.child({ component: 'ingest' }),
+      version: AGGREGATOR_VERSION,
+      now,
+      onWritten: (written) => live.notifyStored(written.filter((w) => w.result === 'stored').map((w) => w.message)),
+    });
+  } catch (err) {
+    await live.stop();
+    await store.close();
+    throw err;
+  }
+
+  const httpLogger = logger.child({ component: 'http' });
+  const { app, closeEventStreams } = createHttpApp({
+    registry,
+    release,
+    live,
+    store,
+    metrics,
+    health,
+    mqttConnected: () => ingest.connected,
+    logger: httpLogger,
+    dashboardDir: config.http.dashboardDir,
+    maxSeriesBuckets: config.http.maxSeriesBuckets,
+    maxSeriesRangeDays: config.http.maxSeriesRangeDays,
+    maxEventClients: config.http.maxEventClients,
+    now,
+  });
+  const server = createServer(app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  let httpPort: number;
+  try {
+    httpPort = await listen(server, config.http.port, config.http.host);
+  } catch (err) {
+    await ingest.end(0).catch(() => undefined);
+    await live.stop();
+    await store.close();
+    throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${httpPort}`;
+  httpLogger.info({ url, dashboardDir: config.http.dashboardDir }, 'HTTP listening');
+
+  let statsTimer: NodeJS.Timeout | undefined;
+  if (config.log.statsIntervalSeconds > 0) {
+    statsTimer = setInterval(() => {
+      const m = metrics.ingestMessages;
+      logger.info(
+        {
+          stored: m.get({ result: 'stored', reason: 'none' }),
+          duplicate: m.get({ result: 'duplicate', reason: 'none' }),
+          rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, m.get({ result: 'rejected', reason })]).filter(([, n]) => n !== 0)),
+          storeWrites: metrics.storeWriteSeconds.observations,
+          storeWriteErrors: metrics.storeWriteErrors.get(),
+          mqttConnected: ingest.connected,
+          sensors: health.countByState(),
+        },
+        'stats',
+      );
+    }, config.log.statsIntervalSeconds * 1000);
+    statsTimer.unref();
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const limit = config.aggregator.shutdownStepTimeoutMs;
+      logger.info('stopping aggregator');
+      if (statsTimer) clearInterval(statsTimer);
+      await guarded(logger, 'stop ingest', limit, () => ingest.stop());
+      await guarded(logger, 'publish offline status', limit, () => ingest.publishOffline());
+      await guarded(logger, 'end MQTT', limit, () => ingest.end(Math.floor(limit / 2)));
+      await guarded(logger, 'stop live updates', limit, () => live.stop());
+      await guarded(
+        logger,
+        'close HTTP',
+        limit,
+        () =>
+          new Promise<void>((resolve, reject) => {
+            closeEventStreams();
+            server.close((err) => (err ? reject(err) : resolve()));
+            server.closeIdleConnections();
+          }),
+      );
+      server.closeAllConnections();
+      await guarded(logger, 'close store', limit, () => store.close());
+      logger.info('aggregator stopped');
+    })();
+    return closing;
+  };
+
+  return {
+    httpPort,
+    url,
+    config,
+    store,
+    metrics,
+    registry,
+    release,
+    live,
+    health,
+    ingest,
+    mqttReady: ingest.ready,
+    logger,
+    close,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * `passant-aggregator` command line:
+ *   passant-aggregator [run] [--config FILE]     run the aggregator (config from PASSANT_CONFIG and PASSANT_* variables)
+ *   passant-aggregator check-config [--config FILE]   validate the configuration, list every problem
+ *   passant-aggregator config-reference          print every config key (key, env, default, description) as Markdown
+ * Returns the exit code. (Room for `token create` and other admin commands of issue 4.)
+ */
+const USAGE = `usage:
+  passant-aggregator [run] [--config FILE]
+  passant-aggregator check-config [--config FILE]
+  passant-aggregator config-reference
+  passant-aggregator --help`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'run': {
+      const { runAggregatorCommand } = await import('./main.ts');
+      return runAggregatorCommand(rest);
+    }
+    case 'check-config': {
+      const { checkConfigCommand } = await import('./main.ts');
+      return checkConfigCommand(rest);
+    }
+    case 'config-reference': {
+      const { configMarkdownTable } = await import('./config.ts');
+      process.stdout.write(`${configMarkdownTable()}\n`);
+      return 0;
+    }
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      if (command.startsWith('--')) {
+        const { runAggregatorCommand } = await import('./main.ts');
+        return runAggregatorCommand(argv);
+      }
+      process.stderr.write(`passant-aggregator: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+      return 2;
+  }
+}

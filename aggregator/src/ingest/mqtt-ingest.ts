@@ -1,0 +1,283 @@
+/**
+ * MQTT ingest: a persistent QoS 1 session (clean: false, a fixed client id), so counts published while the
+ * aggregator is away wait at the broker. Each counts message is validated, then written through the batch
+ * writer; with ackMode 'stored' the PUBACK is sent only after the write (mqtt.js sends it when the
+ * `handleMessage` callback is called), so a crash before the write means redelivery, not loss.
+ * Sensor status messages feed the health tracker. The aggregator's own status is retained, with a last will.
+ */
+import fs from 'node:fs';
+import mqtt from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { parseTopic, StatusMessageSchema, topics } from '@passant/shared';
+import type { StatusMessage } from '@passant/shared';
+import type { AggregatorConfig } from '../config.ts';
+import type { AggregatorMetrics } from '../metrics.ts';
+import type { CountsStore } from '../store/types.ts';
+import { BatchWriter } from './batch-writer.ts';
+import type { WrittenMessage } from './batch-writer.ts';
+import type { SensorHealthTracker } from './sensor-health.ts';
+import { validateCounts, validateSensorStatus } from './validate-counts.ts';
+import type { RejectReason } from './validate-counts.ts';
+
+export interface MqttIngestOptions {
+  config: AggregatorConfig;
+  store: CountsStore;
+  metrics: AggregatorMetrics;
+  health: SensorHealthTracker;
+  logger: Logger;
+  /** Package version, published in the aggregator's status. */
+  version: string;
+  /** Called after each store write with what it stored (live updates). Must not throw. */
+  onWritten?: (written: WrittenMessage[]) => void;
+  /** Now, Unix seconds (may be fractional). */
+  now?: () => number;
+}
+
+/** Rejection log lines per reason are limited to one per this period; the rest are counted in the next line. */
+const REJECT_LOG_PERIOD_MS = 10_000;
+
+export function clientIdOf(instanceId: string): string {
+  return `passant-aggregator-${instanceId}`;
+}
+
+export class MqttIngest {
+  readonly client: MqttClient;
+  readonly instanceId: string;
+  readonly countsFilter: string;
+  readonly statusFilter: string;
+  /** Resolves once the first subscription is in place (messages published before it may not reach a new session). */
+  readonly ready: Promise<void>;
+  private readonly writer: BatchWriter;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private stopping = false;
+  private subscribed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly rejectLog = new Map<RejectReason, { at: number; skipped: number }>();
+
+  constructor(private readonly options: MqttIngestOptions) {
+    const { config, logger } = options;
+    this.logger = logger;
+    this.now = options.now ?? (() => Date.now() / 1000);
+    this.startedAt = Math.floor(this.now());
+    this.instanceId = config.aggregator.id;
+    const base = topics.allSensorCounts();
+    this.countsFilter = config.mqtt.shareGroup ? topics.shared(config.mqtt.shareGroup, base) : base;
+    this.statusFilter = topics.allSensorStatus();
+    this.writer = new BatchWriter(options.store, {
+      maxSize: config.ingest.batchMaxSize,
+      maxDelayMs: config.ingest.batchMaxDelayMs,
+      metrics: options.metrics,
+      now: this.now,
+      onWritten: (written) => this.onWritten(written),
+    });
+
+    this.client = mqtt.connect(config.mqtt.url, this.clientOptions());
+    // Every incoming PUBLISH goes through here; mqtt.js sends the PUBACK when `done` is called without error.
+    this.client.handleMessage = (packet, done) => {
+      this.onPublish(packet as IPublishPacket).then(
+        (ack) => done(ack ? undefined : new Error('not acknowledged')),
+        (err: unknown) => {
+          this.logger.error({ err: (err as Error).message }, 'message handler failed');
+          done(err as Error);
+        },
+      );
+    };
+    let resolveReady!: () => void;
+    this.ready = new Promise<void>((resolve) => (resolveReady = resolve));
+    this.client.on('connect', (connack) => {
+      options.metrics.mqttConnected.set(1);
+      options.metrics.mqttConnects.inc();
+      this.logger.info({ sessionPresent: connack.sessionPresent, clientId: clientIdOf(this.instanceId) }, 'MQTT connected');
+      void this.afterConnect().then(resolveReady, (err: unknown) => {
+        this.logger.warn({ err: (err as Error).message }, 'MQTT subscribe or status publish failed');
+      });
+    });
+    this.client.on('close', () => {
+      if (options.metrics.mqttConnected.get() === 1 && !this.stopping) this.logger.warn('MQTT connection lost; reconnecting');
+      options.metrics.mqttConnected.set(0);
+    });
+    this.client.on('error', (err) => {
+      this.logger.warn({ err: err.message }, 'MQTT error');
+    });
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  private clientOptions(): IClientOptions {
+    const { mqtt: m, aggregator } = this.options.config;
+    const offline = this.statusPayload('offline');
+    const options: IClientOptions = {
+      clientId: clientIdOf(aggregator.id),
+      clean: false,
+      protocolVersion: 4,
+      keepalive: m.keepaliveSeconds,
+      reconnectPeriod: m.reconnectPeriodMs,
+      connectTimeout: m.connectTimeoutMs,
+      resubscribe: true,
+      rejectUnauthorized: m.rejectUnauthorized,
+      will: { topic: topics.aggregatorStatus(aggregator.id), payload: Buffer.from(offline), qos: 1, retain: true },
+    };
+    if (m.username !== undefined) options.username = m.username;
+    if (m.password !== undefined) options.password = m.password;
+    if (m.caFile !== undefined) options.ca = fs.readFileSync(m.caFile);
+    if (m.certFile !== undefined) options.cert = fs.readFileSync(m.certFile);
+    if (m.keyFile !== undefined) options.key = fs.readFileSync(m.keyFile);
+    return options;
+  }
+
+  private statusPayload(state: 'online' | 'offline'): string {
+    const status: StatusMessage = StatusMessageSchema.parse({
+      v: 1,
+      state,
+      role: 'aggregator',
+      id: this.instanceId,
+      version: this.options.version,
+      startedAt: this.startedAt,
+    });
+    return JSON.stringify(status);
+  }
+
+  private async afterConnect(): Promise<void> {
+    if (!this.subscribed) {
+      // Later reconnects: mqtt.js resubscribes when the broker lost the session (resubscribe: true).
+      const granted = await this.client.subscribeAsync({ [this.countsFilter]: { qos: 1 }, [this.statusFilter]: { qos: 1 } });
+      const refused = granted.filter((g) => g.qos === 128);
+      if (refused.length > 0) {
+        throw new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}`);
+      }
+      this.subscribed = true;
+      this.logger.info({ counts: this.countsFilter, status: this.statusFilter }, 'subscribed');
+    }
+    await this.client.publishAsync(topics.aggregatorStatus(this.instanceId), this.statusPayload('online'), { qos: 1, retain: true });
+  }
+
+  /** Handles one PUBLISH; resolves true to acknowledge it. */
+  private async onPublish(packet: IPublishPacket): Promise<boolean> {
+    // While stopping, nothing is acknowledged: the broker keeps it for the next session.
+    if (this.stopping) return false;
+    const topic = String(packet.topic);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const parsed = parseTopic(topic);
+    if (parsed?.kind === 'sensor' && parsed.channel === 'status') {
+      this.onSensorStatus(parsed.sensorId, payload);
+      return true;
+    }
+    const { metrics, config } = this.options;
+    const verdict = validateCounts(topic, payload, { now: this.now(), maxFutureSeconds: config.ingest.maxFutureSeconds });
+    if (!verdict.ok) {
+      metrics.ingestMessages.inc({ result: 'rejected', reason: verdict.reason });
+      this.logRejected(verdict.reason, payload.byteLength, verdict.issues);
+      return true; // acknowledged: a bad message stays bad, redelivery would not help
+    }
+    const message = verdict.message;
+    this.options.health.onCounts(message.sensorId, Math.floor(this.now()));
+    if (config.ingest.ackMode === 'received') {
+      this.writer.submit(message).catch((err: unknown) => this.onStoreFailure(err, false));
+      return true;
+    }
+    try {
+      await this.writer.submit(message);
+      return true;
+    } catch (err) {
+      this.onStoreFailure(err, true);
+      return false;
+    }
+  }
+
+  private onWritten(written: WrittenMessage[]): void {
+    for (const { message, result } of written) {
+      this.options.metrics.ingestMessages.inc({ result, reason: 'none' });
+      this.logger.debug({ sensorId: message.sensorId, windowStart: message.windowStart, result }, 'counts');
+    }
+    try {
+      this.options.onWritten?.(written);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'after-write hook failed');
+    }
+  }
+
+  private onStoreFailure(err: unknown, willRedeliver: boolean): void {
+    this.logger.error(
+      { err: (err as Error).message, redelivery: willRedeliver },
+      willRedeliver ? 'store write failed; the message is not acknowledged' : 'store write failed; the message is lost (ackMode received)',
+    );
+    if (!willRedeliver || this.retryTimer || this.stopping) return;
+    // The broker resends unacknowledged QoS 1 messages when the session reconnects.
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.stopping) return;
+      this.logger.info('restarting the MQTT connection so that unacknowledged messages are redelivered');
+      this.client.stream?.destroy();
+    }, this.options.config.ingest.storeRetryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  private onSensorStatus(sensorId: string, payload: Buffer | Uint8Array): void {
+    const { metrics, health } = this.options;
+    if (payload.byteLength === 0) {
+      health.onStatusCleared(sensorId);
+      metrics.statusMessages.inc({ result: 'accepted', reason: 'cleared' });
+      return;
+    }
+    const verdict = validateSensorStatus(sensorId, payload);
+    if (!verdict.ok) {
+      metrics.statusMessages.inc({ result: 'rejected', reason: verdict.reason });
+      this.logger.debug({ reason: verdict.reason, bytes: payload.byteLength }, 'sensor status rejected');
+      return;
+    }
+    health.onStatus(sensorId, verdict.message, Math.floor(this.now()));
+    metrics.statusMessages.inc({ result: 'accepted', reason: 'none' });
+    this.logger.debug({ sensorId, state: verdict.message.state }, 'sensor status');
+  }
+
+  /** Logs a rejection by reason and size only (never the content), at most once per period per reason. */
+  private logRejected(reason: RejectReason, bytes: number, issues?: { code: string; path: string }[]): void {
+    const nowMs = Date.now();
+    const last = this.rejectLog.get(reason);
+    if (last && nowMs - last.at < REJECT_LOG_PERIOD_MS) {
+      last.skipped++;
+      return;
+    }
+    this.rejectLog.set(reason, { at: nowMs, skipped: 0 });
+    this.logger.warn({ reason, bytes, issues, similarNotLogged: last?.skipped ?? 0 }, 'counts message rejected');
+  }
+
+  /** Stops taking messages (later ones stay unacknowledged at the broker) and waits for pending writes. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.writer.flush();
+  }
+
+  /** Publishes the retained offline status (a clean disconnect does not trigger the last will). */
+  async publishOffline(): Promise<void> {
+    if (!this.client.connected) return;
+    await this.client.publishAsync(topics.aggregatorStatus(this.instanceId), this.statusPayload('offline'), { qos: 1, retain: true });
+  }
+
+  /**
+   * Ends the MQTT connection: cleanly (waiting for in-flight publishes) for up to `graceMs`, then forced.
+   * With 0, forced at once.
+   */
+  async end(graceMs: number): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    let timer: NodeJS.Timeout | undefined;
+    const clean =
+      graceMs > 0
+        ? await Promise.race([
+            this.client.endAsync(false).then(() => true),
+            new Promise<boolean>((resolve) => {
+              timer = setTimeout(() => resolve(false), graceMs);
+            }),
+          ]).finally(() => clearTimeout(timer))
+        : false;
+    if (!clean) await this.client.endAsync(true);
+    this.options.metrics.mqttConnected.set(0);
+  }
+}

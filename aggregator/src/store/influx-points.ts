@@ -1,0 +1,79 @@
+/**
+ * How a counts window is laid out in InfluxDB: one point per (sensor, window) in measurement `counts`, tag
+ * `sensor`, timestamp = windowStart (second precision), integer fields:
+ *
+ *   wifi_devices, wifi_randomized, wifi_frames, wifi_rssi_0 .. wifi_rssi_5   (histogram buckets)
+ *   ble_devices,  ble_randomized,  ble_frames,  ble_rssi_0  .. ble_rssi_5
+ *   window_seconds, seq, received_at (Unix seconds), rssi_floor (absent when the message's is null)
+ *
+ * The point's key (measurement + tag + timestamp) is the store's key (sensorId, windowStart). Through
+ * VictoriaMetrics' InfluxDB endpoint the same point becomes the metrics `counts_wifi_devices{sensor="..."}` etc.
+ */
+import { Point } from '@influxdata/influxdb-client';
+import { ID_PATTERN, RADIOS, type CountsMessage, type Radio } from '@passant/shared';
+
+export const MEASUREMENT = 'counts';
+export const SENSOR_TAG = 'sensor';
+
+/** Largest timestamp InfluxDB can hold (int64 nanoseconds), in seconds. */
+export const MAX_INFLUX_SECONDS = 9_223_372_035;
+
+export function devicesField(radio: Radio): string {
+  return `${radio}_devices`;
+}
+
+/** Throws a clear error unless `id` is a valid sensor id; ids are put into InfluxQL, so this guards the queries. */
+export function checkSensorId(id: unknown): string {
+  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    const what = typeof id === 'string' ? `a string of length ${id.length}` : typeof id;
+    throw new TypeError(`invalid sensor id (${what}): it must match ${ID_PATTERN}`);
+  }
+  return id;
+}
+
+/** Throws unless `t` is a whole number of seconds InfluxDB can store. */
+export function checkSeconds(t: unknown, what: string): number {
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0 || t > MAX_INFLUX_SECONDS) {
+    throw new TypeError(`${what} must be whole Unix seconds from 0 to ${MAX_INFLUX_SECONDS}, got ${String(t).slice(0, 40)}`);
+  }
+  return t;
+}
+
+/** The point that stores one window of one sensor. */
+export function countsPoint(message: CountsMessage, receivedAt: number): Point {
+  const point = new Point(MEASUREMENT)
+    .tag(SENSOR_TAG, checkSensorId(message.sensorId))
+    .timestamp(checkSeconds(message.windowStart, 'windowStart'))
+    .intField('window_seconds', message.windowSeconds)
+    .intField('seq', message.seq)
+    .intField('received_at', receivedAt);
+  if (message.rssiFloor !== null) point.intField('rssi_floor', message.rssiFloor);
+  for (const radio of RADIOS) {
+    const counts = message[radio];
+    point
+      .intField(devicesField(radio), counts.devices)
+      .intField(`${radio}_randomized`, counts.randomized)
+      .intField(`${radio}_frames`, counts.frames);
+    counts.rssiHistogram.forEach((frames, i) => point.intField(`${radio}_rssi_${i}`, frames));
+  }
+  return point;
+}
+
+/** Line protocol of a point with its timestamp in seconds (`precision=s`). */
+export function toLine(point: Point): string {
+  const line = point.toLineProtocol({ convertTime: (t) => (typeof t === 'number' ? String(t) : undefined) });
+  if (line === undefined) throw new Error('a counts point has no fields');
+  return line;
+}
+
+/** RFC 3339 literal for a time in Unix seconds, as every InfluxQL dialect (1.x, 2.x, 3.x) reads it. */
+export function timeLiteral(seconds: number): string {
+  return `'${new Date(seconds * 1000).toISOString()}'`;
+}
+
+/** `("sensor" = 'a' OR "sensor" = 'b')` for valid sensor ids (which never contain a quote or backslash). */
+export function sensorCondition(sensorIds: Iterable<string>): string {
+  const terms = [...new Set(sensorIds)].map((id) => `"${SENSOR_TAG}" = '${checkSensorId(id)}'`);
+  if (terms.length === 0) throw new Error('sensorCondition needs at least one sensor id');
+  return `(${terms.join(' OR ')})`;
+}

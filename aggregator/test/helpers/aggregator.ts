@@ -1,0 +1,61 @@
+/** Starting an aggregator for tests: temp data dir, captured logs, cleanup. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, startAggregator } from '../../src/index.ts';
+import type { AggregatorConfigInput, CountsStore, RunningAggregator } from '../../src/index.ts';
+
+export interface TestAggregator extends RunningAggregator {
+  dataDir: string;
+  /** Every log line written so far (JSON text). */
+  logText(): string;
+}
+
+export function makeDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'passant-agg-test-'));
+}
+
+export async function startTestAggregator(
+  brokerUrl: string,
+  overrides: AggregatorConfigInput = {},
+  options: { dataDir?: string; store?: CountsStore; now?: () => number } = {},
+): Promise<TestAggregator> {
+  const dataDir = options.dataDir ?? makeDataDir();
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const config: AggregatorConfigInput = {
+    ...overrides,
+    aggregator: { id: 'test-agg', shutdownStepTimeoutMs: 2000, ...overrides.aggregator },
+    mqtt: { url: brokerUrl, reconnectPeriodMs: 200, ...overrides.mqtt },
+    http: { port: 0, dashboardDir: path.join(dataDir, 'no-dashboard'), ...overrides.http },
+    data: { dir: dataDir, ...overrides.data },
+    log: { level: 'debug', statsIntervalSeconds: 0, ...overrides.log },
+  };
+  const startOptions: Parameters<typeof startAggregator>[1] = { logger };
+  if (options.store) startOptions.store = options.store;
+  if (options.now) startOptions.now = options.now;
+  const running = await startAggregator(config, startOptions);
+  return Object.assign(running, { dataDir, logText: () => lines.join('') });
+}
+
+/** Polls `check` until it returns true (or a value), at most `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,220 @@
+/** MQTT ingest against a real in-process aedes broker on port 0 and a real SQLite file. */
+import path from 'node:path';
+import { topics } from '@passant/shared';
+import type { CountsMessage, Radio } from '@passant/shared';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/index.ts';
+import type { CountsStore, PutResult, WindowSum } from '../../src/index.ts';
+import { startBroker } from '../helpers/broker.ts';
+import type { TestBroker } from '../helpers/broker.ts';
+import { makeDataDir, removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import type { TestAggregator } from '../helpers/aggregator.ts';
+import { countsMessage, minuteAgo } from '../helpers/messages.ts';
+
+let broker: TestBroker;
+let publisher: MqttClient;
+const toClose: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  broker = await startBroker();
+  publisher = await mqtt.connectAsync(broker.url, { clientId: 'test-publisher', reconnectPeriod: 0 });
+});
+afterEach(async () => {
+  for (const close of toClose.splice(0).reverse()) await close();
+  await publisher.endAsync(true);
+  await broker.close();
+});
+
+async function aggregator(...args: Parameters<typeof startTestAggregator>): Promise<TestAggregator> {
+  const agg = await startTestAggregator(...args);
+  toClose.push(async () => {
+    await agg.close();
+    removeDir(agg.dataDir);
+  });
+  await agg.mqttReady;
+  return agg;
+}
+
+function publishCounts(message: CountsMessage, sensorId = message.sensorId) {
+  return publisher.publishAsync(topics.sensorCounts(sensorId), JSON.stringify(message), { qos: 1 });
+}
+
+const ingested = (agg: TestAggregator, result: string, reason = 'none') => agg.metrics.ingestMessages.get({ result, reason });
+const sum = (store: CountsStore, sensors: string[], t: number, radio: Radio = 'wifi') => store.sumByWindow(sensors, radio, t, t + 60);
+
+describe('MQTT ingest', () => {
+  it('stores a good message; a duplicate is not counted twice', async () => {
+    const agg = await aggregator(broker.url);
+    const t = minuteAgo(5);
+    await publishCounts(countsMessage('s1', t, 7, 3));
+    await waitFor(() => ingested(agg, 'stored') === 1, 'stored');
+    expect(await sum(agg.store, ['s1'], t)).toEqual([{ windowStart: t, devices: 7, sensorCount: 1 }]);
+    expect(await sum(agg.store, ['s1'], t, 'ble')).toEqual([{ windowStart: t, devices: 3, sensorCount: 1 }]);
+
+    // the same window again (a redelivery, or a sensor resending): duplicate, first write wins
+    await publishCounts(countsMessage('s1', t, 9, 3));
+    await waitFor(() => ingested(agg, 'duplicate') === 1, 'duplicate');
+    expect(ingested(agg, 'stored')).toBe(1);
+    expect(await sum(agg.store, ['s1'], t)).toEqual([{ windowStart: t, devices: 7, sensorCount: 1 }]);
+    const text = agg.metrics.render();
+    expect(text).toContain('passant_ingest_messages_total{result="stored",reason="none"} 1');
+    expect(text).toContain('passant_ingest_messages_total{result="duplicate",reason="none"} 1');
+  });
+
+  it('rejects invalid messages by reason, logs reason and size only, and goes on storing good ones', async () => {
+    const agg = await aggregator(broker.url);
+    const t = minuteAgo(3);
+    const canary = 'de:ad:be:ef:00:42';
+    await publisher.publishAsync(topics.sensorCounts('s1'), '{not json', { qos: 1 });
+    await publisher.publishAsync(topics.sensorCounts('s1'), JSON.stringify({ ...countsMessage('s1', t, 5), mac: canary }), { qos: 1 });
+    await publisher.publishAsync(topics.sensorCounts('s1'), `{"__proto__":{"polluted":"${canary}"}}`, { qos: 1 });
+    await publishCounts(countsMessage('s2', t, 5), 's1'); // topic says s1, payload s2
+    await publishCounts({ ...countsMessage('s1', t, 5), windowSeconds: 30 });
+    await publishCounts(countsMessage('s1', minuteAgo(-10), 5));
+    await publisher.publishAsync(topics.sensorCounts('s1'), Buffer.alloc(20_000, 0x20), { qos: 1 });
+    await publishCounts(countsMessage('s1', t, 6));
+
+    await waitFor(() => ingested(agg, 'stored') === 1, 'the good message after the bad ones');
+    expect(ingested(agg, 'rejected', 'invalid_json')).toBe(1);
+    expect(ingested(agg, 'rejected', 'invalid_schema')).toBe(2);
+    expect(ingested(agg, 'rejected', 'sensor_mismatch')).toBe(1);
+    expect(ingested(agg, 'rejected', 'unsupported_window')).toBe(1);
+    expect(ingested(agg, 'rejected', 'future_window')).toBe(1);
+    expect(ingested(agg, 'rejected', 'payload_too_large')).toBe(1);
+    expect(await sum(agg.store, ['s1', 's2'], t)).toEqual([{ windowStart: t, devices: 6, sensorCount: 1 }]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+
+    const logs = agg.logText();
+    expect(logs).toContain('"reason":"invalid_json"');
+    expect(logs).toMatch(/"reason":"sensor_mismatch","bytes":\d+/);
+    expect(logs.toLowerCase()).not.toContain(canary);
+    expect(logs).not.toContain('deadbeef0042');
+    expect(logs).not.toContain('{not json');
+  });
+
+  it('tracks sensor status (retained) for health, and counts from sensors in no zone are stored', async () => {
+    await publisher.publishAsync(
+      topics.sensorStatus('s9'),
+      JSON.stringify({ v: 1, state: 'online', role: 'sensor', id: 's9', version: '1.2.3', startedAt: 1_700_000_000 }),
+      { qos: 1, retain: true },
+    );
+    const agg = await aggregator(broker.url, { zones: [{ id: 'z', name: 'Z', sensors: ['s1'] }] });
+    await waitFor(() => agg.health.get('s9')?.state === 'online', 'retained online status');
+    expect(agg.health.get('s9')).toMatchObject({ sensorId: 's9', state: 'online', version: '1.2.3', startedAt: 1_700_000_000 });
+
+    await publisher.publishAsync(topics.sensorStatus('s9'), JSON.stringify({ v: 1, state: 'offline', role: 'sensor', id: 's9' }), { qos: 1, retain: true });
+    await waitFor(() => agg.health.get('s9')?.state === 'offline', 'offline status');
+
+    const t = minuteAgo(2);
+    await publishCounts(countsMessage('s9', t, 4));
+    await waitFor(() => ingested(agg, 'stored') === 1, 'unassigned sensor stored');
+    expect(agg.health.get('s9')).toMatchObject({ countsMessages: 1 });
+    expect(await sum(agg.store, ['s9'], t)).toHaveLength(1);
+    expect(agg.metrics.render()).toMatch(/passant_sensors\{state="offline"\} 1/);
+
+    await publisher.publishAsync(topics.sensorStatus('s9'), JSON.stringify({ v: 1, state: 'online', role: 'sensor', id: 'other' }), { qos: 1 });
+    await waitFor(() => agg.metrics.statusMessages.get({ result: 'rejected', reason: 'sensor_mismatch' }) === 1, 'rejected status');
+    expect(agg.health.get('s9')?.state).toBe('offline');
+  });
+
+  it('publishes a retained online status with a last will, and offline on close', async () => {
+    const watcher = await mqtt.connectAsync(broker.url, { clientId: 'watcher', reconnectPeriod: 0 });
+    toClose.push(() => watcher.endAsync(true));
+    const seen: { state: string; id: string; role: string }[] = [];
+    watcher.on('message', (_t, payload) => seen.push(JSON.parse(payload.toString())));
+    await watcher.subscribeAsync(topics.aggregatorStatus('status-test'), { qos: 1 });
+    const agg = await startTestAggregator(broker.url, { aggregator: { id: 'status-test' } });
+    await agg.mqttReady;
+    await waitFor(() => seen.some((s) => s.state === 'online'), 'online status');
+    expect(seen[0]).toMatchObject({ v: 1, state: 'online', role: 'aggregator', id: 'status-test' });
+    expect(broker.aedes.connectedClients).toBeGreaterThanOrEqual(3);
+    await agg.close();
+    removeDir(agg.dataDir);
+    await waitFor(() => seen.some((s) => s.state === 'offline'), 'offline status');
+
+    // a late subscriber gets the retained offline status
+    const late = await mqtt.connectAsync(broker.url, { clientId: 'late', reconnectPeriod: 0 });
+    toClose.push(() => late.endAsync(true));
+    const retained = new Promise<{ state: string }>((resolve) => late.on('message', (_t, p) => resolve(JSON.parse(p.toString()))));
+    await late.subscribeAsync(topics.aggregatorStatus('status-test'), { qos: 1 });
+    expect(await retained).toMatchObject({ state: 'offline' });
+  });
+
+  it('keeps its session: counts published while it is stopped are stored when it comes back', async () => {
+    const dataDir = makeDataDir();
+    toClose.push(async () => removeDir(dataDir));
+    const first = await startTestAggregator(broker.url, { aggregator: { id: 'persist' } }, { dataDir });
+    await first.mqttReady;
+    await first.close();
+    const t = minuteAgo(4);
+    await publishCounts(countsMessage('s1', t, 11));
+    await publishCounts(countsMessage('s2', t, 12));
+    const second = await startTestAggregator(broker.url, { aggregator: { id: 'persist' } }, { dataDir });
+    toClose.push(() => second.close());
+    await waitFor(() => ingested(second, 'stored') === 2, 'messages queued at the broker');
+    expect(await sum(second.store, ['s1', 's2'], t)).toEqual([{ windowStart: t, devices: 23, sensorCount: 2 }]);
+  });
+
+  it('acknowledges only after the store write: a failed write is redelivered and stored', async () => {
+    const dataDir = makeDataDir();
+    toClose.push(async () => removeDir(dataDir));
+    const real = SqliteStore.open(path.join(dataDir, 'passant.db'));
+    let failures = 1;
+    const flaky: CountsStore = {
+      async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
+        if (failures > 0) {
+          failures--;
+          throw new Error('disk on fire');
+        }
+        return real.put(messages, receivedAt);
+      },
+      sumByWindow: (s: string[], r: Radio, f: number, to: number): Promise<WindowSum[]> => real.sumByWindow(s, r, f, to),
+      ping: () => real.ping(),
+      close: () => real.close(),
+    };
+    const agg = await aggregator(broker.url, { aggregator: { id: 'flaky' }, ingest: { storeRetryDelayMs: 200 } }, { dataDir, store: flaky });
+    const t = minuteAgo(6);
+    await publishCounts(countsMessage('s1', t, 8));
+    await waitFor(() => agg.metrics.storeWriteErrors.get() === 1, 'the failed write');
+    await waitFor(() => ingested(agg, 'stored') === 1, 'the redelivered message stored', 15_000);
+    expect(await sum(agg.store, ['s1'], t)).toEqual([{ windowStart: t, devices: 8, sensorCount: 1 }]);
+    expect(agg.metrics.mqttConnects.get()).toBeGreaterThanOrEqual(2);
+    expect(agg.logText()).toContain('store write failed; the message is not acknowledged');
+  });
+
+  it('a crash before the write means redelivery, not loss', async () => {
+    const dataDir = makeDataDir();
+    toClose.push(async () => removeDir(dataDir));
+    // A store whose writes never finish: the process "dies" while the message is in flight.
+    const stuck: CountsStore = {
+      put: () => new Promise<PutResult[]>(() => undefined),
+      sumByWindow: async () => [],
+      ping: async () => true,
+      close: async () => undefined,
+    };
+    const first = await startTestAggregator(broker.url, { aggregator: { id: 'crashy' } }, { dataDir, store: stuck });
+    await first.mqttReady;
+    const t = minuteAgo(7);
+    await publishCounts(countsMessage('s1', t, 9));
+    await waitFor(() => first.health.get('s1')?.countsMessages === 1, 'message received');
+    // crash: the connection drops without a PUBACK and without a clean shutdown
+    await first.ingest.client.endAsync(true);
+    await first.close();
+
+    const second = await aggregator(broker.url, { aggregator: { id: 'crashy' } }, { dataDir });
+    await waitFor(() => ingested(second, 'stored') === 1, 'redelivered message');
+    expect(await sum(second.store, ['s1'], t)).toEqual([{ windowStart: t, devices: 9, sensorCount: 1 }]);
+  });
+
+  it("ackMode 'received' batches writes: many messages in few transactions", async () => {
+    const agg = await aggregator(broker.url, { ingest: { ackMode: 'received', batchMaxDelayMs: 20 } });
+    const t = minuteAgo(30);
+    const n = 200;
+    await Promise.all(Array.from({ length: n }, (_, i) => publishCounts(countsMessage(`s${i}`, t, 1))));
+    await waitFor(() => ingested(agg, 'stored') === n, 'all stored');
+    expect(agg.metrics.storeWriteSeconds.observations).toBeLessThan(n / 4);
+    expect(await sum(agg.store, Array.from({ length: n }, (_, i) => `s${i}`), t)).toEqual([{ windowStart: t, devices: n, sensorCount: n }]);
+  });
+});

@@ -1,0 +1,132 @@
+/** What the SQLite store does beyond the shared contract (sqlite-store.contract.test.ts): file, WAL, migrations, columns. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SQLITE_SCHEMA_VERSION, SqliteStore, StoreError } from '../../src/index.ts';
+import { countsMessage } from '../helpers/messages.ts';
+
+const T = 1_700_000_040;
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-sqlite-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteStore', () => {
+  it('creates its folder and file, in WAL mode, at the current schema version', async () => {
+    const file = path.join(dir, 'nested', 'deeper', 'passant.db');
+    const store = SqliteStore.open(file);
+    try {
+      expect(fs.existsSync(file)).toBe(true);
+      expect(store.schemaVersion()).toBe(SQLITE_SCHEMA_VERSION);
+      expect(SQLITE_SCHEMA_VERSION).toBeGreaterThanOrEqual(1);
+      const raw = new Database(file, { readonly: true });
+      try {
+        expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+        expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps every field of a window, histograms included, with received_at', async () => {
+    const file = path.join(dir, 'passant.db');
+    const store = SqliteStore.open(file);
+    const message = countsMessage('s1', T, 6, 2);
+    await store.put([message], T + 61);
+    await store.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      const row = raw.prepare('SELECT * FROM counts').get() as Record<string, unknown>;
+      expect(row).toEqual({
+        sensor_id: 's1',
+        window_start: T,
+        window_seconds: 60,
+        seq: message.seq,
+        wifi_devices: 6,
+        wifi_randomized: 3,
+        wifi_frames: 18,
+        wifi_rssi: JSON.stringify(message.wifi.rssiHistogram),
+        ble_devices: 2,
+        ble_randomized: 1,
+        ble_frames: 6,
+        ble_rssi: JSON.stringify(message.ble.rssiHistogram),
+        rssi_floor: -90,
+        received_at: T + 61,
+      });
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('reports how many of the asked sensors have a row per window', async () => {
+    const store = SqliteStore.open(path.join(dir, 'passant.db'));
+    try {
+      await store.put([countsMessage('a', T, 1), countsMessage('b', T, 2), countsMessage('c', T, 4), countsMessage('a', T + 60, 3)], T + 120);
+      expect(await store.sumByWindow(['a', 'b'], 'wifi', T, T + 120)).toEqual([
+        { windowStart: T, devices: 3, sensorCount: 2 },
+        { windowStart: T + 60, devices: 3, sensorCount: 1 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reads a window range with the primary key, not a table scan', async () => {
+    const file = path.join(dir, 'passant.db');
+    const store = SqliteStore.open(file);
+    await store.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      const plan = raw
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT window_start, SUM(wifi_devices), COUNT(*) FROM counts
+            WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
+            GROUP BY window_start ORDER BY window_start`,
+        )
+        .all('["a"]', 0, 60) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH counts USING PRIMARY KEY \(sensor_id=\? AND window_start>\? AND window_start<\?\)/);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses a file from a newer schema version with a clear error', () => {
+    const file = path.join(dir, 'passant.db');
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => SqliteStore.open(file)).toThrow(StoreError);
+    expect(() => SqliteStore.open(file)).toThrow(/newer than this aggregator knows/);
+  });
+
+  it('refuses a path it cannot create, with a StoreError naming it', () => {
+    const blocker = path.join(dir, 'file');
+    fs.writeFileSync(blocker, 'x');
+    expect(() => SqliteStore.open(path.join(blocker, 'passant.db'))).toThrow(/cannot open the SQLite store .*file\/passant\.db/);
+  });
+
+  it('writes 20,000 windows in batches of 500 quickly', async () => {
+    const store = SqliteStore.open(path.join(dir, 'passant.db'));
+    try {
+      const started = performance.now();
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 500 }, (_, i) => countsMessage(`s${i % 100}`, T + (b * 5 + Math.floor(i / 100)) * 60, i % 9));
+        const results = await store.put(batch, T);
+        expect(results.every((r) => r === 'stored')).toBe(true);
+      }
+      const ms = performance.now() - started;
+      // Generous bound for a shared 2-core machine; typical is well under a second.
+      expect(ms).toBeLessThan(10_000);
+    } finally {
+      await store.close();
+    }
+  });
+});
