@@ -14,8 +14,9 @@ export interface DetectionSink {
    * One counted frame.
    * @param timeMs  time of the frame, Unix milliseconds (may be fractional)
    * @param radio   'wifi' or 'ble'
-   * @param buf     buffer that holds the 6 address bytes at `offset`, in transmission order
-   *                (first octet first, as written aa:bb:..); valid only during the call, never retained
+   * @param buf     buffer that holds the 6 address bytes at `offset`, in transmission order (Wi-Fi: first
+   *                octet first, as written aa:bb:..; BLE on air and in HCI reports: least significant octet
+   *                first, i.e. reversed from the written form); valid only during the call, never retained
    * @param randomized  Wi-Fi: locally administered bit set; BLE: random address type (TxAdd = 1)
    * @param rssi    dBm, or NaN when the frame has none
    */

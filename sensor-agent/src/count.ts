@@ -1,0 +1,266 @@
+/**
+ * `passant-sensor count FILE...`: counts capture files without a broker and prints one version-1 counts message
+ * per window on stdout (JSON lines), validated against the shared schema. It runs the live agent's pipeline:
+ * FileSource (the capture parsers) -> WindowCounter (the anonymiser) -> a WindowSink that prints.
+ */
+import { parseArgs } from 'node:util';
+import {
+  CountsMessageSchema,
+  DEFAULT_WINDOW_SECONDS,
+  SensorIdSchema,
+  WINDOW_SECONDS_ALLOWED,
+  isAllowedWindowSeconds,
+  type CountsMessage,
+} from '@passant/shared';
+import type { WindowCounts, WindowSink } from './pipeline/types.ts';
+import { WindowCounter } from './pipeline/window-counter.ts';
+import { CaptureFileError, FileSource, type FileProgress } from './sources/file-source.ts';
+import type { SkipCounts } from './sources/capture/frame-dissector.ts';
+
+const USAGE = `usage: passant-sensor count [--sensor-id ID] [--window SECONDS] [--rssi-floor DBM] [--lateness SECONDS] FILE...
+  Counts pcap, pcapng and btsnoop files as one stream, in the order given; prints one counts message per window.
+  --sensor-id ID       sensor id in the messages (default: $PASSANT_SENSOR_ID or "local")
+  --window SECONDS     window length, one of ${WINDOW_SECONDS_ALLOWED.join(', ')} (default ${DEFAULT_WINDOW_SECONDS})
+  --rssi-floor DBM     frames with a lower RSSI are not counted (default: none)
+  --lateness SECONDS   how far out of time order records may be (default 60)`;
+
+export interface CountOptions {
+  windowSeconds?: number;
+  rssiFloor?: number | null;
+  /** How far out of order records may be (ms); default 60 s. */
+  latenessMs?: number;
+  onProgress?: (progress: FileProgress) => void;
+}
+
+export interface CountSummary {
+  files: number;
+  records: number;
+  /** Frames that matched the counting rule (before the RSSI floor). */
+  detections: number;
+  /** Frames counted in the emitted windows (after the RSSI floor). */
+  framesCounted: number;
+  windows: number;
+  lateFrames: number;
+  skipped: SkipCounts;
+  warnings: string[];
+}
+
+export const DEFAULT_FILE_LATENESS_MS = 60_000;
+
+/**
+ * Counts the files as one stream and hands every window, in order, to `sink`. Throws CaptureFileError when a
+ * file is missing or corrupt (after the windows before the fault were emitted).
+ */
+export async function countFiles(files: string[], opts: CountOptions, sink: WindowSink): Promise<CountSummary> {
+  let windows = 0;
+  let framesCounted = 0;
+  const counting: WindowSink = {
+    async onWindow(counts: WindowCounts) {
+      windows++;
+      framesCounted += counts.wifi.frames + counts.ble.frames;
+      await sink.onWindow(counts);
+    },
+  };
+  const counter = new WindowCounter({
+    windowSeconds: opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
+    rssiFloor: opts.rssiFloor ?? null,
+    latenessMs: opts.latenessMs ?? DEFAULT_FILE_LATENESS_MS,
+    sink: counting,
+  });
+  const source = new FileSource(files, {
+    onWatermark: (ms) => counter.advance(ms),
+    ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+  });
+  try {
+    const summary = await source.run(counter);
+    await counter.flush();
+    const warnings = [...summary.warnings];
+    if (counter.lateFrames > 0) {
+      warnings.push(`${counter.lateFrames} frames arrived after their window had closed (more out of order than the lateness allows) and were not counted`);
+    }
+    if (counter.skippedEmptyWindows > 0) {
+      warnings.push(`${counter.skippedEmptyWindows} empty windows in long gaps between records were not emitted`);
+    }
+    return {
+      files: summary.files,
+      records: summary.records,
+      detections: summary.detections,
+      framesCounted,
+      windows,
+      lateFrames: counter.lateFrames,
+      skipped: summary.skipped,
+      warnings,
+    };
+  } finally {
+    // Whatever happened, no key or pseudonym outlives the run; the windows emitted so far are written out.
+    counter.destroy();
+    await sink.flush?.();
+  }
+}
+
+/**
+ * A WindowSink that turns windows into validated version-1 counts messages and writes them as JSON lines,
+ * gathered into writes of up to 64 KiB (a file closes windows by the thousand); `flush()` writes the rest.
+ */
+export class JsonLinesSink implements WindowSink {
+  #seq = 0;
+  #pending = '';
+  readonly #sensorId: string;
+  readonly #out: NodeJS.WritableStream;
+
+  constructor(sensorId: string, out: NodeJS.WritableStream = process.stdout) {
+    this.#sensorId = sensorId;
+    this.#out = out;
+  }
+
+  async onWindow(counts: WindowCounts): Promise<void> {
+    const message: CountsMessage = {
+      v: 1,
+      sensorId: this.#sensorId,
+      windowStart: counts.windowStart,
+      windowSeconds: counts.windowSeconds,
+      seq: this.#seq,
+      wifi: counts.wifi,
+      ble: counts.ble,
+      rssiFloor: counts.rssiFloor,
+    };
+    const checked = CountsMessageSchema.safeParse(message);
+    if (!checked.success) {
+      throw new Error(`window ${counts.windowStart} does not pass the counts schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    this.#seq++;
+    this.#pending += JSON.stringify(checked.data) + '\n';
+    if (this.#pending.length >= 65536) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const text = this.#pending;
+    this.#pending = '';
+    if (!this.#out.write(text)) await new Promise<void>((resolve) => this.#out.once('drain', resolve));
+  }
+}
+
+interface ParsedArgs {
+  files: string[];
+  sensorId: string;
+  windowSeconds: number;
+  rssiFloor: number | null;
+  latenessMs: number;
+}
+
+const VALUE_OPTIONS = new Set(['--sensor-id', '--window', '--rssi-floor', '--lateness']);
+
+/** Parses the command line; returns the problems found (all of them) instead of throwing. */
+export function parseCountArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs | { help: true } | { errors: string[] } {
+  // RSSI floors are negative: accept `--rssi-floor -70` (node's parseArgs would take -70 for an option).
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (VALUE_OPTIONS.has(a) && i + 1 < args.length && /^-\d/.test(args[i + 1]!)) joined.push(`${a}=${args[++i]}`);
+    else joined.push(a);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: joined,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'sensor-id': { type: 'string' },
+        window: { type: 'string' },
+        'rssi-floor': { type: 'string' },
+        lateness: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return { errors: [err instanceof Error ? err.message : String(err)] };
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { help: true };
+  const errors: string[] = [];
+  const sensorId = values['sensor-id'] ?? env.PASSANT_SENSOR_ID ?? 'local';
+  if (!SensorIdSchema.safeParse(sensorId).success) {
+    errors.push(`--sensor-id ${JSON.stringify(sensorId)}: must match ^[a-z0-9][a-z0-9-]{0,63}$`);
+  }
+  const windowSeconds = values.window === undefined ? DEFAULT_WINDOW_SECONDS : Number(values.window);
+  if (!isAllowedWindowSeconds(windowSeconds)) {
+    errors.push(`--window ${JSON.stringify(values.window)}: must be one of ${WINDOW_SECONDS_ALLOWED.join(', ')}`);
+  }
+  let rssiFloor: number | null = null;
+  if (values['rssi-floor'] !== undefined) {
+    rssiFloor = Number(values['rssi-floor']);
+    if (!Number.isInteger(rssiFloor) || rssiFloor < -127 || rssiFloor > 20) {
+      errors.push(`--rssi-floor ${JSON.stringify(values['rssi-floor'])}: must be an integer from -127 to 20 (dBm)`);
+    }
+  }
+  const latenessSeconds = values.lateness === undefined ? DEFAULT_FILE_LATENESS_MS / 1000 : Number(values.lateness);
+  if (!(Number.isFinite(latenessSeconds) && latenessSeconds >= 0 && latenessSeconds <= 86400)) {
+    errors.push(`--lateness ${JSON.stringify(values.lateness)}: must be a number of seconds from 0 to 86400`);
+  }
+  if (positionals.length === 0) errors.push('no capture file given');
+  if (errors.length > 0) return { errors };
+  return { files: positionals, sensorId, windowSeconds, rssiFloor, latenessMs: latenessSeconds * 1000 };
+}
+
+/** The `count` command; returns the exit code (0 ok, 1 unreadable or corrupt input, 2 bad command line). */
+export async function countCommand(args: string[]): Promise<number> {
+  const parsed = parseCountArgs(args);
+  if ('help' in parsed) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if ('errors' in parsed) {
+    for (const e of parsed.errors) process.stderr.write(`passant-sensor count: ${e}\n`);
+    process.stderr.write(USAGE + '\n');
+    return 2;
+  }
+  const progress = process.stderr.isTTY ? new ProgressLine() : null;
+  try {
+    const summary = await countFiles(
+      parsed.files,
+      {
+        windowSeconds: parsed.windowSeconds,
+        rssiFloor: parsed.rssiFloor,
+        latenessMs: parsed.latenessMs,
+        ...(progress !== null ? { onProgress: (p: FileProgress) => progress.update(p) } : {}),
+      },
+      new JsonLinesSink(parsed.sensorId),
+    );
+    progress?.clear();
+    for (const w of summary.warnings) process.stderr.write(`passant-sensor count: warning: ${w}\n`);
+    const skipped = summary.skipped;
+    process.stderr.write(
+      `passant-sensor count: ${summary.files} files, ${summary.records} records, ${summary.framesCounted} frames counted` +
+        ` (${summary.detections} matched; not counted: ${skipped.badFcs} bad FCS, ${skipped.badCrc} bad CRC, ${summary.detections - summary.framesCounted} below the RSSI floor),` +
+        ` ${summary.windows} windows, ${summary.warnings.length} warnings\n`,
+    );
+    return 0;
+  } catch (err) {
+    progress?.clear();
+    const message = err instanceof CaptureFileError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`passant-sensor count: error: ${message}\n`);
+    return 1;
+  }
+}
+
+/** One self-overwriting progress line on a terminal, at most four updates a second. */
+class ProgressLine {
+  #last = 0;
+  #shown = false;
+
+  update(p: FileProgress): void {
+    const now = Date.now();
+    if (now - this.#last < 250) return;
+    this.#last = now;
+    const pct = p.fileBytes > 0 ? Math.floor((100 * p.bytesRead) / p.fileBytes) : 100;
+    process.stderr.write(`\r\x1b[Kfile ${p.index + 1}/${p.count} ${pct}% ${p.records} records`);
+    this.#shown = true;
+  }
+
+  clear(): void {
+    if (this.#shown) process.stderr.write('\r\x1b[K');
+    this.#shown = false;
+  }
+}
