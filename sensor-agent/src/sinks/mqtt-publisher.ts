@@ -1,0 +1,462 @@
+/**
+ * Publishes closed windows over MQTT (DESIGN.md 3.5, 4): a `WindowSink` that adds `v`, `sensorId` and `seq`,
+ * validates the message against the strict `CountsMessageSchema` before anything leaves, and puts it in the
+ * on-disk outbox. The outbox is then sent in order to `passant/sensors/{id}/counts` with QoS 1 (not retained);
+ * a message leaves the outbox when the broker acknowledges it (PUBACK).
+ *
+ * Availability: a retained `online` status (version, start time, window length, radios and the JSON Schema of
+ * the counts message) on every connect; the broker's last will publishes a retained `offline` when the
+ * connection dies; `close()` publishes a retained `offline` itself.
+ *
+ * The client connects in the background (`mqtt.connect`, not `connectAsync`): the agent must count, and fill
+ * its outbox, while the broker is away, also at start-up. Session: `clean: false` with a fixed client id
+ * (`passant-sensor-<id>`), so messages in flight when the connection drops are resent by mqtt.js on reconnect.
+ */
+import fs from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  CountsMessageSchema,
+  StatusMessageSchema,
+  countsMessageJsonSchema,
+  topics,
+  type CountsMessage,
+  type Radio,
+  type StatusMessage,
+} from '@passant/shared';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import type { WindowCounts, WindowSink } from '../pipeline/types.ts';
+import type { Outbox, OutboxEntry } from './outbox.ts';
+
+export interface MqttPublisherSettings {
+  url: string;
+  username: string | null;
+  password: string | null;
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+  rejectUnauthorized: boolean;
+  topicBase: string;
+  reconnectPeriodMs: number;
+  connectTimeoutMs: number;
+  keepaliveSeconds: number;
+  maxInFlight: number;
+}
+
+export interface MqttPublisherOptions {
+  sensorId: string;
+  windowSeconds: number;
+  /** What this sensor counts (announced in the status). */
+  radios: Radio[];
+  mqtt: MqttPublisherSettings;
+  outbox: Outbox;
+  logger?: Logger;
+  /** Software version announced in the status. */
+  version?: string;
+  /** Unix seconds; default now. */
+  startedAt?: number;
+}
+
+export interface PublisherStats {
+  /** Windows accepted into the outbox by this process. */
+  enqueued: number;
+  /** Messages acknowledged by the broker (this process). */
+  published: number;
+  /** Windows refused by the schema (should stay 0). */
+  invalid: number;
+  /** Messages waiting in the outbox (including those in flight). */
+  queued: number;
+  inFlight: number;
+  /** Messages the full outbox dropped (this process / over the outbox's life). */
+  dropped: number;
+  droppedTotal: number;
+  connected: boolean;
+  /** Successful connections (1 + reconnections). */
+  connects: number;
+}
+
+/** A window that the schema refuses; the message says which fields and why, never their values. */
+export class InvalidCountsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidCountsError';
+  }
+}
+
+/** Broker URL without user name or password, for logs. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export class MqttPublisher implements WindowSink {
+  readonly #o: MqttPublisherOptions;
+  readonly #log: Logger;
+  readonly #outbox: Outbox;
+  readonly #client: MqttClient;
+  readonly #countsTopic: string;
+  readonly #statusTopic: string;
+  readonly #startedAt: number;
+  /** Windows received, not yet committed to the outbox (committed at the next turn of the event loop). */
+  #pending: WindowCounts[] = [];
+  #commitScheduled: NodeJS.Immediate | null = null;
+  /** Outbox ids handed to mqtt.js and not yet acknowledged. */
+  readonly #inFlight = new Set<number>();
+  /** Acknowledged ids not yet removed from the outbox. */
+  readonly #acked = new Set<number>();
+  #removeScheduled: NodeJS.Immediate | null = null;
+  /** Highest outbox id handed to mqtt.js. */
+  #lastSentId = 0;
+  #closing = false;
+  #closed = false;
+  #drainWaiters = new Set<() => void>();
+  #errorsSinceConnect = 0;
+  #wasConnected = false;
+  #stats = { enqueued: 0, published: 0, invalid: 0, connects: 0 };
+
+  private constructor(o: MqttPublisherOptions) {
+    this.#o = o;
+    this.#log = (o.logger ?? silentLogger()).child({ component: 'mqtt-publisher' });
+    this.#outbox = o.outbox;
+    this.#countsTopic = topics.sensorCounts(o.sensorId, o.mqtt.topicBase);
+    this.#statusTopic = topics.sensorStatus(o.sensorId, o.mqtt.topicBase);
+    this.#startedAt = o.startedAt ?? Math.floor(Date.now() / 1000);
+    this.#client = mqtt.connect(o.mqtt.url, this.#clientOptions());
+    this.#client.on('connect', (connack) => this.#onConnect(connack.sessionPresent));
+    this.#client.on('close', () => this.#onClose());
+    this.#client.on('error', (err) => this.#onError(err));
+    this.#client.on('reconnect', () => this.#log.debug('reconnecting to the broker'));
+  }
+
+  /** Creates the publisher and starts connecting in the background; windows are accepted at once. */
+  static start(o: MqttPublisherOptions): MqttPublisher {
+    return new MqttPublisher(o);
+  }
+
+  /** The underlying mqtt.js client (tests, diagnostics). */
+  get mqttClient(): MqttClient {
+    return this.#client;
+  }
+
+  get connected(): boolean {
+    return this.#client.connected;
+  }
+
+  stats(): PublisherStats {
+    return {
+      ...this.#stats,
+      queued: this.#outbox.closed ? 0 : this.#outbox.size + this.#pending.length - this.#acked.size,
+      inFlight: this.#inFlight.size,
+      dropped: this.#outbox.closed ? 0 : this.#outbox.dropped,
+      droppedTotal: this.#outbox.closed ? 0 : this.#outbox.droppedTotal,
+      connected: this.#client.connected,
+    };
+  }
+
+  /** Takes one closed window: it is committed to the outbox at the next turn of the event loop, then sent. */
+  onWindow(counts: WindowCounts): void {
+    if (this.#closed) {
+      this.#log.warn({ windowStart: counts.windowStart }, 'window after close; not sent');
+      return;
+    }
+    this.#pending.push(counts);
+    this.#commitScheduled ??= setImmediate(() => {
+      this.#commitScheduled = null;
+      this.#commit();
+    });
+  }
+
+  /** Commits every window received so far to the outbox (on disk). */
+  async flush(): Promise<void> {
+    this.#commit();
+  }
+
+  /**
+   * Waits until the outbox is empty (everything acknowledged) or `timeoutMs` passed; true when empty.
+   * Sending goes on only while connected.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.#commit();
+    this.#pump();
+    if (this.#isDrained()) return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.#drainWaiters.delete(waiter);
+        resolve(ok);
+      };
+      const waiter = (): void => done(true);
+      const timer = setTimeout(() => done(this.#isDrained()), timeoutMs);
+      this.#drainWaiters.add(waiter);
+    });
+  }
+
+  /** Resolves when connected (true) or after `timeoutMs` (false). */
+  async waitConnected(timeoutMs: number): Promise<boolean> {
+    if (this.#client.connected) return true;
+    return new Promise<boolean>((resolve) => {
+      const onConnect = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#client.removeListener('connect', onConnect);
+        resolve(false);
+      }, timeoutMs);
+      this.#client.once('connect', onConnect);
+    });
+  }
+
+  /**
+   * Publishes the retained `offline` status (when connected) and disconnects cleanly; each step within
+   * `timeoutMs`. Windows still in the outbox stay there for the next start. Does not close the outbox.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.#closed) return;
+    this.#closing = true;
+    this.#commit();
+    this.#closed = true;
+    if (this.#client.connected) {
+      // A connection that dies meanwhile ends the wait (the broker then publishes the last will instead).
+      let onClose: (() => void) | undefined;
+      const lost = new Promise<void>((_, reject) => {
+        onClose = () => reject(new Error('connection closed'));
+        this.#client.once('close', onClose);
+      });
+      lost.catch(() => undefined);
+      try {
+        await withTimeout(
+          Promise.race([this.#client.publishAsync(this.#statusTopic, JSON.stringify(this.#status('offline')), { qos: 1, retain: true }), lost]),
+          timeoutMs,
+          'offline status',
+        );
+      } catch (err) {
+        this.#log.warn({ error: errorInfo(err) }, 'could not publish the offline status');
+      } finally {
+        this.#client.removeListener('close', onClose!);
+      }
+    }
+    const connected = this.#client.connected;
+    try {
+      await withTimeout(this.#client.endAsync(!connected), timeoutMs, 'disconnect');
+    } catch (err) {
+      this.#log.warn({ error: errorInfo(err) }, 'clean disconnect failed; closing the connection');
+      await withTimeout(this.#client.endAsync(true), timeoutMs, 'forced disconnect').catch(() => undefined);
+    }
+    this.#removeAcked();
+    for (const w of this.#drainWaiters) w();
+    this.#log.info({ ...this.stats(), connected: false }, 'publisher closed');
+  }
+
+  #clientOptions(): IClientOptions {
+    const m = this.#o.mqtt;
+    const will = this.#status('offline');
+    const opts: IClientOptions = {
+      clientId: `passant-sensor-${this.#o.sensorId}`,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: m.reconnectPeriodMs,
+      connectTimeout: m.connectTimeoutMs,
+      keepalive: m.keepaliveSeconds,
+      reconnectOnConnackError: true,
+      resubscribe: false,
+      queueQoSZero: false,
+      will: { topic: this.#statusTopic, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+      rejectUnauthorized: m.rejectUnauthorized,
+    };
+    if (m.username !== null) opts.username = m.username;
+    if (m.password !== null) opts.password = m.password;
+    if (m.caFile !== null) opts.ca = fs.readFileSync(m.caFile);
+    if (m.certFile !== null) opts.cert = fs.readFileSync(m.certFile);
+    if (m.keyFile !== null) opts.key = fs.readFileSync(m.keyFile);
+    return opts;
+  }
+
+  #status(state: 'online' | 'offline'): StatusMessage {
+    const status: StatusMessage = {
+      v: 1,
+      state,
+      role: 'sensor',
+      id: this.#o.sensorId,
+      ...(this.#o.version !== undefined ? { version: this.#o.version } : {}),
+      startedAt: this.#startedAt,
+      windowSeconds: this.#o.windowSeconds,
+      radios: [...this.#o.radios],
+      ...(state === 'online' ? { countsSchema: countsMessageJsonSchema() } : {}),
+    };
+    return StatusMessageSchema.parse(status);
+  }
+
+  #onConnect(sessionPresent: boolean): void {
+    this.#stats.connects++;
+    this.#wasConnected = true;
+    this.#errorsSinceConnect = 0;
+    this.#log.info(
+      { url: safeUrl(this.#o.mqtt.url), sessionPresent, queued: this.stats().queued },
+      this.#stats.connects === 1 ? 'connected to the broker' : 'reconnected to the broker',
+    );
+    this.#client
+      .publishAsync(this.#statusTopic, JSON.stringify(this.#status('online')), { qos: 1, retain: true })
+      .catch((err: unknown) => this.#log.warn({ error: errorInfo(err) }, 'could not publish the online status'));
+    this.#pump();
+  }
+
+  #onClose(): void {
+    if (this.#wasConnected && !this.#closing) {
+      this.#log.warn({ queued: this.stats().queued }, 'connection to the broker lost; counts wait in the outbox');
+    }
+    this.#wasConnected = false;
+  }
+
+  #onError(err: Error): void {
+    this.#errorsSinceConnect++;
+    // The first error of an outage at warn, the retries' at debug: a broker away for a day is not 1440 warnings.
+    const level = this.#errorsSinceConnect === 1 ? 'warn' : 'debug';
+    this.#log[level]({ error: errorInfo(err), url: safeUrl(this.#o.mqtt.url) }, 'broker connection error');
+  }
+
+  /** Builds and validates the message of one window with its sequence number; throws InvalidCountsError. */
+  #build(counts: WindowCounts, seq: number): string {
+    const message: CountsMessage = {
+      v: 1,
+      sensorId: this.#o.sensorId,
+      windowStart: counts.windowStart,
+      windowSeconds: counts.windowSeconds,
+      seq,
+      wifi: counts.wifi,
+      ble: counts.ble,
+      rssiFloor: counts.rssiFloor,
+    };
+    const parsed = CountsMessageSchema.safeParse(message);
+    if (!parsed.success) {
+      // Paths and messages only: the values stay out of the log.
+      throw new InvalidCountsError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    }
+    return JSON.stringify(parsed.data);
+  }
+
+  #commit(): void {
+    if (this.#commitScheduled !== null) {
+      clearImmediate(this.#commitScheduled);
+      this.#commitScheduled = null;
+    }
+    if (this.#pending.length === 0 || this.#outbox.closed) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    const builders = batch.map((counts) => (seq: number) => this.#build(counts, seq));
+    let seqs: number[];
+    try {
+      const dropsBefore = this.#outbox.dropped;
+      seqs = this.#outbox.enqueueMany(builders, (err, i) => {
+        this.#stats.invalid++;
+        this.#log.error({ windowStart: batch[i]!.windowStart, reason: (err as Error).message }, 'window refused by the counts schema; not sent');
+      });
+      const dropped = this.#outbox.dropped - dropsBefore;
+      if (dropped > 0) {
+        this.#log.warn({ dropped, droppedTotal: this.#outbox.droppedTotal, maxMessages: this.#outbox.maxMessages }, 'outbox full: dropped the oldest counts');
+      }
+    } catch (err) {
+      // Disk trouble: keep the windows in memory (bounded like the outbox) and try again with the next window.
+      this.#pending = batch.concat(this.#pending).slice(-this.#outbox.maxMessages);
+      this.#log.error({ error: errorInfo(err), pending: this.#pending.length }, 'could not write to the outbox; will retry');
+      return;
+    }
+    this.#stats.enqueued += seqs.length;
+    if (this.#log.isLevelEnabled('debug')) {
+      let k = 0;
+      for (const counts of batch) {
+        // Counts only (never anything derived from an address).
+        this.#log.debug(
+          {
+            windowStart: counts.windowStart,
+            seq: seqs[k++],
+            wifi: { devices: counts.wifi.devices, randomized: counts.wifi.randomized, frames: counts.wifi.frames },
+            ble: { devices: counts.ble.devices, randomized: counts.ble.randomized, frames: counts.ble.frames },
+          },
+          'window queued',
+        );
+      }
+    }
+    this.#pump();
+  }
+
+  /** Sends outbox messages in order while connected, at most `maxInFlight` unacknowledged at once. */
+  #pump(): void {
+    if (!this.#client.connected || this.#closed || this.#outbox.closed) return;
+    const max = this.#o.mqtt.maxInFlight;
+    for (let rounds = 0; this.#inFlight.size < max && rounds < 1000; rounds++) {
+      const rows = this.#outbox.peek(this.#lastSentId, max - this.#inFlight.size);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        this.#lastSentId = row.id;
+        if (this.#inFlight.has(row.id) || this.#acked.has(row.id)) continue;
+        this.#send(row);
+      }
+    }
+  }
+
+  #send(row: OutboxEntry): void {
+    this.#inFlight.add(row.id);
+    this.#client.publish(this.#countsTopic, row.payload, { qos: 1, retain: false }, (err) => {
+      this.#inFlight.delete(row.id);
+      if (err) {
+        // Not acknowledged (connection closed by end()): it stays in the outbox and goes again later.
+        this.#lastSentId = Math.min(this.#lastSentId, row.id - 1);
+        this.#log.debug({ seq: row.seq, reason: err.message }, 'counts message not acknowledged; kept in the outbox');
+        return;
+      }
+      this.#stats.published++;
+      this.#acked.add(row.id);
+      this.#removeScheduled ??= setImmediate(() => {
+        this.#removeScheduled = null;
+        this.#removeAcked();
+      });
+      this.#pump();
+    });
+  }
+
+  #removeAcked(): void {
+    if (this.#removeScheduled !== null) {
+      clearImmediate(this.#removeScheduled);
+      this.#removeScheduled = null;
+    }
+    if (this.#acked.size === 0 || this.#outbox.closed) return;
+    const ids = [...this.#acked];
+    try {
+      this.#outbox.remove(ids);
+      this.#acked.clear();
+    } catch (err) {
+      // Stays acknowledged in memory; removed on the next try. At worst it is sent again after a restart.
+      this.#log.error({ error: errorInfo(err) }, 'could not remove acknowledged messages from the outbox');
+    }
+    if (this.#isDrained()) for (const w of [...this.#drainWaiters]) w();
+  }
+
+  #isDrained(): boolean {
+    return this.#pending.length === 0 && (this.#outbox.closed || this.#outbox.size - this.#acked.size === 0) && this.#inFlight.size === 0;
+  }
+}
+
+/** Error fields fit for a log line: name, code, message (never a payload). */
+export function errorInfo(err: unknown): { name?: string; code?: string; message: string } {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { name: err.name, ...(code !== undefined ? { code: String(code) } : {}), message: err.message };
+  }
+  return { message: String(err) };
+}
+
+/** Resolves or rejects like `p`, or rejects after `ms` with an error naming `what`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CountsMessageSchema, StatusMessageSchema, topics, windowStartOfMs, type CountsMessage } from '@passant/shared';
+import { startAgent, type Agent } from '../src/agent.ts';
+import { Simulator } from '../src/sources/simulator.ts';
+import { startAedes, type TestBroker } from './helpers/aedes-broker.ts';
+import { LINKTYPE, bleAdvPdu, blePhdrRecord, radiotapProbeRequest, writePcap } from './helpers/pcap-writer.ts';
+
+let dir: string;
+let broker: TestBroker;
+const agents: Agent[] = [];
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-agent-'));
+  broker = await startAedes();
+});
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.close();
+  await broker.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function countsOf(b: TestBroker, sensorId: string): CountsMessage[] {
+  return b.published.filter((p) => p.topic === topics.sensorCounts(sensorId)).map((p) => CountsMessageSchema.parse(JSON.parse(p.payload.toString('utf8'))));
+}
+
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('startAgent', () => {
+  it('runs a simulated sensor with a backfill: every past window published in order, then offline on close', async () => {
+    const t0 = Date.now();
+    const agent = await startAgent({
+      sensorId: 'sim-1',
+      mqtt: { url: broker.url, reconnectPeriodMs: 200 },
+      outbox: { path: ':memory:' },
+      source: { kind: 'simulator', simulator: { backfillHours: 2, seed: 4, utcOffsetHours: 0 } },
+      log: { statsIntervalSeconds: 0 },
+    });
+    agents.push(agent);
+    expect(await agent.drain(10_000)).toBe(true);
+    const msgs = countsOf(broker, 'sim-1');
+    // Two hours of minutes, up to the last one that has ended (the current one is still open).
+    expect(msgs.length).toBeGreaterThanOrEqual(119);
+    expect(msgs.length).toBeLessThanOrEqual(121);
+    expect(msgs.map((m) => m.seq)).toEqual([...msgs.keys()]);
+    for (let i = 1; i < msgs.length; i++) expect(msgs[i]!.windowStart - msgs[i - 1]!.windowStart).toBe(60);
+    expect(msgs[0]!.windowStart).toBe(windowStartOfMs(t0 - 2 * 3_600_000));
+    expect(msgs.reduce((s, m) => s + m.wifi.devices + m.ble.devices, 0)).toBeGreaterThan(0);
+    expect(agent.stats().backfillFrames).toBeGreaterThan(0);
+
+    const status = broker.published.filter((p) => p.topic === topics.sensorStatus('sim-1'));
+    expect(StatusMessageSchema.parse(JSON.parse(status[0]!.payload.toString('utf8')))).toMatchObject({ state: 'online', radios: ['wifi', 'ble'] });
+    await agent.close();
+    await agent.close(); // idempotent
+    const last = broker.published.filter((p) => p.topic === topics.sensorStatus('sim-1')).at(-1)!;
+    expect(JSON.parse(last.payload.toString('utf8')).state).toBe('offline');
+    expect(last.retain).toBe(true);
+  });
+
+  it('live: closes windows as the clock passes them', async () => {
+    let now = Date.UTC(2024, 2, 18, 15, 0, 10);
+    const source = new Simulator({ seed: 9, utcOffsetHours: 0, now: () => now, tickMs: 20 });
+    const agent = await startAgent(
+      {
+        sensorId: 'live-1',
+        windowSeconds: 60,
+        latenessMs: 0,
+        mqtt: { url: broker.url },
+        outbox: { path: path.join(dir, 'outbox.sqlite') },
+        log: { statsIntervalSeconds: 0 },
+      },
+      { source, now: () => now },
+    );
+    agents.push(agent);
+    expect(await agent.waitConnected(5000)).toBe(true);
+    now += 3 * 60_000;
+    // The agent's 1 s clock closes the three minutes that have passed.
+    await until(() => countsOf(broker, 'live-1').length >= 3);
+    const msgs = countsOf(broker, 'live-1');
+    expect(msgs.slice(0, 3).map((m) => m.windowStart)).toEqual([0, 1, 2].map((i) => Date.UTC(2024, 2, 18, 15, i) / 1000));
+    expect(msgs[0]!.wifi.frames + msgs[0]!.ble.frames).toBeGreaterThan(0);
+    await agent.close();
+  });
+
+  it('counts capture files through the same pipeline and resolves `done`', async () => {
+    const t = Date.UTC(2024, 2, 18, 12, 0, 5);
+    const wifiFile = path.join(dir, 'wifi.pcap');
+    writePcap(
+      wifiFile,
+      [
+        { timeMs: t, data: radiotapProbeRequest({ src: '02:00:00:00:00:01', rssi: -60 }) },
+        { timeMs: t + 1000, data: radiotapProbeRequest({ src: '02:00:00:00:00:01', rssi: -61 }) },
+        { timeMs: t + 2000, data: radiotapProbeRequest({ src: '3c:22:fb:00:00:02', rssi: -70 }) },
+        { timeMs: t + 61_000, data: radiotapProbeRequest({ src: '02:00:00:00:00:03', rssi: -50 }) },
+      ],
+      { linkType: LINKTYPE.RADIOTAP },
+    );
+    const bleFile = path.join(dir, 'ble.pcap');
+    writePcap(bleFile, [{ timeMs: t + 3000, data: blePhdrRecord(bleAdvPdu({ advA: 'c0:00:00:00:00:04', txAdd: true }), { rssi: -70 }) }], { linkType: LINKTYPE.BLE_LL_PHDR });
+    const agent = await startAgent({
+      sensorId: 'files-1',
+      mqtt: { url: broker.url },
+      outbox: { path: ':memory:' },
+      source: { kind: 'files', files: [wifiFile, bleFile] },
+      log: { statsIntervalSeconds: 0 },
+    });
+    agents.push(agent);
+    const summary = await agent.done;
+    expect(summary.detections).toBe(5);
+    expect(await agent.drain(5000)).toBe(true);
+    const msgs = countsOf(broker, 'files-1');
+    expect(msgs.map((m) => [m.windowStart, m.wifi.devices, m.wifi.randomized, m.wifi.frames, m.ble.devices, m.ble.randomized])).toEqual([
+      [t / 1000 - 5, 2, 1, 3, 1, 1],
+      [t / 1000 - 5 + 60, 1, 1, 1, 0, 0],
+    ]);
+    expect(StatusMessageSchema.parse(JSON.parse(broker.published.find((p) => p.topic === topics.sensorStatus('files-1'))!.payload.toString()))).toMatchObject({
+      state: 'online',
+    });
+  });
+
+  it('refuses a bad config before connecting anything', async () => {
+    const before = broker.broker.connectedClients;
+    await expect(startAgent({ sensorId: 'Not Valid', mqtt: { url: broker.url } } as never)).rejects.toThrow(/sensorId/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(broker.broker.connectedClients).toBe(before);
+    expect(broker.published).toEqual([]);
+  });
+
+  it('live: a quiet place still gets its windows, with zeros', async () => {
+    let now = Date.UTC(2024, 2, 18, 3, 0, 1);
+    const agent = await startAgent(
+      { sensorId: 'quiet-1', latenessMs: 0, mqtt: { url: broker.url }, outbox: { path: ':memory:' }, log: { statsIntervalSeconds: 0 } },
+      { source: new Simulator({ scale: 0, staticDevices: 0, now: () => now, tickMs: 20 }), now: () => now },
+    );
+    agents.push(agent);
+    expect(await agent.waitConnected(5000)).toBe(true);
+    now += 2 * 60_000;
+    await until(() => countsOf(broker, 'quiet-1').length >= 2);
+    for (const m of countsOf(broker, 'quiet-1')) {
+      expect([m.wifi.devices, m.wifi.frames, m.ble.devices, m.ble.frames]).toEqual([0, 0, 0, 0]);
+    }
+  });
+});

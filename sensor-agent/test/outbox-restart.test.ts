@@ -1,0 +1,124 @@
+/**
+ * The outbox against a real Mosquitto and a real agent process: counts made while the broker is away survive a
+ * kill -9 of the agent and reach a subscriber exactly once, in order, with seq monotonic across the restart.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CountsMessageSchema, topics, type CountsMessage } from '@passant/shared';
+import { spawnSensor, type AgentProcess } from './helpers/agent-process.ts';
+import { mosquitto, type Mosquitto } from './helpers/mosquitto.ts';
+import { requireTool } from './helpers/tools.ts';
+
+const hasMosquitto = requireTool('mosquitto', 'mosquitto');
+
+let dir: string;
+let broker: Mosquitto | null = null;
+const processes: AgentProcess[] = [];
+const clients: MqttClient[] = [];
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-outbox-restart-'));
+});
+afterEach(async () => {
+  for (const p of processes.splice(0)) await p.stop('SIGKILL');
+  for (const c of clients.splice(0)) await c.endAsync(true);
+  await broker?.stop();
+  broker = null;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const queuedSeqs = (p: AgentProcess): number[] =>
+  p.logLines().filter((l) => l.msg === 'window queued').map((l) => l.seq as number);
+
+describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () => {
+  it('delivers every window exactly once and in order across a broker outage and an agent crash', { timeout: 120_000 }, async () => {
+    broker = await mosquitto(dir);
+    await broker.start();
+    const sensorId = 'outbox-1';
+
+    // The subscriber has a persistent session (clean: false) that Mosquitto keeps across its own restart.
+    const received: CountsMessage[] = [];
+    const sub = await mqtt.connectAsync(broker.url, { clientId: 'test-subscriber', clean: false, reconnectPeriod: 200 });
+    clients.push(sub);
+    sub.on('message', (topic, payload) => {
+      if (topic === topics.sensorCounts(sensorId)) received.push(CountsMessageSchema.parse(JSON.parse(payload.toString('utf8'))));
+    });
+    await sub.subscribeAsync(topics.sensorCounts(sensorId), { qos: 1 });
+
+    const outboxFile = path.join(dir, 'agent', 'outbox.sqlite');
+    const configFile = path.join(dir, 'sensor.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        sensorId,
+        windowSeconds: 10,
+        latenessMs: 200,
+        mqtt: { url: broker.url, reconnectPeriodMs: 300, keepaliveSeconds: 5 },
+        outbox: { path: outboxFile },
+        source: { kind: 'simulator', simulator: { scale: 200, seed: 5 } },
+        log: { level: 'debug', statsIntervalSeconds: 0 },
+      }),
+    );
+    const env = { PASSANT_CONFIG: configFile };
+
+    // 1. Connected: windows flow.
+    const first = spawnSensor(['run'], env);
+    processes.push(first);
+    await first.waitForLog((l) => l.msg === 'connected to the broker', 20_000);
+    await waitUntil(() => received.length >= 1, 25_000);
+
+    // 2. The broker goes away right after a delivery (nothing in flight); the agent keeps counting.
+    await broker.stop();
+    const queuedBeforeOutage = queuedSeqs(first).length;
+    await waitUntil(() => queuedSeqs(first).length >= queuedBeforeOutage + 1, 25_000);
+
+    // 3. kill -9: what was queued is in the file.
+    expect(await first.stop('SIGKILL')).toBe('SIGKILL');
+    const seqsFirst = queuedSeqs(first);
+    {
+      const db = new Database(outboxFile);
+      const rows = db.prepare('SELECT seq, payload FROM messages ORDER BY id').all() as { seq: number; payload: string }[];
+      db.close();
+      expect(rows.length).toBeGreaterThanOrEqual(1);
+      // Only counts messages are in the file.
+      for (const r of rows) expect(CountsMessageSchema.parse(JSON.parse(r.payload)).seq).toBe(r.seq);
+      expect(rows.at(-1)!.seq).toBe(seqsFirst.at(-1));
+    }
+
+    // 4. Restarted while the broker is still away: it counts on, numbering after the last seq.
+    const second = spawnSensor(['run'], env);
+    processes.push(second);
+    const leftover = await second.waitForLog((l) => String(l.msg).startsWith('outbox holds counts from an earlier run'), 20_000);
+    expect(leftover.queued).toBeGreaterThanOrEqual(1);
+    await second.waitForLog((l) => l.msg === 'window queued', 25_000);
+    expect(queuedSeqs(second)[0]).toBe(seqsFirst.at(-1)! + 1);
+
+    // 5. The broker returns: the backlog, then new windows, reach the subscriber.
+    await broker.start();
+    await second.waitForLog((l) => l.msg === 'reconnected to the broker' || l.msg === 'connected to the broker', 20_000);
+    const expected = () => [...new Set([...seqsFirst, ...queuedSeqs(second)])].sort((a, b) => a - b);
+    await waitUntil(() => received.length > 0 && received.at(-1)!.seq >= expected().at(-1)!, 30_000);
+    expect(await second.stop('SIGTERM')).toBe(0);
+
+    const seqs = received.map((m) => m.seq);
+    // Exactly once and in order, with no gap: every window the agents queued arrived.
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+    for (const s of expected()) expect(seqs).toContain(s);
+    for (let i = 1; i < received.length; i++) expect(received[i]!.windowStart).toBeGreaterThan(received[i - 1]!.windowStart);
+    // After a clean stop the outbox is empty.
+    const db = new Database(outboxFile);
+    expect((db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(0);
+    db.close();
+  });
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

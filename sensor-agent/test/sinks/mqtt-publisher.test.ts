@@ -1,0 +1,175 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CountsMessageSchema, StatusMessageSchema, emptyRadioCounts, topics } from '@passant/shared';
+import type { WindowCounts } from '../../src/pipeline/types.ts';
+import { MqttPublisher, type MqttPublisherSettings } from '../../src/sinks/mqtt-publisher.ts';
+import { Outbox } from '../../src/sinks/outbox.ts';
+import { startAedes, type TestBroker } from '../helpers/aedes-broker.ts';
+import { freePort } from '../helpers/tools.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+/** Brokers close last, after their clients. */
+const brokers: TestBroker[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  for (const b of brokers.splice(0)) await b.close();
+});
+
+function settings(url: string, over: Partial<MqttPublisherSettings> = {}): MqttPublisherSettings {
+  return {
+    url,
+    username: null,
+    password: null,
+    caFile: null,
+    certFile: null,
+    keyFile: null,
+    rejectUnauthorized: true,
+    topicBase: 'passant',
+    reconnectPeriodMs: 100,
+    connectTimeoutMs: 2000,
+    keepaliveSeconds: 30,
+    maxInFlight: 5,
+    ...over,
+  };
+}
+
+function windowAt(windowStart: number, devices = 3): WindowCounts {
+  const wifi = { ...emptyRadioCounts(), devices, randomized: Math.min(1, devices), frames: devices * 2 };
+  return { windowStart, windowSeconds: 60, wifi, ble: emptyRadioCounts(), rssiFloor: null };
+}
+
+function startPublisher(url: string, outbox: Outbox, over: Partial<MqttPublisherSettings> = {}): MqttPublisher {
+  const p = MqttPublisher.start({ sensorId: 's-1', windowSeconds: 60, radios: ['wifi', 'ble'], mqtt: settings(url, over), outbox, version: '9.9.9' });
+  cleanups.push(() => p.close(2000));
+  return p;
+}
+
+function memoryOutbox(maxMessages = 100): Outbox {
+  const o = Outbox.open({ path: ':memory:', maxMessages });
+  cleanups.push(() => o.close());
+  return o;
+}
+
+async function broker(port = 0): Promise<TestBroker> {
+  const b = await startAedes(port);
+  brokers.push(b);
+  return b;
+}
+
+/** A subscriber on `filter` that records what it gets (topic, payload, retain flag). */
+async function subscriber(url: string, filter = '#') {
+  const client: MqttClient = await mqtt.connectAsync(url, { clientId: `sub-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
+  cleanups.push(() => client.endAsync(true));
+  const got: { topic: string; payload: string; retain: boolean; qos: number }[] = [];
+  client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString('utf8'), retain: packet.retain, qos: packet.qos }));
+  await client.subscribeAsync(filter, { qos: 1 });
+  return { client, got };
+}
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const COUNTS = topics.sensorCounts('s-1');
+const STATUS = topics.sensorStatus('s-1');
+
+describe('MqttPublisher with an in-process broker', () => {
+  it('publishes valid counts with QoS 1, not retained, seq in order; status online then offline, retained', async () => {
+    const b = await broker();
+    const sub = await subscriber(b.url);
+    const outbox = memoryOutbox();
+    const pub = startPublisher(b.url, outbox);
+    expect(await pub.waitConnected(5000)).toBe(true);
+    for (let i = 0; i < 12; i++) pub.onWindow(windowAt(1_700_000_040 + i * 60, i));
+    expect(await pub.drain(5000)).toBe(true);
+    expect(outbox.size).toBe(0);
+
+    await until(() => b.published.filter((p) => p.topic === COUNTS).length >= 12);
+    const counts = b.published.filter((p) => p.topic === COUNTS);
+    expect(counts).toHaveLength(12);
+    for (const [i, p] of counts.entries()) {
+      expect(p.qos).toBe(1);
+      expect(p.retain).toBe(false);
+      expect(p.clientId).toBe('passant-sensor-s-1');
+      const m = CountsMessageSchema.parse(JSON.parse(p.payload.toString('utf8')));
+      expect(m).toMatchObject({ v: 1, sensorId: 's-1', seq: i, windowStart: 1_700_000_040 + i * 60 });
+      expect(m.wifi.devices).toBe(i);
+    }
+    await until(() => sub.got.filter((g) => g.topic === COUNTS).length === 12);
+    expect(sub.got.filter((g) => g.topic === COUNTS).map((g) => JSON.parse(g.payload).seq)).toEqual([...Array(12).keys()]);
+
+    const online = b.published.find((p) => p.topic === STATUS)!;
+    expect(online).toMatchObject({ qos: 1, retain: true });
+    const status = StatusMessageSchema.parse(JSON.parse(online.payload.toString('utf8')));
+    expect(status).toMatchObject({ state: 'online', role: 'sensor', id: 's-1', version: '9.9.9', windowSeconds: 60, radios: ['wifi', 'ble'] });
+    expect(status.countsSchema).toMatchObject({ type: 'object', additionalProperties: false });
+    expect(pub.stats()).toMatchObject({ enqueued: 12, published: 12, queued: 0, invalid: 0, connected: true });
+
+    await pub.close(2000);
+    const offline = b.published.filter((p) => p.topic === STATUS).at(-1)!;
+    expect(offline).toMatchObject({ qos: 1, retain: true });
+    expect(JSON.parse(offline.payload.toString('utf8'))).toMatchObject({ state: 'offline', id: 's-1' });
+    // A late subscriber finds the retained offline status.
+    const late = await subscriber(b.url, STATUS);
+    await until(() => late.got.length > 0);
+    expect(late.got[0]).toMatchObject({ retain: true });
+    expect(JSON.parse(late.got[0]!.payload).state).toBe('offline');
+  });
+
+  it('the last will marks the sensor offline when its connection dies', async () => {
+    const b = await broker();
+    const outbox = memoryOutbox();
+    const pub = startPublisher(b.url, outbox, { reconnectPeriodMs: 60_000 });
+    expect(await pub.waitConnected(5000)).toBe(true);
+    const watcher = await subscriber(b.url, STATUS);
+    await until(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'online'));
+    // Kill the connection without DISCONNECT, as a crash or a pulled cable would.
+    pub.mqttClient.stream.destroy();
+    await until(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'offline'));
+    const offline = watcher.got.find((g) => JSON.parse(g.payload).state === 'offline')!;
+    expect(StatusMessageSchema.parse(JSON.parse(offline.payload))).toMatchObject({ state: 'offline', role: 'sensor', id: 's-1' });
+    const late = await subscriber(b.url, STATUS);
+    await until(() => late.got.length > 0);
+    expect(late.got[0]!.retain).toBe(true);
+    expect(JSON.parse(late.got[0]!.payload).state).toBe('offline');
+  });
+
+  it('keeps windows in the outbox while the broker is away and sends them in order when it comes', async () => {
+    const port = await freePort();
+    const outbox = memoryOutbox();
+    const pub = startPublisher(`mqtt://127.0.0.1:${port}`, outbox);
+    for (let i = 0; i < 30; i++) pub.onWindow(windowAt(1_700_000_040 + i * 60));
+    await pub.flush();
+    expect(outbox.size).toBe(30);
+    expect(pub.stats()).toMatchObject({ connected: false, queued: 30, published: 0 });
+
+    const b = await broker(port);
+    expect(await pub.waitConnected(5000)).toBe(true);
+    pub.onWindow(windowAt(1_700_000_040 + 30 * 60));
+    expect(await pub.drain(5000)).toBe(true);
+    const seqs = b.published.filter((p) => p.topic === COUNTS).map((p) => JSON.parse(p.payload.toString('utf8')).seq);
+    expect(seqs).toEqual([...Array(31).keys()]);
+    expect(outbox.size).toBe(0);
+  });
+
+  it('refuses a window the schema refuses: nothing leaves, no seq is used', async () => {
+    const b = await broker();
+    const outbox = memoryOutbox();
+    const pub = startPublisher(b.url, outbox);
+    expect(await pub.waitConnected(5000)).toBe(true);
+    const bad = windowAt(1_700_000_040);
+    bad.wifi = { ...bad.wifi, devices: 50, frames: 2 }; // devices > frames
+    pub.onWindow(bad);
+    pub.onWindow({ ...windowAt(1_700_000_041) }); // not aligned to the window
+    pub.onWindow(windowAt(1_700_000_100));
+    expect(await pub.drain(5000)).toBe(true);
+    const counts = b.published.filter((p) => p.topic === COUNTS).map((p) => JSON.parse(p.payload.toString('utf8')));
+    expect(counts).toHaveLength(1);
+    expect(counts[0]).toMatchObject({ seq: 0, windowStart: 1_700_000_100 });
+    expect(pub.stats().invalid).toBe(2);
+  });
+});
