@@ -34,6 +34,8 @@ export interface DemoOptions {
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Environment the aggregator's config reads (PASSANT_*); default: none, so tests are not affected by the shell. */
   env?: NodeJS.ProcessEnv;
+  /** Runs once the broker and the aggregator are up, before any sensor starts (tests subscribe a recorder here). */
+  beforeSensors?: (mqttUrl: string) => Promise<void>;
   /** Called with a line of progress for a person watching the terminal. */
   progress?: (line: string) => void;
 }
@@ -139,6 +141,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     await aggregator.mqttReady;
     progress(`aggregator on SQLite in ${path.resolve(options.dataDir)}, serving ${aggregator.url}`);
 
+    await options.beforeSensors?.(mqttUrl);
     const sensorIds = config.zones.flatMap((z) => z.sensors);
     const scales = options.scales ?? [60, 40, 25];
     progress(`starting ${sensorIds.length} simulated sensors, backfilling ${options.backfillHours} h of history`);

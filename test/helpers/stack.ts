@@ -14,6 +14,8 @@ export interface StackOptions {
   backfillHours?: number;
   /** External broker URL (e.g. a test's Mosquitto); default an embedded aedes broker on a free port. */
   mqttUrl?: string;
+  /** Runs before the sensors start (e.g. to subscribe a recorder to everything they publish). */
+  beforeSensors?: (mqttUrl: string) => Promise<void>;
   /** More aggregator config on top. */
   overrides?: Record<string, unknown>;
 }
@@ -38,6 +40,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       mqttUrl: options.mqttUrl,
       backfillHours: options.backfillHours ?? 6,
       logLevel: 'silent',
+      beforeSensors: options.beforeSensors,
       overrides,
     });
     return {
