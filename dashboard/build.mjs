@@ -1,0 +1,62 @@
+// Builds the dashboard: bundles src/main.ts (and the CSS it imports) into dist/app.js and dist/app.css with
+// esbuild, and copies index.html and public/ into dist/. Prints one line; exits 1 with a clear message on failure.
+// Run by `npm run build -w @passant/dashboard` (and so by the root `prestart` and `pretest`).
+import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, 'dist');
+const startedMs = performance.now();
+
+/** Packages that must never reach the browser bundle (zod comes with a runtime import of `@passant/shared`). */
+const FORBIDDEN = [/[\\/]node_modules[\\/]zod[\\/]/, /[\\/]shared[\\/]src[\\/]/];
+
+function fail(message) {
+  process.stderr.write(`dashboard build failed: ${message}\n`);
+  process.exit(1);
+}
+
+async function build() {
+  await rm(dist, { recursive: true, force: true });
+  await mkdir(dist, { recursive: true });
+  let result;
+  try {
+    result = await esbuild.build({
+      absWorkingDir: here,
+      entryPoints: { app: 'src/main.ts' },
+      outdir: dist,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+      minify: true,
+      sourcemap: 'linked',
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'silent',
+    });
+  } catch (err) {
+    const errors = err?.errors ?? [];
+    if (errors.length === 0) fail(err instanceof Error ? err.message : String(err));
+    const lines = await esbuild.formatMessages(errors, { kind: 'error', color: false });
+    fail(`${errors.length} error(s)\n${lines.join('').trimEnd()}`);
+  }
+  const bad = Object.keys(result.metafile.inputs).filter((p) => FORBIDDEN.some((re) => re.test(path.resolve(here, p))));
+  if (bad.length > 0) {
+    const shown = bad.slice(0, 3).map((p) => path.relative(here, path.resolve(here, p)));
+    fail(
+      `the bundle pulls in ${bad.length} file(s) of zod or @passant/shared (${shown.join(', ')}${bad.length > 3 ? ', …' : ''}); ` +
+        `import from '@passant/shared' with \`import type\` only (its index imports zod)`,
+    );
+  }
+  await cp(path.join(here, 'index.html'), path.join(dist, 'index.html'));
+  const assets = await readdir(path.join(here, 'public')).catch(() => []);
+  for (const name of assets) await cp(path.join(here, 'public', name), path.join(dist, name), { recursive: true });
+  const size = async (name) => `${name} ${((await stat(path.join(dist, name))).size / 1024).toFixed(1)} kB`;
+  const ms = Math.round(performance.now() - startedMs);
+  process.stdout.write(`dashboard: built dist/ (${await size('app.js')}, ${await size('app.css')}) in ${ms} ms\n`);
+}
+
+build().catch((err) => fail(err instanceof Error ? err.message : String(err)));

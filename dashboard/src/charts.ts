@@ -1,0 +1,241 @@
+/**
+ * One uPlot chart per zone: devices per minute over time. The chart is created once and fed with `setData`.
+ * Suppressed buckets are gaps in the line (never zeros) and are shaded with a hatch behind it, so a reader sees
+ * where counts were hidden because fewer than k devices were seen.
+ */
+import uPlot from 'uplot';
+import { perMinute, type Series, type TimeWindow } from './series.ts';
+
+export interface ChartTexts {
+  /** Name of the plotted series, e.g. "Devices per minute". */
+  series: string;
+  time: string;
+  /** Legend value of a fully hidden bucket. */
+  hidden: string;
+  /** Legend note of an hour with some hidden minutes; `{n}` is replaced. */
+  hiddenMinutesInHour: string;
+}
+
+export interface ChartOptions {
+  locale: string;
+  texts: ChartTexts;
+  /** Shows the time and value under the cursor (empty when the cursor is off the chart). */
+  readout: HTMLElement;
+}
+
+export const COLORS = {
+  line: '#0f766e',
+  fill: 'rgba(15, 118, 110, 0.14)',
+  hatch: 'rgba(120, 130, 145, 0.55)',
+  hatchBackground: 'rgba(138, 148, 163, 0.08)',
+  partial: 'rgba(138, 148, 163, 0.13)',
+  axis: '#3f4752',
+  grid: 'rgba(63, 71, 82, 0.12)',
+} as const;
+
+const HEIGHT_PX = { narrow: 220, wide: 260 } as const;
+
+const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000, 100_000];
+
+export class ZoneChart {
+  private readonly plot: uPlot;
+  private readonly container: HTMLElement;
+  private readonly resizeObserver: ResizeObserver;
+  private window: TimeWindow;
+  private suppressed: number[] = [];
+  private hatch: CanvasPattern | null = null;
+  private resizeFrame = 0;
+
+  constructor(container: HTMLElement, win: TimeWindow, options: ChartOptions) {
+    this.container = container;
+    this.window = win;
+    const { locale, texts, readout } = options;
+    const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    const timeFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
+    const dayFmt = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short' });
+    const fullFmt = new Intl.DateTimeFormat(locale, {
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    const ms = (t: number) => new Date(t * 1000);
+
+    const opts: uPlot.Options = {
+      ...this.size(),
+      pxAlign: 0,
+      cursor: { points: { size: 7 }, drag: { x: false, y: false } },
+      legend: { show: false }, // the readout below the chart takes its place
+      scales: {
+        x: { time: true, range: () => [this.window.from, this.window.to] },
+        y: { range: (_u, _min, max) => [0, niceMax(max)] },
+      },
+      axes: [
+        {
+          stroke: COLORS.axis,
+          grid: { stroke: COLORS.grid, width: 1 },
+          ticks: { stroke: COLORS.grid, width: 1 },
+          space: 64,
+          values: (_u, splits, _axisIdx, _space, incr) => {
+            let previousDay = '';
+            return splits.map((t) => {
+              const day = dayFmt.format(ms(t));
+              if (incr >= 86400) return day;
+              const label = day !== previousDay ? `${timeFmt.format(ms(t))}\n${day}` : timeFmt.format(ms(t));
+              previousDay = day;
+              return label;
+            });
+          },
+        },
+        {
+          stroke: COLORS.axis,
+          grid: { stroke: COLORS.grid, width: 1 },
+          ticks: { show: false },
+          size: 44,
+          // Minute counts are whole devices: no 2.5 on the axis. Hourly averages may have fractions.
+          ...(win.step === 60 ? { incrs: WHOLE_INCREMENTS } : {}),
+          values: (_u, splits) => splits.map((v) => numberFmt.format(v)),
+        },
+      ],
+      series: [
+        { label: texts.time },
+        {
+          label: texts.series,
+          stroke: COLORS.line,
+          fill: COLORS.fill,
+          width: 2,
+          spanGaps: false,
+          points: { size: 5, fill: COLORS.line, filter: (u, seriesIdx, show) => (show ? null : isolatedPoints(u.data[seriesIdx])) },
+        },
+      ],
+      hooks: {
+        drawClear: [(u) => this.drawSuppressed(u)],
+        setCursor: [
+          (u) => {
+            const idx = u.cursor.idx;
+            const t = idx == null ? undefined : u.data[0][idx];
+            if (idx == null || t === undefined) {
+              readout.textContent = '';
+              return;
+            }
+            const v = u.data[1][idx];
+            const hiddenHere = this.suppressed[idx] ?? 0;
+            let value: string;
+            if (v == null) value = hiddenHere > 0 ? texts.hidden : '–';
+            else if (hiddenHere > 0 && this.window.step > 60) {
+              value = `${numberFmt.format(v)} (${texts.hiddenMinutesInHour.replace('{n}', String(hiddenHere))})`;
+            } else value = numberFmt.format(v);
+            readout.textContent = `${fullFmt.format(ms(t))}: ${value}`;
+          },
+        ],
+      },
+    };
+    this.plot = new uPlot(opts, [[], []], container);
+    this.resizeObserver = new ResizeObserver(() => {
+      cancelAnimationFrame(this.resizeFrame);
+      this.resizeFrame = requestAnimationFrame(() => this.plot.setSize(this.size()));
+    });
+    this.resizeObserver.observe(container);
+  }
+
+  /** Shows `series` (bucket starts in `window`) in `window`. */
+  update(series: Series, win: TimeWindow): void {
+    this.window = win;
+    this.suppressed = series.suppressed;
+    const values = perMinute(series, win.step, Date.now() / 1000);
+    this.plot.setData([series.t, values as number[]]);
+    const released = values.filter((v) => v !== null).length;
+    this.container.dataset.buckets = String(series.t.length);
+    this.container.dataset.released = String(released);
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.resizeFrame);
+    this.resizeObserver.disconnect();
+    this.plot.destroy();
+  }
+
+  private size(): { width: number; height: number } {
+    const width = Math.max(240, Math.floor(this.container.clientWidth));
+    return { width, height: width < 560 ? HEIGHT_PX.narrow : HEIGHT_PX.wide };
+  }
+
+  /** Shades each run of suppressed buckets: hatched where the whole bucket is hidden, lighter where part of it is. */
+  private drawSuppressed(u: uPlot): void {
+    const t = u.data[0];
+    const devices = u.data[1];
+    const step = this.window.step;
+    const { ctx, bbox } = u;
+    const left = bbox.left;
+    const right = bbox.left + bbox.width;
+    ctx.save();
+    let i = 0;
+    while (i < t.length) {
+      const hidden = this.suppressed[i] ?? 0;
+      if (hidden === 0) {
+        i++;
+        continue;
+      }
+      const full = devices[i] == null;
+      let j = i + 1;
+      while (j < t.length && (this.suppressed[j] ?? 0) > 0 && (devices[j] == null) === full && t[j] === t[j - 1] + step) j++;
+      const x0 = Math.max(left, Math.round(u.valToPos(t[i], 'x', true)));
+      const x1 = Math.min(right, Math.round(u.valToPos(t[j - 1] + step, 'x', true)));
+      if (x1 > x0) {
+        if (full) {
+          ctx.fillStyle = COLORS.hatchBackground;
+          ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+          ctx.fillStyle = this.hatchPattern(ctx) ?? COLORS.partial;
+        } else {
+          ctx.fillStyle = COLORS.partial;
+        }
+        ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+      }
+      i = j;
+    }
+    ctx.restore();
+  }
+
+  private hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | null {
+    if (this.hatch !== null) return this.hatch;
+    const size = Math.round(9 * Math.max(1, devicePixelRatio));
+    const tile = document.createElement('canvas');
+    tile.width = size;
+    tile.height = size;
+    const g = tile.getContext('2d');
+    if (g === null) return null;
+    g.strokeStyle = COLORS.hatch;
+    g.lineWidth = Math.max(1, devicePixelRatio);
+    g.beginPath();
+    // One diagonal per tile, plus its two corner continuations, so the tiles join into unbroken lines.
+    g.moveTo(0, size);
+    g.lineTo(size, 0);
+    g.moveTo(-size / 2, size / 2);
+    g.lineTo(size / 2, -size / 2);
+    g.moveTo(size / 2, size * 1.5);
+    g.lineTo(size * 1.5, size / 2);
+    g.stroke();
+    this.hatch = ctx.createPattern(tile, 'repeat');
+    return this.hatch;
+  }
+}
+
+/** A y maximum a little above the data, at least 5 so an almost empty chart does not look busy. */
+function niceMax(max: number | null): number {
+  if (max === null || !Number.isFinite(max) || max <= 4) return 5;
+  const raw = max * 1.12;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const nice = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * magnitude >= raw) ?? 10;
+  return nice * magnitude;
+}
+
+/** Indices of values with a gap on both sides: a line cannot show them, so they are drawn as points. */
+function isolatedPoints(values: ArrayLike<number | null | undefined>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] == null) continue;
+    if ((i === 0 || values[i - 1] == null) && (i === values.length - 1 || values[i + 1] == null)) out.push(i);
+  }
+  return out;
+}
