@@ -101,6 +101,7 @@ export async function createSource(config: SensorConfig, logger: Logger, counter
       return new LiveWifiSource({
         iface: s.iface,
         ...(s.command !== null ? { command: s.command } : {}),
+        ...(s.channels.length > 0 ? { channels: s.channels, hopMs: s.hopMs } : {}),
         logger: logger.child({ component: 'live-wifi' }),
       });
     }

@@ -98,6 +98,18 @@ export const SourceConfigSchema = z
       .regex(/^[A-Za-z0-9_.:-]+$/, 'must be an interface name (letters, digits, _ . : -)')
       .default('wlan0mon')
       .describe('kind wifi: monitor-mode interface to capture probe requests on'),
+    channels: z
+      .array(z.coerce.number().int().min(1).max(196))
+      .max(64)
+      .default([])
+      .describe('kind wifi: channels to hop over with `iw dev IFACE set channel N` (needs CAP_NET_ADMIN); empty = stay on the channel the interface is on. Env: comma-separated'),
+    hopMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(2000)
+      .describe('kind wifi with channels: time on each channel before hopping to the next, ms'),
     bleAdapter: z
       .string()
       .regex(/^hci[0-9]{1,3}$/, 'must be a BlueZ adapter name such as hci0')

@@ -20,6 +20,8 @@ export interface LiveWifiOptions {
   channels?: readonly number[];
   /** Time on each channel; default 250 ms. */
   hopMs?: number;
+  /** Program that sets the channel, called with `dev IFACE set channel N`; default `iw` (tests pass a recorder). */
+  iwCommand?: string;
   logger?: Logger;
 }
 
@@ -73,7 +75,7 @@ export class LiveWifiSource implements Source {
     let failures = 0;
     this.#hopTimer = setInterval(() => {
       const channel = channels[i++ % channels.length]!;
-      execFile('iw', ['dev', this.#opts.iface, 'set', 'channel', String(channel)], { timeout: 2000 }, (err) => {
+      execFile(this.#opts.iwCommand ?? 'iw', ['dev', this.#opts.iface, 'set', 'channel', String(channel)], { timeout: 2000 }, (err) => {
         if (err === null) return;
         failures++;
         // Said once at warn level, then only at debug: a hop that fails every 250 ms must not flood the log.
