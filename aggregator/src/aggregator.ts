@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { TokenStore } from './auth/token-store.ts';
+import { tokensFileOf } from './auth/token-command.ts';
 import { parseConfig, redactConfig } from './config.ts';
 import type { AggregatorConfig, AggregatorConfigInput } from './config.ts';
 import { createHttpApp } from './http/app.ts';
@@ -18,11 +20,14 @@ import { SensorHealthTracker } from './ingest/sensor-health.ts';
 import { createLogger } from './logger.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { Registry } from './registry.ts';
+import { RegistryWatcher } from './registry-watcher.ts';
 import { LiveUpdates } from './release/live-updates.ts';
+import { noiseSettingsOf } from './release/noise.ts';
 import { ReleaseLayer } from './release/release-layer.ts';
 import { InfluxStore } from './store/influx-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
-import type { CountsStore } from './store/types.ts';
+import { isReleaseStore, withReleaseData } from './store/memory-store.ts';
+import type { CountsStore, ReleaseStore } from './store/types.ts';
 
 const PACKAGE_JSON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../package.json');
 export const AGGREGATOR_VERSION = (JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
@@ -30,8 +35,15 @@ export const AGGREGATOR_VERSION = (JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf
 export interface StartAggregatorOptions {
   /** Root logger; default pino on stdout at config.log.level. */
   logger?: Logger;
-  /** A store to use instead of the SQLite file in config.data.dir (InfluxDB, tests). It is closed on close(). */
-  store?: CountsStore;
+  /**
+   * A store to use instead of the SQLite file in config.data.dir (InfluxDB, tests). It is closed on close(). A
+   * store that keeps raw counts only (a plain CountsStore) gets the release layer's data in memory.
+   */
+  store?: CountsStore | ReleaseStore;
+  /** The config file the configuration came from: watched, and zones and sites reloaded when it changes. */
+  configFile?: string;
+  /** Debounce of the config file watch (tests). */
+  configWatchDebounceMs?: number;
   /** Clock, Unix seconds (may be fractional); tests only. */
   now?: () => number;
 }
@@ -42,13 +54,17 @@ export interface RunningAggregator {
   /** http://host:port of the API and dashboard. */
   url: string;
   config: AggregatorConfig;
-  store: CountsStore;
+  store: ReleaseStore;
   metrics: AggregatorMetrics;
   registry: Registry;
   release: ReleaseLayer;
   live: LiveUpdates;
   health: SensorHealthTracker;
   ingest: MqttIngest;
+  /** The API tokens (auth.tokensFile, or tokens.db in data.dir). */
+  tokens: TokenStore;
+  /** Reloads zones and sites when the config file changes; undefined without options.configFile. */
+  registryWatcher: RegistryWatcher | undefined;
   /** Resolves when the MQTT subscription is in place the first time. */
   mqttReady: Promise<void>;
   logger: Logger;
@@ -57,7 +73,7 @@ export interface RunningAggregator {
 }
 
 /** The store config.store.kind names: SQLite in data.dir, or InfluxDB (no connection yet: /healthz tells). */
-function openStore(config: AggregatorConfig, logger: Logger): CountsStore {
+function openStore(config: AggregatorConfig, logger: Logger): ReleaseStore {
   if (config.store.kind === 'influx') {
     return InfluxStore.open(config.influx, { logger: logger.child({ component: 'store', store: 'influx' }) });
   }
@@ -105,14 +121,58 @@ export async function startAggregator(
   logger.info({ config: redactConfig(config), version: AGGREGATOR_VERSION }, 'starting aggregator');
   if (config.zones.length === 0) logger.warn('no zones configured: counts are stored, but no series can be released');
 
-  const store = options.store ?? openStore(config, logger);
+  if (options.store !== undefined && !isReleaseStore(options.store)) {
+    logger.warn('the given store keeps raw counts only: released cells and rollups are kept in memory until the process ends');
+  }
+  const store = withReleaseData(options.store ?? openStore(config, logger));
+  let tokens: TokenStore;
+  try {
+    tokens = TokenStore.open(tokensFileOf(config));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const metrics = new AggregatorMetrics();
-  const registry = new Registry(config.zones, config.sites);
+  const registry = new Registry(config.zones, config.sites, { sensorStats: () => store.sensorStats() });
   const health = new SensorHealthTracker();
   metrics.sensors.onCollect(() => Object.entries(health.countByState()).map(([state, value]) => ({ labels: { state }, value })));
-  const release = new ReleaseLayer(store, registry, { k: config.k, settleSeconds: config.settleSeconds, now });
+  let noise;
+  try {
+    noise = noiseSettingsOf(config.noise);
+  } catch (err) {
+    await store.close();
+    tokens.close();
+    throw err;
+  }
+  const release = new ReleaseLayer(store, registry, {
+    k: config.k,
+    settleSeconds: config.settleSeconds,
+    now,
+    noise,
+    minuteDays: config.retention.minuteDays,
+    retentionIntervalMs: config.retention.intervalMinutes * 60_000,
+    logger: logger.child({ component: 'release' }),
+  });
+  release.start();
+  if (noise !== null) logger.info({ epsilon: noise.epsilon }, 'noise for released counts is on');
   const live = new LiveUpdates(release, registry, { logger: logger.child({ component: 'live' }), now });
   live.start();
+  let registryWatcher: RegistryWatcher | undefined;
+  if (options.configFile !== undefined) {
+    registryWatcher = new RegistryWatcher({
+      file: options.configFile,
+      registry,
+      running: config,
+      logger: logger.child({ component: 'registry' }),
+      ...(options.configWatchDebounceMs !== undefined ? { debounceMs: options.configWatchDebounceMs } : {}),
+    });
+    registryWatcher.start();
+  }
+  const stopRelease = async () => {
+    await registryWatcher?.close();
+    await live.stop();
+    await release.stop();
+  };
 
   let ingest: MqttIngest;
   try {
@@ -127,8 +187,9 @@ export async function startAggregator(
       onWritten: (written) => live.notifyStored(written.filter((w) => w.result === 'stored').map((w) => w.message)),
     });
   } catch (err) {
-    await live.stop();
+    await stopRelease();
     await store.close();
+    tokens.close();
     throw err;
   }
 
@@ -146,6 +207,13 @@ export async function startAggregator(
     maxSeriesBuckets: config.http.maxSeriesBuckets,
     maxSeriesRangeDays: config.http.maxSeriesRangeDays,
     maxEventClients: config.http.maxEventClients,
+    publicAccess: config.auth.public,
+    tokens,
+    rateLimitPerMinute: config.http.rateLimitPerMinute,
+    rateLimitBurst: config.http.rateLimitBurst,
+    trustProxyHops: config.http.trustProxyHops,
+    version: AGGREGATOR_VERSION,
+    retention: { minuteDays: config.retention.minuteDays, hourRollupDays: null, dayRollupDays: null },
     now,
   });
   const server = createServer(app);
@@ -156,8 +224,9 @@ export async function startAggregator(
     httpPort = await listen(server, config.http.port, config.http.host);
   } catch (err) {
     await ingest.end(0).catch(() => undefined);
-    await live.stop();
+    await stopRelease();
     await store.close();
+    tokens.close();
     throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${(err as Error).message}`, { cause: err });
   }
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -193,7 +262,7 @@ export async function startAggregator(
       await guarded(logger, 'stop ingest', limit, () => ingest.stop());
       await guarded(logger, 'publish offline status', limit, () => ingest.publishOffline());
       await guarded(logger, 'end MQTT', limit, () => ingest.end(Math.floor(limit / 2)));
-      await guarded(logger, 'stop live updates', limit, () => live.stop());
+      await guarded(logger, 'stop live updates and release jobs', limit, stopRelease);
       await guarded(
         logger,
         'close HTTP',
@@ -201,12 +270,23 @@ export async function startAggregator(
         () =>
           new Promise<void>((resolve, reject) => {
             closeEventStreams();
-            server.close((err) => (err ? reject(err) : resolve()));
+            // Requests in flight may finish; connections that turn idle (ended event streams, keep-alive) are
+            // closed as they do, instead of waiting for their keep-alive time. A connection still busy after a
+            // grace period (a client that went away in the middle of an event stream stays "busy") is cut.
+            const idle = setInterval(() => server.closeIdleConnections(), 25);
+            const cut = setTimeout(() => server.closeAllConnections(), Math.min(1000, Math.floor(limit / 2)));
+            server.close((err) => {
+              clearInterval(idle);
+              clearTimeout(cut);
+              if (err) reject(err);
+              else resolve();
+            });
             server.closeIdleConnections();
           }),
       );
       server.closeAllConnections();
       await guarded(logger, 'close store', limit, () => store.close());
+      tokens.close();
       logger.info('aggregator stopped');
     })();
     return closing;
@@ -223,6 +303,8 @@ export async function startAggregator(
     live,
     health,
     ingest,
+    tokens,
+    registryWatcher,
     mqttReady: ingest.ready,
     logger,
     close,

@@ -3,12 +3,16 @@
  *   passant-aggregator [run] [--config FILE]     run the aggregator (config from PASSANT_CONFIG and PASSANT_* variables)
  *   passant-aggregator check-config [--config FILE]   validate the configuration, list every problem
  *   passant-aggregator config-reference          print every config key (key, env, default, description) as Markdown
- * Returns the exit code. (Room for `token create` and other admin commands of issue 4.)
+ *   passant-aggregator token create|list|revoke  manage API tokens (auth/token-command.ts)
+ * Returns the exit code.
  */
 const USAGE = `usage:
   passant-aggregator [run] [--config FILE]
   passant-aggregator check-config [--config FILE]
   passant-aggregator config-reference
+  passant-aggregator token create --role viewer|admin|privacy [--zone ZONE...] [--site SITE...] [--owner LABEL...] [--name NAME] [--json]
+  passant-aggregator token list [--json]
+  passant-aggregator token revoke ID
   passant-aggregator --help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +31,10 @@ export async function main(argv: string[]): Promise<number> {
       const { configMarkdownTable } = await import('./config.ts');
       process.stdout.write(`${configMarkdownTable()}\n`);
       return 0;
+    }
+    case 'token': {
+      const { tokenCommand } = await import('./auth/token-command.ts');
+      return tokenCommand(rest);
     }
     case '-h':
     case '--help':

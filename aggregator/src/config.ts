@@ -36,17 +36,41 @@ export function defaultInstanceId(): string {
   return sanitizeId(os.hostname());
 }
 
+/** 'none', 'all', a list of ids, or (from the environment) the ids comma-separated. */
+const PublicScopeSchema = z.union([
+  z.enum(['none', 'all']),
+  z.array(IdSchema).max(10_000),
+  z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,63}(,[a-z0-9][a-z0-9-]{0,63})*$/, "must be 'none', 'all' or ids separated by commas")
+    .transform((s) => s.split(',')),
+], { error: "must be 'none', 'all', a list of ids, or (environment) ids separated by commas" });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const CoordinatesSchema = z
+  .strictObject({
+    lat: z.number().min(-90).max(90).describe('latitude, WGS 84 degrees'),
+    lon: z.number().min(-180).max(180).describe('longitude, WGS 84 degrees'),
+  })
+  .describe('where it is, for maps (optional)');
 
 const ZoneSchema = z.strictObject({
   id: IdSchema.describe('zone id, used in URLs'),
   name: z.string().min(1).max(200).describe('name shown in the dashboard'),
+  coordinates: CoordinatesSchema.optional(),
+  owners: z
+    .array(z.string().min(1).max(200))
+    .max(100)
+    .default([])
+    .describe('who the zone belongs to: free-text labels (a shop, a department) that viewer tokens can be tied to'),
   sensors: z.array(SensorIdSchema).max(10_000).default([]).describe('ids of the sensors that count this zone'),
 });
 
 const SiteSchema = z.strictObject({
   id: IdSchema.describe('site id'),
   name: z.string().min(1).max(200).describe('name shown in the dashboard'),
+  coordinates: CoordinatesSchema.optional(),
   zones: z.array(IdSchema).max(10_000).default([]).describe('ids of the zones in this site'),
 });
 
@@ -136,9 +160,58 @@ export const AggregatorConfigSchema = z
           .max(10_000)
           .default(100)
           .describe('most open live-update (Server-Sent Events) connections; more get 503'),
+        rateLimitPerMinute: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(600)
+          .describe('API requests a minute per token (or per client address without a token), sustained; more get 429 with Retry-After (0: no limit)'),
+        rateLimitBurst: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(120)
+          .describe('API requests a token or client address may make at once before the per-minute rate applies'),
+        trustProxyHops: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .default(0)
+          .describe(
+            'reverse proxies in front of the aggregator whose X-Forwarded-For/-Proto are trusted (client address for rate limits; HTTPS for HSTS); 0: none',
+          ),
       })
       .prefault({})
       .describe('the HTTP API and dashboard'),
+    auth: z
+      .strictObject({
+        public: z
+          .strictObject({
+            zones: PublicScopeSchema.default('none').meta({
+              description: "zones whose released counts anyone may read without a token: 'none', 'all', or a list of zone ids (environment: a comma-separated list)",
+              defaultLabel: '"none"',
+            }),
+            sites: PublicScopeSchema.default('none').meta({
+              description: "sites whose released counts anyone may read without a token: 'none', 'all', or a list of site ids (environment: a comma-separated list)",
+              defaultLabel: '"none"',
+            }),
+            privacyPage: z
+              .boolean()
+              .default(true)
+              .describe('anyone may read GET /api/v1/privacy (k, suppressed share, retention, the counts message schema): no counts'),
+          })
+          .prefault({})
+          .describe('what is readable without a token'),
+        tokensFile: z.string().min(1).optional().meta({
+          description: 'SQLite file of the API tokens (hashes only; managed with `passant-aggregator token`)',
+          defaultLabel: 'tokens.db in data.dir',
+        }),
+      })
+      .prefault({})
+      .describe('API access: tokens (Authorization: Bearer) and what is public'),
     data: z
       .strictObject({
         dir: z.string().min(1).default('./data').describe('data folder; the SQLite store is passant.db in it'),
@@ -174,7 +247,7 @@ export const AggregatorConfigSchema = z
           .enum(['stored', 'received'])
           .default('stored')
           .describe(
-            "when a counts message is acknowledged to the broker: 'stored' (after the store write: a crash means redelivery, never loss; one message at a time per connection) or 'received' (at once: faster, batches writes, may lose the last messages on a crash)",
+            "when a counts message is acknowledged to the broker: 'stored' (after its batch is committed to the store: a crash means redelivery, never loss; PUBACKs are held, not the connection, so writes are still batched) or 'received' (at once: may lose the last messages on a crash)",
           ),
         batchMaxSize: z.number().int().min(1).max(10_000).default(500).describe('most messages written in one store transaction'),
         batchMaxDelayMs: z
@@ -217,16 +290,57 @@ export const AggregatorConfigSchema = z
       .describe(
         "a zone-minute is released only when every sensor of the zone has reported it or this long after the minute ended, so one sensor's count cannot be read as the difference of two releases (0: at once)",
       ),
+    retention: z
+      .strictObject({
+        minuteDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3660)
+          .default(31)
+          .describe(
+            'minute data (raw per-sensor windows and released zone-minutes) older than this many whole days is deleted; hour and day rollups stay',
+          ),
+        intervalMinutes: z.number().int().min(1).max(1440).default(60).describe('how often the retention job runs (it runs at start too)'),
+      })
+      .prefault({})
+      .describe('how long minute data are kept'),
+    noise: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'add integer noise (two-sided geometric) to released counts, for open data; the same noise for the same cell on every request',
+          ),
+        epsilon: z
+          .number()
+          .min(0.01)
+          .max(10)
+          .default(1)
+          .describe('privacy parameter of the noise per released zone-minute (smaller: more noise); stated in every noisy response'),
+        key: z
+          .string()
+          .min(32)
+          .max(1024)
+          .optional()
+          .describe('secret (32+ characters) the noise is derived from (HMAC-SHA256); set it through PASSANT_NOISE_KEY or keyFile, it is never logged'),
+        keyFile: z.string().min(1).optional().describe('file holding the noise secret (32+ characters; surrounding white space ignored)'),
+      })
+      .prefault({})
+      .describe('noise for open data (off by default)'),
     zones: z
       .array(ZoneSchema)
       .max(10_000)
       .default([])
-      .describe('counting areas: [{ id, name, sensors: [sensorId] }]; a sensor belongs to at most one zone'),
+      .describe(
+        'counting areas: [{ id, name, coordinates?: { lat, lon }, owners: [label], sensors: [sensorId] }]; a sensor belongs to at most one zone. Reloaded without a restart when the config file changes',
+      ),
     sites: z
       .array(SiteSchema)
       .max(10_000)
       .default([])
-      .describe('groups of zones: [{ id, name, zones: [zoneId] }] (optional)'),
+      .describe('groups of zones: [{ id, name, coordinates?: { lat, lon }, zones: [zoneId] }] (optional; reloaded with zones)'),
   })
   .superRefine((config, ctx) => {
     for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
@@ -295,6 +409,26 @@ function crossCheck(input: unknown): CrossProblem[] {
       }
     });
   });
+  const publicAccess = isPlainObject(input.auth) && isPlainObject(input.auth.public) ? input.auth.public : {};
+  for (const [key, known] of [
+    ['zones', zoneIds],
+    ['sites', siteIds],
+  ] as const) {
+    const scope = publicAccess[key];
+    const ids: unknown[] | null = Array.isArray(scope) ? scope : typeof scope === 'string' && scope !== 'none' && scope !== 'all' ? scope.split(',') : null;
+    ids?.forEach((id: unknown, j) => {
+      if (typeof id === 'string' && !known.has(id)) {
+        problems.push({ path: ['auth', 'public', key, j], message: `${key === 'zones' ? 'zone' : 'site'} "${id}" is not in ${key}` });
+      }
+    });
+  }
+  const noise = isPlainObject(input.noise) ? input.noise : {};
+  if (noise.enabled === true && noise.key === undefined && noise.keyFile === undefined) {
+    problems.push({ path: ['noise', 'key'], message: 'noise is enabled: set its secret with PASSANT_NOISE_KEY or noise.keyFile' });
+  }
+  if (noise.key !== undefined && noise.keyFile !== undefined) {
+    problems.push({ path: ['noise', 'keyFile'], message: 'set either noise.key or noise.keyFile, not both' });
+  }
   const mqtt = isPlainObject(input.mqtt) ? input.mqtt : {};
   if ((mqtt.certFile === undefined) !== (mqtt.keyFile === undefined)) {
     problems.push({
@@ -518,6 +652,14 @@ export function loadConfig(options: LoadConfigOptions = {}): AggregatorConfig {
         problems.push(`mqtt.${key}: cannot read ${file}`);
       }
     }
+    const { keyFile } = result.data.noise;
+    if (keyFile !== undefined) {
+      try {
+        if (fs.readFileSync(keyFile, 'utf8').trim().length < 32) problems.push(`noise.keyFile: ${keyFile} holds fewer than 32 characters`);
+      } catch {
+        problems.push(`noise.keyFile: cannot read ${keyFile}`);
+      }
+    }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
@@ -539,5 +681,7 @@ export function redactConfig(config: AggregatorConfig): Json {
   if (copy.mqtt.password !== undefined) copy.mqtt.password = '(set)';
   if (copy.influx.password !== undefined) copy.influx.password = '(set)';
   if (copy.influx.token !== undefined) copy.influx.token = '(set)';
+  const noise = copy.noise as Record<string, unknown> | undefined;
+  if (noise?.key !== undefined) noise.key = '(set)';
   return copy as unknown as Json;
 }

@@ -38,7 +38,9 @@ export async function runAggregatorCommand(args: string[]): Promise<number> {
   }
   let aggregator;
   try {
-    aggregator = await startAggregator(config);
+    // The config file is watched: zones and sites reload without a restart.
+    const configFile = parsed.configFile ?? (process.env.PASSANT_CONFIG?.trim() || undefined);
+    aggregator = await startAggregator(config, configFile !== undefined ? { configFile } : {});
   } catch (err) {
     process.stderr.write(`passant-aggregator: cannot start: ${(err as Error).message}\n`);
     return 1;

@@ -96,7 +96,7 @@ mqtt:
   it('reads JSON, from PASSANT_CONFIG', () => {
     const file = write('c.json', JSON.stringify({ k: 5, zones: [{ id: 'z', name: 'Z', sensors: ['a'] }], http: { port: 9000 } }));
     const config = loadConfig({ env: { PASSANT_CONFIG: file } });
-    expect(config.zones).toEqual([{ id: 'z', name: 'Z', sensors: ['a'] }]);
+    expect(config.zones).toEqual([{ id: 'z', name: 'Z', owners: [], sensors: ['a'] }]);
     expect(config.http.port).toBe(9000);
   });
 
@@ -265,11 +265,14 @@ describe('config reference', () => {
     expect(byKey.get('ingest.ackMode')!.values).toEqual(['stored', 'received']);
     // every leaf of the schema is in the reference, in schema order
     const leaves: string[] = [];
-    for (const [key, value] of Object.entries(AggregatorConfigSchema.shape)) {
-      const inner = (value as { def: { innerType?: { shape?: Record<string, unknown> } } }).def.innerType;
-      if (inner?.shape) leaves.push(...Object.keys(inner.shape).map((k) => `${key}.${k}`));
-      else leaves.push(key);
-    }
+    const walk = (shape: Record<string, unknown>, prefix: string) => {
+      for (const [key, value] of Object.entries(shape)) {
+        const inner = (value as { def: { innerType?: { shape?: Record<string, unknown> } } }).def.innerType;
+        if (inner?.shape) walk(inner.shape, `${prefix}${key}.`);
+        else leaves.push(`${prefix}${key}`);
+      }
+    };
+    walk(AggregatorConfigSchema.shape, '');
     expect(rows.map((r) => r.key)).toEqual(leaves);
   });
 

@@ -16,6 +16,11 @@ export interface SeriesResponse {
   t: number[];
   devices: (number | null)[];
   suppressed: number[];
+  /**
+   * Present when the values carry noise (open data, aggregator config `noise`): integer noise from the two-sided
+   * geometric distribution with this epsilon per released zone-minute, the same on every request.
+   */
+  noise?: { epsilon: number; mechanism: 'geometric' };
 }
 
 export interface SeriesQuery {

@@ -1,7 +1,12 @@
 /**
- * The HTTP API (express 5): JSON under /api/v1, live updates by Server-Sent Events, health, metrics and the
- * built dashboard. Every error is `{ error: { code, message } }`, never a stack trace. Counts reach a response
- * only through the release layer.
+ * The HTTP API (express 5): JSON under /api/v1, CSV export, live updates by Server-Sent Events, health,
+ * metrics and the built dashboard. Every error is `{ error: { code, message } }`, never a stack trace. Counts
+ * reach a response only through the release layer; who may read what is decided in auth/access.ts.
+ *
+ * Authentication: `Authorization: Bearer <token>` (or `access_token=` on /events only, for EventSource). No
+ * header: the public (auth.public). A bad or revoked token: 401 with WWW-Authenticate. A token without the
+ * role for a route: 403. A zone or site the caller may not read: 404 for a token (as if it did not exist),
+ * 401 without a token.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,20 +14,36 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { ApiError } from '@passant/shared';
+import { RADIOS } from '@passant/shared';
+import { ANONYMOUS, AccessPolicy, roleOf } from '../auth/access.ts';
+import type { Principal, PublicAccess } from '../auth/access.ts';
+import type { TokenStore } from '../auth/token-store.ts';
 import { HttpError } from '../errors.ts';
 import type { SensorHealthTracker } from '../ingest/sensor-health.ts';
+import { REJECT_REASONS } from '../ingest/validate-counts.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { Registry } from '../registry.ts';
 import type { LiveUpdates } from '../release/live-updates.ts';
-import type { ReleaseLayer, ReleasedCell } from '../release/release-layer.ts';
-import type { CountsStore } from '../store/types.ts';
-import { parseSeriesQuery } from './series-query.ts';
+import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesTarget } from '../release/release-layer.ts';
+import type { CountsStore, ReleaseStore } from '../store/types.ts';
+import { countsSchemaForPrivacy } from './api-schemas.ts';
+import type { z } from 'zod';
+import type { AuditSchema, CompareSchema, MeSchema, PrivacyInfoSchema, ProfileSchema, SiteInfoSchema, UnassignedSensorSchema, ZoneInfoSchema } from './api-schemas.ts';
+import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from './compare.ts';
+import { csvFileName, seriesCsv } from './csv.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { EVENTS_PARAMS, rejectUnknownParams, singleParam } from './params.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { sensorHealthReport } from './sensor-health-report.ts';
+import { parseProfileQuery, parseSeriesQuery } from './series-query.ts';
+import type { ParsedSeriesQuery } from './series-query.ts';
 
 export interface HttpAppOptions {
   registry: Registry;
   release: ReleaseLayer;
   live: LiveUpdates;
-  store: CountsStore;
+  /** Read for /healthz (ping) and sensor health (which windows exist; never counts). */
+  store: CountsStore & Pick<ReleaseStore, 'sensorWindows' | 'sensorStats'>;
   metrics: AggregatorMetrics;
   health: SensorHealthTracker;
   /** True while the MQTT connection is up. */
@@ -32,10 +53,26 @@ export interface HttpAppOptions {
   maxSeriesBuckets: number;
   maxSeriesRangeDays: number;
   maxEventClients: number;
+  /** What anyone may read without a token (config auth.public); default: only the privacy page. */
+  publicAccess?: PublicAccess;
+  /** The API tokens; without it every request is anonymous and any Authorization header is refused. */
+  tokens?: TokenStore;
+  /** API requests a minute per token or client address (0: no limit; default 600). */
+  rateLimitPerMinute?: number;
+  /** Requests at once before the rate applies (default 120). */
+  rateLimitBurst?: number;
+  /** Reverse proxies whose X-Forwarded-* headers are trusted (default 0). */
+  trustProxyHops?: number;
+  /** How long data is kept, in days by kind (null: for ever), for the privacy page. */
+  retention?: Record<string, number | null>;
+  /** The aggregator's version, for the OpenAPI document. */
+  version?: string;
   /** Now, Unix seconds. */
   now?: () => number;
   /** Interval of the SSE keep-alive comment. */
   eventKeepAliveMs?: number;
+  /** How often an open event stream checks that its token was not revoked (default 2000). */
+  tokenRecheckMs?: number;
 }
 
 export interface HttpApp {
@@ -58,6 +95,23 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+const PERMISSIONS_POLICY = [
+  'accelerometer=()',
+  'camera=()',
+  'geolocation=()',
+  'gyroscope=()',
+  'magnetometer=()',
+  'microphone=()',
+  'payment=()',
+  'usb=()',
+  'interest-cohort=()',
+].join(', ');
+
+const WWW_AUTHENTICATE = 'Bearer realm="passant"';
+/** The privacy page's suppressed share is computed over this period and kept this long. */
+const SUPPRESSED_SHARE_PERIOD_SECONDS = 86_400;
+const SUPPRESSED_SHARE_CACHE_SECONDS = 300;
+
 function sendError(res: Response, status: number, code: string, message: string): void {
   const body: ApiError = { error: { code, message } };
   res.status(status).json(body);
@@ -73,23 +127,44 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
   ]);
 }
 
+function quoteId(id: string): string {
+  return JSON.stringify(id.slice(0, 80));
+}
+
+function principalOf(res: Response): Principal {
+  return (res.locals.principal as Principal | undefined) ?? ANONYMOUS;
+}
+
+type Kind = SeriesTarget['kind'];
+
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { registry, release, live, store, metrics, health, logger } = options;
   const now = options.now ?? (() => Date.now() / 1000);
   const startedAt = now();
   const eventStreams = new Set<Response>();
+  const access = new AccessPolicy(options.publicAccess ?? { zones: 'none', sites: 'none', privacyPage: true }, (zoneId) => registry.zone(zoneId)?.owners ?? []);
+  const tokens = options.tokens;
+  const limiter = new RateLimiter({ perMinute: options.rateLimitPerMinute ?? 600, burst: options.rateLimitBurst ?? 120 });
+  const limits = () => ({ now: now(), maxBuckets: options.maxSeriesBuckets, maxRangeSeconds: options.maxSeriesRangeDays * 86_400 });
+  const openApi = JSON.stringify(buildOpenApiDocument(options.version ?? '0.0.0'));
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('etag', false);
+  if ((options.trustProxyHops ?? 0) > 0) app.set('trust proxy', options.trustProxyHops);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    // Only when the request came over TLS (directly, or through a trusted proxy): HSTS on plain HTTP is ignored
+    // by browsers and would be wrong on a loopback demo.
+    if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     res.on('finish', () => {
       // Route patterns, not paths, so the label set stays bounded whatever clients ask for.
       const route =
@@ -99,7 +174,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     next();
   });
 
-  app.get('/healthz', async (_req, res) => {
+  app.get('/healthz', async (req, res) => {
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
     const storeOk = await withTimeout(store.ping().catch(() => false), 2000, false);
     const mqttOk = options.mqttConnected();
     const ok = storeOk && mqttOk;
@@ -112,49 +188,361 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   });
 
-  app.get('/metrics', (_req, res) => {
+  app.get('/metrics', (req, res) => {
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
     res.status(200).setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').setHeader('Cache-Control', 'no-store');
     res.send(metrics.render());
   });
 
   const api = express.Router();
-  api.use((_req, res, next) => {
+
+  // Who is asking, then the rate limit (per token, or per client address), then a bad token is refused.
+  api.use((req, res, next) => {
     res.locals.routeBase = '/api/v1';
     res.setHeader('Cache-Control', 'no-store');
+    const query = req.query as Record<string, unknown>;
+    const header = req.headers.authorization;
+    const fromQuery = req.path === '/events' ? query.access_token : undefined;
+    let presented: string | null | undefined;
+    if (header !== undefined) {
+      const match = /^Bearer +(\S+) *$/i.exec(header);
+      presented = match ? match[1]! : null;
+      if (fromQuery !== undefined) throw new HttpError(400, 'invalid_parameter', 'send the token once: in the Authorization header or as access_token, not both');
+    } else if (fromQuery !== undefined) {
+      presented = typeof fromQuery === 'string' ? fromQuery : null;
+    }
+    let principal: Principal = ANONYMOUS;
+    let invalid = false;
+    if (presented !== undefined) {
+      const token = presented === null || tokens === undefined ? null : tokens.verify(presented);
+      if (token === null) invalid = true;
+      else principal = { kind: 'token', token };
+    }
+    const key = principal.kind === 'token' ? `token:${principal.token.id}` : `ip:${req.ip ?? req.socket.remoteAddress ?? '?'}`;
+    const decision = limiter.take(key);
+    if (!decision.ok) {
+      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+      throw new HttpError(429, 'rate_limited', `too many requests; try again in ${decision.retryAfterSeconds} s`);
+    }
+    if (invalid) {
+      throw new HttpError(401, 'invalid_token', 'the token is not valid (unknown, revoked or malformed); send Authorization: Bearer <token>');
+    }
+    res.locals.principal = principal;
     next();
   });
 
-  api.get('/zones', (req, res) => {
-    if (Object.keys(req.query).length > 0) {
-      throw new HttpError(400, 'unknown_parameter', 'this endpoint takes no query parameters');
+  /** A 401 without a token, else the 404 an unknown id gets: a token holder cannot probe what exists. */
+  function denied(principal: Principal, kind: Kind, id: string): HttpError {
+    if (principal.kind === 'anonymous') {
+      return new HttpError(401, 'authentication_required', `reading ${kind} ${quoteId(id)} needs a token (Authorization: Bearer <token>)`);
     }
-    res.json(registry.listZones());
+    return notFound(kind, id);
+  }
+
+  function notFound(kind: Kind, id: string): HttpError {
+    return new HttpError(404, `${kind}_not_found`, `no ${kind} ${quoteId(id)}; GET /api/v1/${kind}s lists them`);
+  }
+
+  function canRead(principal: Principal, kind: Kind, id: string): boolean {
+    return kind === 'zone' ? access.canReadZone(principal, id) : access.canReadSite(principal, id);
+  }
+
+  /** The zone or site the caller asked for and may read, with its name; 401/404 otherwise. */
+  function readable(res: Response, kind: Kind, rawId: unknown): { target: SeriesTarget; name: string } {
+    const id = String(rawId);
+    const principal = principalOf(res);
+    if (!canRead(principal, kind, id)) throw denied(principal, kind, id);
+    const entry = kind === 'zone' ? registry.zone(id) : registry.site(id);
+    if (entry === undefined) throw notFound(kind, id);
+    return { target: { kind, id }, name: entry.name };
+  }
+
+  function requireAccess(res: Response, allowed: (p: Principal) => boolean, what: string, roles: string): void {
+    const principal = principalOf(res);
+    if (allowed(principal)) return;
+    if (principal.kind === 'anonymous') throw new HttpError(401, 'authentication_required', `${what} needs a token (Authorization: Bearer <token>)`);
+    throw new HttpError(403, 'forbidden', `${what} is for ${roles}; this token's role is ${roleOf(principal)}`);
+  }
+
+  /**
+   * Viewer and admin tokens get exact released values; the public and the privacy officer get what open data gets
+   * (noisy when noise is on).
+   */
+  function exactFor(principal: Principal): boolean {
+    const role = roleOf(principal);
+    return role === 'viewer' || role === 'admin';
+  }
+
+  async function released(res: Response, target: SeriesTarget, query: ParsedSeriesQuery): Promise<ReleasedSeries> {
+    const series = await release.series(target, query, { exact: exactFor(principalOf(res)) });
+    if (series === undefined) throw notFound(target.kind, target.id);
+    return series;
+  }
+
+  function readableZones(principal: Principal): z.infer<typeof ZoneInfoSchema>[] {
+    return registry
+      .allZones()
+      .filter((zone) => access.canReadZone(principal, zone.id))
+      .map((zone) => ({
+        id: zone.id,
+        name: zone.name,
+        coordinates: zone.coordinates ? { lat: zone.coordinates.lat, lon: zone.coordinates.lon } : null,
+        site: siteIfReadable(principal, registry.siteOf(zone.id)),
+      }));
+  }
+
+  /** A zone's site id, when the caller may read that site (else the site's existence is not shown). */
+  function siteIfReadable(principal: Principal, siteId: string | undefined): string | null {
+    return siteId !== undefined && access.canReadSite(principal, siteId) ? siteId : null;
+  }
+
+  function siteInfo(id: string): z.infer<typeof SiteInfoSchema> | undefined {
+    const site = registry.site(id);
+    if (site === undefined) return undefined;
+    const coordinates = site.coordinates;
+    return {
+      id: site.id,
+      name: site.name,
+      coordinates: coordinates ? { lat: coordinates.lat, lon: coordinates.lon } : null,
+      zones: [...site.zones],
+    };
+  }
+
+  api.get('/openapi.json', (req, res) => {
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    res.type('application/json').send(openApi);
   });
 
-  api.get('/zones/:id/series', async (req, res) => {
-    const zoneId = String(req.params.id);
-    if (registry.zone(zoneId) === undefined) {
-      throw new HttpError(404, 'zone_not_found', `no zone ${JSON.stringify(zoneId.slice(0, 80))}; GET /api/v1/zones lists them`);
+  api.get('/me', (req, res) => {
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const principal = principalOf(res);
+    const body: z.infer<typeof MeSchema> = {
+      role: roleOf(principal) ?? 'public',
+      name: principal.kind === 'token' ? principal.token.name : null,
+      tokenId: principal.kind === 'token' ? principal.token.id : null,
+      zones: access.readsAllZones(principal) ? 'all' : readableZones(principal).map((z) => z.id),
+      sites:
+        access.public.sites === 'all' || access.isAdmin(principal)
+          ? 'all'
+          : registry
+              .listSites()
+              .filter((s) => access.canReadSite(principal, s.id))
+              .map((s) => s.id),
+      health: access.canSeeHealth(principal),
+      audit: access.canSeeAudit(principal),
+      admin: access.isAdmin(principal),
+    };
+    res.json(body);
+  });
+
+  api.get('/zones', (req, res) => {
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const principal = principalOf(res);
+    if (!access.mayReadAnyZone(principal)) {
+      throw new HttpError(401, 'authentication_required', 'no zone is public here: send a token (Authorization: Bearer <token>)');
     }
-    const query = parseSeriesQuery(req.query as Record<string, unknown>, {
-      now: now(),
-      maxBuckets: options.maxSeriesBuckets,
-      maxRangeSeconds: options.maxSeriesRangeDays * 86_400,
+    res.json(readableZones(principal));
+  });
+
+  api.get('/sites', (req, res) => {
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const principal = principalOf(res);
+    if (!access.mayReadAnySite(principal)) {
+      throw new HttpError(401, 'authentication_required', 'no site is public here: send a token (Authorization: Bearer <token>)');
+    }
+    const sites = registry
+      .listSites()
+      .filter((s) => access.canReadSite(principal, s.id))
+      .map((s) => siteInfo(s.id)!);
+    res.json(sites);
+  });
+
+  for (const kind of ['zone', 'site'] as const) {
+    const base = `/${kind}s/:id`;
+
+    api.get(`${base}/series`, async (req, res) => {
+      const { target } = readable(res, kind, (req.params as Record<string, string>).id);
+      const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
+      res.json(await released(res, target, query));
     });
-    const series = await release.series(zoneId, query);
-    if (series === undefined) throw new HttpError(404, 'zone_not_found', `no zone ${JSON.stringify(zoneId)}`);
-    res.json(series);
+
+    api.get(`${base}/series.csv`, async (req, res) => {
+      const { target, name } = readable(res, kind, (req.params as Record<string, string>).id);
+      const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
+      const series = await released(res, target, query);
+      const subject = { kind, id: target.id, name, radio: query.radio };
+      if (series.noise) res.setHeader('X-Passant-Noise', `mechanism=${series.noise.mechanism}; epsilon=${series.noise.epsilon}`);
+      res
+        .status(200)
+        .type('text/csv; charset=utf-8')
+        .setHeader('Content-Disposition', `attachment; filename="${csvFileName(subject, query.from, query.to, query.step)}"`)
+        .send(seriesCsv(subject, series));
+    });
+
+    api.get(`${base}/compare`, async (req, res) => {
+      const { target } = readable(res, kind, (req.params as Record<string, string>).id);
+      const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
+      const periods = comparisonPeriods(query.from, query.to);
+      const [current, previous, lastWeek] = await Promise.all(
+        [periods.current, periods.previous, periods.lastWeek].map(([from, to]) => released(res, target, { ...query, from, to })),
+      );
+      const period = (series: ReleasedSeries, [from, to]: [number, number]) => ({
+        from,
+        to,
+        t: series.t,
+        devices: series.devices,
+        suppressed: series.suppressed,
+        ...summarize(series),
+      });
+      const cur = period(current!, periods.current);
+      const body: z.infer<typeof CompareSchema> = {
+        step: query.step,
+        radio: query.radio,
+        current: cur,
+        previous: { ...period(previous!, periods.previous), change: percentChange(cur.total, summarize(previous!).total) },
+        lastWeek: { ...period(lastWeek!, periods.lastWeek), change: percentChange(cur.total, summarize(lastWeek!).total) },
+      };
+      if (current!.noise) body.noise = current!.noise;
+      res.json(body);
+    });
+
+    api.get(`${base}/profile`, async (req, res) => {
+      const { target } = readable(res, kind, (req.params as Record<string, string>).id);
+      const query = parseProfileQuery(req.query as Record<string, unknown>, limits());
+      const hourly = await released(res, target, { from: query.from, to: query.to, step: 3600, radio: query.radio });
+      const body: z.infer<typeof ProfileSchema> = {
+        weeks: query.weeks,
+        tz: query.tz,
+        radio: query.radio,
+        from: query.from,
+        to: query.to,
+        ...hourOfWeekProfile(hourly, query.tz),
+      };
+      if (hourly.noise) body.noise = hourly.noise;
+      res.json(body);
+    });
+  }
+
+  api.get('/sensors', async (req, res) => {
+    requireAccess(res, (p) => access.canSeeHealth(p), 'sensor health', 'admin and privacy tokens');
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const sensors: [string, string][] = [];
+    for (const zone of registry.listZones()) for (const sensorId of registry.zone(zone.id)?.sensors ?? []) sensors.push([sensorId, zone.id]);
+    res.json(await sensorHealthReport({ sensors, health, store, now: now(), windowSeconds: release.windowSeconds }));
+  });
+
+  api.get('/admin/unassigned-sensors', async (req, res) => {
+    requireAccess(res, (p) => access.isAdmin(p), 'the list of unassigned sensors', 'admin tokens');
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const rows = new Map<string, z.infer<typeof UnassignedSensorSchema>>();
+    for (const u of await registry.unassignedSensors()) {
+      rows.set(u.sensorId, {
+        sensorId: u.sensorId,
+        state: 'unknown',
+        lastMessageAt: u.lastSeen,
+        lastStatusAt: null,
+        firstWindowStart: u.firstWindowStart,
+        lastWindowStart: u.lastWindowStart,
+        messages: u.messages,
+      });
+    }
+    // Sensors heard from since the start, by status or counts, that the store has no window of (yet).
+    for (const h of health.list()) {
+      if (registry.zoneOf(h.sensorId) !== undefined) continue;
+      const row = rows.get(h.sensorId) ?? {
+        sensorId: h.sensorId,
+        state: 'unknown',
+        lastMessageAt: h.lastCountsAt,
+        lastStatusAt: null,
+        firstWindowStart: null,
+        lastWindowStart: null,
+        messages: 0,
+      };
+      row.state = h.state;
+      row.lastStatusAt = h.lastStatusAt;
+      rows.set(h.sensorId, row);
+    }
+    res.json({ sensors: [...rows.values()].sort((a, b) => a.sensorId.localeCompare(b.sensorId)) });
+  });
+
+  let shareCache: { at: number; value: z.infer<typeof PrivacyInfoSchema>['suppressedShare'] } | undefined;
+  async function suppressedShare(): Promise<z.infer<typeof PrivacyInfoSchema>['suppressedShare']> {
+    const at = now();
+    if (shareCache && at - shareCache.at < SUPPRESSED_SHARE_CACHE_SECONDS) return shareCache.value;
+    const to = Math.floor(at / 60) * 60;
+    const from = to - SUPPRESSED_SHARE_PERIOD_SECONDS;
+    const value: z.infer<typeof PrivacyInfoSchema>['suppressedShare'] = { periodSeconds: SUPPRESSED_SHARE_PERIOD_SECONDS, wifi: null, ble: null };
+    for (const radio of RADIOS) {
+      let releasedCells = 0;
+      let suppressedCells = 0;
+      for (const zone of registry.listZones()) {
+        const series = await release.series({ kind: 'zone', id: zone.id }, { from, to, step: 60, radio }, { exact: true });
+        if (series === undefined) continue;
+        for (let i = 0; i < series.t.length; i++) {
+          if (series.devices[i] !== null) releasedCells++;
+          suppressedCells += series.suppressed[i] ?? 0;
+        }
+      }
+      const total = releasedCells + suppressedCells;
+      value[radio] = total === 0 ? null : Math.round((suppressedCells / total) * 10_000) / 10_000;
+    }
+    shareCache = { at, value };
+    return value;
+  }
+
+  api.get('/privacy', async (req, res) => {
+    requireAccess(res, (p) => access.canSeePrivacyPage(p), 'the privacy page', 'admin and privacy tokens (auth.public.privacyPage is off)');
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const body: z.infer<typeof PrivacyInfoSchema> = {
+      k: release.k,
+      windowSeconds: release.windowSeconds,
+      settleSeconds: release.settleSeconds,
+      retention: options.retention ?? {},
+      noise: release.noiseInfo,
+      suppressedShare: await suppressedShare(),
+      publicAccess: { zones: access.public.zones === 'all' || access.public.zones === 'none' ? access.public.zones : [...access.public.zones], sites: access.public.sites === 'all' || access.public.sites === 'none' ? access.public.sites : [...access.public.sites] },
+      countsSchema: countsSchemaForPrivacy(),
+    };
+    res.json(body);
+  });
+
+  api.get('/privacy/audit', (req, res) => {
+    requireAccess(res, (p) => access.canSeeAudit(p), 'audit data', 'admin and privacy tokens');
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
+    const m = metrics.ingestMessages;
+    const s = metrics.statusMessages;
+    const tokenCounts = { viewer: 0, admin: 0, privacy: 0, revoked: 0 };
+    for (const t of tokens?.list() ?? []) {
+      if (t.revokedAt !== null) tokenCounts.revoked++;
+      else tokenCounts[t.role]++;
+    }
+    const body: z.infer<typeof AuditSchema> = {
+      since: Math.floor(startedAt),
+      ingest: {
+        stored: m.get({ result: 'stored', reason: 'none' }),
+        duplicate: m.get({ result: 'duplicate', reason: 'none' }),
+        rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, m.get({ result: 'rejected', reason })])) as Record<
+          (typeof REJECT_REASONS)[number],
+          number
+        >,
+      },
+      statusMessages: {
+        accepted: s.get({ result: 'accepted', reason: 'none' }) + s.get({ result: 'accepted', reason: 'cleared' }),
+        rejected: REJECT_REASONS.reduce((sum, reason) => sum + s.get({ result: 'rejected', reason }), 0),
+      },
+      tokens: tokenCounts,
+    };
+    res.json(body);
   });
 
   api.get('/events', (req, res) => {
-    const unknown = Object.keys(req.query).filter((k) => k !== 'zone');
-    if (unknown.length > 0) {
-      throw new HttpError(400, 'unknown_parameter', `unknown query parameter ${JSON.stringify(unknown[0]!.slice(0, 40))}: use zone`);
-    }
-    const zone = req.query.zone;
-    if (zone !== undefined && typeof zone !== 'string') throw new HttpError(400, 'invalid_parameter', 'zone must be given once');
-    if (zone !== undefined && registry.zone(zone) === undefined) {
-      throw new HttpError(404, 'zone_not_found', `no zone ${JSON.stringify(zone.slice(0, 80))}`);
+    const query = req.query as Record<string, unknown>;
+    rejectUnknownParams(query, EVENTS_PARAMS);
+    const principal = principalOf(res);
+    const zone = singleParam(query, 'zone');
+    if (zone !== undefined) readable(res, 'zone', zone);
+    else if (!access.mayReadAnyZone(principal)) {
+      throw new HttpError(401, 'authentication_required', 'no zone is public here: send a token (Authorization: Bearer <token>)');
     }
     if (eventStreams.size >= options.maxEventClients) {
       throw new HttpError(503, 'too_many_clients', 'too many live-update connections; try again later');
@@ -169,15 +557,27 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.write('retry: 5000\n\n');
     eventStreams.add(res);
     metrics.eventClients.set(eventStreams.size);
+    /** A revoked token ends its streams: checked before every event and every few seconds. */
+    const stillValid = (): boolean => {
+      if (principal.kind === 'anonymous' || tokens?.isActive(principal.token.id)) return true;
+      if (!res.writableEnded) res.end();
+      return false;
+    };
     const onCell = (cell: ReleasedCell) => {
-      if (zone !== undefined && cell.zoneId !== zone) return;
+      if (res.writableEnded) return;
+      if (zone !== undefined ? cell.zoneId !== zone : !access.canReadZone(principal, cell.zoneId)) return;
+      if (!stillValid()) return;
       metrics.releasedCells.inc({ result: cell.devices === null ? 'suppressed' : 'released' });
       res.write(`data: ${JSON.stringify(cell)}\n\n`);
     };
     live.on('cell', onCell);
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), options.eventKeepAliveMs ?? 15_000);
+    const keepAlive = setInterval(() => {
+      if (!res.writableEnded) res.write(': keep-alive\n\n');
+    }, options.eventKeepAliveMs ?? 15_000);
+    const recheck = principal.kind === 'token' ? setInterval(stillValid, options.tokenRecheckMs ?? 2000) : undefined;
     const cleanup = () => {
       clearInterval(keepAlive);
+      if (recheck) clearInterval(recheck);
       live.off('cell', onCell);
       eventStreams.delete(res);
       metrics.eventClients.set(eventStreams.size);
@@ -190,7 +590,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   app.use('/api/v1', api);
   app.use('/api', (req, _res) => {
-    throw new HttpError(404, 'not_found', `no API endpoint ${req.method} ${req.originalUrl.slice(0, 100)}: the API is under /api/v1`);
+    throw new HttpError(404, 'not_found', `no API endpoint ${req.method} ${req.originalUrl.split('?')[0]!.slice(0, 100)}: the API is under /api/v1`);
   });
 
   // The dashboard, built by `npm run build` into dashboardDir.
@@ -228,6 +628,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return;
     }
     if (err instanceof HttpError) {
+      if (err.status === 401) {
+        res.setHeader('WWW-Authenticate', err.code === 'invalid_token' ? `${WWW_AUTHENTICATE}, error="invalid_token"` : WWW_AUTHENTICATE);
+      } else if (err.status === 403) {
+        res.setHeader('WWW-Authenticate', `${WWW_AUTHENTICATE}, error="insufficient_scope"`);
+      }
       sendError(res, err.status, err.code, err.message);
       return;
     }

@@ -1,11 +1,13 @@
 /**
- * Parses and checks the query of `GET /api/v1/zones/:id/series`. Every problem is a 400 with a code and a
- * message saying what is wrong. Unknown parameters are rejected (a typo such as `stp=3600` must not silently
- * give minute data).
+ * Parses and checks the queries of the series routes (`.../series`, `.../series.csv`, `.../compare`) and of
+ * `.../profile`. Every problem is a 400 with a code and a message saying what is wrong. Unknown parameters are
+ * rejected (a typo such as `stp=3600` must not silently give minute data).
  */
 import { RADIOS, SERIES_STEPS } from '@passant/shared';
 import type { Radio, SeriesStep } from '@passant/shared';
 import { HttpError } from '../errors.ts';
+import { isKnownTimeZone, WEEK_SECONDS } from './compare.ts';
+import { PROFILE_PARAMS, rejectUnknownParams, SERIES_PARAMS, singleParam } from './params.ts';
 
 export interface SeriesQueryLimits {
   /** Now, Unix seconds. */
@@ -21,17 +23,8 @@ export interface ParsedSeriesQuery {
   radio: Radio;
 }
 
-const KNOWN = new Set(['from', 'to', 'step', 'radio']);
 const DEFAULT_RANGE_SECONDS = 86_400;
-
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') {
-    throw new HttpError(400, 'invalid_parameter', `${name} must be given once, as a plain value`);
-  }
-  return value;
-}
+const single = singleParam;
 
 function unixSeconds(query: Record<string, unknown>, name: string): number | undefined {
   const raw = single(query, name);
@@ -43,14 +36,7 @@ function unixSeconds(query: Record<string, unknown>, name: string): number | und
 }
 
 export function parseSeriesQuery(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery {
-  const unknown = Object.keys(query).filter((key) => !KNOWN.has(key));
-  if (unknown.length > 0) {
-    throw new HttpError(
-      400,
-      'unknown_parameter',
-      `unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u.slice(0, 40))).join(', ')}: use from, to, step, radio`,
-    );
-  }
+  rejectUnknownParams(query, SERIES_PARAMS);
   const stepRaw = single(query, 'step');
   let step: SeriesStep = 60;
   if (stepRaw !== undefined) {
@@ -60,15 +46,7 @@ export function parseSeriesQuery(query: Record<string, unknown>, limits: SeriesQ
     }
     step = found;
   }
-  const radioRaw = single(query, 'radio');
-  let radio: Radio = 'wifi';
-  if (radioRaw !== undefined) {
-    const found = RADIOS.find((r) => r === radioRaw);
-    if (found === undefined) {
-      throw new HttpError(400, 'invalid_radio', `radio must be one of ${RADIOS.join(', ')}, got ${JSON.stringify(radioRaw.slice(0, 40))}`);
-    }
-    radio = found;
-  }
+  const radio = parseRadio(query);
   const toRaw = unixSeconds(query, 'to') ?? Math.floor(limits.now);
   const fromRaw = unixSeconds(query, 'from') ?? Math.max(0, toRaw - DEFAULT_RANGE_SECONDS);
   if (fromRaw > toRaw) {
@@ -88,4 +66,56 @@ export function parseSeriesQuery(query: Record<string, unknown>, limits: SeriesQ
     throw new HttpError(400, 'too_many_buckets', `from..to at step ${step} gives ${buckets} buckets; at most ${limits.maxBuckets}: use a larger step or a shorter range`);
   }
   return { from, to, step, radio };
+}
+
+function parseRadio(query: Record<string, unknown>): Radio {
+  const radioRaw = single(query, 'radio');
+  if (radioRaw === undefined) return 'wifi';
+  const found = RADIOS.find((r) => r === radioRaw);
+  if (found === undefined) {
+    throw new HttpError(400, 'invalid_radio', `radio must be one of ${RADIOS.join(', ')}, got ${JSON.stringify(radioRaw.slice(0, 40))}`);
+  }
+  return found;
+}
+
+export interface ParsedProfileQuery {
+  weeks: number;
+  radio: Radio;
+  tz: string;
+  /** First hour looked at, Unix seconds. */
+  from: number;
+  /** The start of the current hour (exclusive). */
+  to: number;
+}
+
+export const MAX_PROFILE_WEEKS = 52;
+
+/** Parses `GET .../profile`: weeks (1..52, default 4), radio, tz (default UTC). */
+export function parseProfileQuery(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedProfileQuery {
+  rejectUnknownParams(query, PROFILE_PARAMS);
+  const weeksRaw = single(query, 'weeks');
+  let weeks = 4;
+  if (weeksRaw !== undefined) {
+    weeks = /^\d{1,2}$/.test(weeksRaw) ? Number(weeksRaw) : NaN;
+    if (!(weeks >= 1 && weeks <= MAX_PROFILE_WEEKS)) {
+      throw new HttpError(400, 'invalid_parameter', `weeks must be a whole number from 1 to ${MAX_PROFILE_WEEKS}, got ${JSON.stringify(weeksRaw.slice(0, 40))}`);
+    }
+  }
+  if (weeks * WEEK_SECONDS > limits.maxRangeSeconds) {
+    throw new HttpError(
+      400,
+      'range_too_long',
+      `${weeks} weeks span ${weeks * 7} days; at most ${Math.floor(limits.maxRangeSeconds / 86_400)} days per request`,
+    );
+  }
+  if (weeks * 168 > limits.maxBuckets) {
+    throw new HttpError(400, 'too_many_buckets', `${weeks} weeks are ${weeks * 168} hours; at most ${limits.maxBuckets} buckets per request`);
+  }
+  const radio = parseRadio(query);
+  const tz = single(query, 'tz') ?? 'UTC';
+  if (!isKnownTimeZone(tz)) {
+    throw new HttpError(400, 'invalid_time_zone', `tz must be an IANA time zone such as Europe/Amsterdam or UTC, got ${JSON.stringify(tz.slice(0, 64))}`);
+  }
+  const to = Math.floor(limits.now / 3600) * 3600;
+  return { weeks, radio, tz, from: to - weeks * WEEK_SECONDS, to };
 }

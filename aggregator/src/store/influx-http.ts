@@ -15,10 +15,13 @@ import type { InfluxConfig } from './influx-config.ts';
 export class InfluxStoreError extends StoreError {
   /** HTTP status when the server answered, else undefined. */
   readonly statusCode: number | undefined;
-  constructor(message: string, options?: { cause?: unknown; statusCode?: number }) {
+  /** True when the server cut the answer short (its row limit): a shorter range may work. */
+  readonly partial: boolean;
+  constructor(message: string, options?: { cause?: unknown; statusCode?: number; partial?: boolean }) {
     super(message, { cause: options?.cause });
     this.name = 'InfluxStoreError';
     this.statusCode = options?.statusCode;
+    this.partial = options?.partial ?? false;
   }
 }
 
@@ -35,6 +38,9 @@ interface InfluxQlResponse {
   error?: string;
   results?: { statement_id?: number; error?: string; partial?: boolean; series?: InfluxSeries[] }[];
 }
+
+/** Statements per /query request of exec(). */
+const EXEC_STATEMENTS_PER_REQUEST = 200;
 
 /** Longest piece of a server's error text put into our messages. */
 const MAX_DETAIL_CHARS = 300;
@@ -129,9 +135,50 @@ export class InfluxHttp {
     if (result === undefined) throw new InfluxStoreError('InfluxQL query (/query) failed: the answer has no result');
     const series = result.series ?? [];
     if (result.partial === true || series.some((s) => s.partial === true)) {
-      throw new InfluxStoreError('InfluxQL query (/query) returned a partial result: raise the server\'s max-row-limit or query a shorter range');
+      throw new InfluxStoreError("InfluxQL query (/query) returned a partial result: raise the server's max-row-limit or query a shorter range", {
+        partial: true,
+      });
     }
     return series;
+  }
+
+  /**
+   * Runs InfluxQL statements that return no rows (DELETE), several per request, and throws on any statement's
+   * error. v1 only: InfluxDB 2.x takes no DELETE on /query (see deleteV2).
+   */
+  async exec(statements: string[]): Promise<void> {
+    const params = new URLSearchParams({ db: this.config.database });
+    if (this.config.retentionPolicy !== undefined) params.set('rp', this.config.retentionPolicy);
+    for (let i = 0; i < statements.length; i += EXEC_STATEMENTS_PER_REQUEST) {
+      const chunk = statements.slice(i, i + EXEC_STATEMENTS_PER_REQUEST);
+      let response: InfluxQlResponse;
+      try {
+        response = (await this.client.transport.request(`/query?${params}`, new URLSearchParams({ q: chunk.join(';\n') }).toString(), {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        })) as InfluxQlResponse;
+      } catch (err) {
+        throw describeFailure('InfluxQL statement (/query)', err);
+      }
+      const error = response?.error ?? response?.results?.find((r) => r.error !== undefined)?.error;
+      if (error !== undefined) throw new InfluxStoreError(`InfluxQL statement (/query) failed: ${String(error).slice(0, MAX_DETAIL_CHARS)}`);
+    }
+  }
+
+  /**
+   * Deletes points through `POST /api/v2/delete` (InfluxDB 2.x): `predicate` (tag equalities joined by AND),
+   * times `start` to `stop` inclusive, RFC 3339.
+   */
+  async deleteV2(start: string, stop: string, predicate: string): Promise<void> {
+    const params = new URLSearchParams({ org: this.config.org, bucket: this.config.bucket });
+    try {
+      await this.client.transport.request(`/api/v2/delete?${params}`, JSON.stringify({ start, stop, predicate }), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
+    } catch (err) {
+      throw describeFailure('InfluxDB delete (/api/v2/delete)', err);
+    }
   }
 
   /** True when the server answers `/ping` with a 2xx status (204 on 1.x and 2.x, 200 on 3.x). */

@@ -11,6 +11,7 @@
  */
 import { Point } from '@influxdata/influxdb-client';
 import { ID_PATTERN, RADIOS, type CountsMessage, type Radio } from '@passant/shared';
+import type { FrozenCell, Rollup } from './types.ts';
 
 export const MEASUREMENT = 'counts';
 export const SENSOR_TAG = 'sensor';
@@ -75,5 +76,68 @@ export function timeLiteral(seconds: number): string {
 export function sensorCondition(sensorIds: Iterable<string>): string {
   const terms = [...new Set(sensorIds)].map((id) => `"${SENSOR_TAG}" = '${checkSensorId(id)}'`);
   if (terms.length === 0) throw new Error('sensorCondition needs at least one sensor id');
+  return `(${terms.join(' OR ')})`;
+}
+
+/*
+ * The release layer's data (types.ts), beside `counts`:
+ *
+ *   unsettled,sensor=<id>           q=1i                                               time = windowStart
+ *   cells,zone=<id>                 sensors="[...]", wifi_devices, wifi_released (0/1), wifi_noise (absent: null),
+ *                                   ble_devices, ble_released, ble_noise               time = windowStart
+ *   rollups,zone=<id>,step=<3600|86400>  wifi_sum, wifi_released, wifi_suppressed, wifi_noise, wifi_noised, ble_...,
+ *                                   closed (0/1: the hour's minutes were deleted by retention)
+ *                                                                                      time = bucket start
+ *   meta,key=<key>                  value="..."                                        time = 0
+ */
+export const UNSETTLED_MEASUREMENT = 'unsettled';
+export const CELLS_MEASUREMENT = 'cells';
+export const ROLLUPS_MEASUREMENT = 'rollups';
+export const META_MEASUREMENT = 'meta';
+export const ZONE_TAG = 'zone';
+
+/** The unsettled-queue point of a stored window. */
+export function unsettledPoint(sensorId: string, windowStart: number): Point {
+  return new Point(UNSETTLED_MEASUREMENT).tag(SENSOR_TAG, checkSensorId(sensorId)).timestamp(checkSeconds(windowStart, 'windowStart')).intField('q', 1);
+}
+
+/** The point of a frozen cell. */
+export function cellPoint(cell: FrozenCell): Point {
+  const point = new Point(CELLS_MEASUREMENT)
+    .tag(ZONE_TAG, checkSensorId(cell.zoneId))
+    .timestamp(checkSeconds(cell.windowStart, 'windowStart'))
+    .stringField('sensors', JSON.stringify(cell.sensors.map(checkSensorId)));
+  for (const radio of RADIOS) {
+    const r = cell[radio];
+    point.intField(`${radio}_devices`, r.devices).intField(`${radio}_released`, r.released ? 1 : 0);
+    if (r.noise !== null) point.intField(`${radio}_noise`, r.noise);
+  }
+  return point;
+}
+
+/** The point of a rollup row (written whole: it replaces the row of the same zone, step and t). */
+export function rollupPoint(rollup: Rollup): Point {
+  const point = new Point(ROLLUPS_MEASUREMENT)
+    .tag(ZONE_TAG, checkSensorId(rollup.zoneId))
+    .tag('step', String(rollup.step))
+    .timestamp(checkSeconds(rollup.t, 'rollup t'));
+  for (const radio of RADIOS) {
+    const r = rollup[radio];
+    point
+      .intField(`${radio}_sum`, r.sum)
+      .intField(`${radio}_released`, r.released)
+      .intField(`${radio}_suppressed`, r.suppressed)
+      .intField(`${radio}_noise`, r.noise)
+      .intField(`${radio}_noised`, r.noised);
+  }
+  // 1 once retention deleted the minutes of the hour (deleteMinutesBefore writes it onto the point)
+  point.intField('closed', 0);
+  return point;
+}
+
+/** `("zone" = 'a' OR "zone" = 'b')` for valid zone ids. */
+export function zoneCondition(zoneIds: Iterable<string>): string {
+  const terms = [...new Set(zoneIds)].map((id) => `"${ZONE_TAG}" = '${checkSensorId(id)}'`);
+  if (terms.length === 0) throw new Error('zoneCondition needs at least one zone id');
   return `(${terms.join(' OR ')})`;
 }

@@ -1,14 +1,30 @@
 /**
  * The embedded store: exact per-sensor counts per window in one SQLite file (better-sqlite3, WAL).
  * Writes are idempotent on (sensor_id, window_start): the first write wins. Only the release layer reads it
- * for output.
+ * for output. Beside the raw windows (table `counts`) it holds the release layer's data (types.ts): the unsettled
+ * queue, frozen cells, hour and day rollups (updated in the transaction that freezes the cells, so they never
+ * disagree), a per-sensor activity tally (updated in the transaction that stores the windows) and a few meta
+ * values.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CountsMessage, Radio } from '@passant/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
-import type { CountsStore, PutResult, WindowSum } from './types.ts';
+import { ROLLUP_STEPS, rollupStart } from './types.ts';
+import type {
+  CellsReadOptions,
+  DeleteResult,
+  FrozenCell,
+  PutResult,
+  ReleaseStore,
+  Rollup,
+  RollupStep,
+  SensorStats,
+  SensorWindow,
+  WindowKey,
+  WindowSum,
+} from './types.ts';
 
 /** Schema migrations; migration i brings user_version from i to i + 1. Append only, never edit a shipped one. */
 const MIGRATIONS: readonly string[] = [
@@ -29,6 +45,56 @@ const MIGRATIONS: readonly string[] = [
      received_at      INTEGER NOT NULL,
      PRIMARY KEY (sensor_id, window_start)
    ) WITHOUT ROWID`,
+  // 2: the release layer's data (issue 4): the unsettled queue, frozen cells, rollups, sensor activity, meta.
+  `CREATE TABLE unsettled (
+     window_start INTEGER NOT NULL,
+     sensor_id    TEXT    NOT NULL,
+     PRIMARY KEY (window_start, sensor_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE cells (
+     zone_id        TEXT    NOT NULL,
+     window_start   INTEGER NOT NULL,
+     sensors        TEXT    NOT NULL,
+     wifi_devices   INTEGER NOT NULL,
+     wifi_released  INTEGER NOT NULL,
+     wifi_noise     INTEGER,
+     ble_devices    INTEGER NOT NULL,
+     ble_released   INTEGER NOT NULL,
+     ble_noise      INTEGER,
+     PRIMARY KEY (zone_id, window_start)
+   ) WITHOUT ROWID;
+   CREATE INDEX cells_by_window ON cells (window_start);
+   CREATE TABLE rollups (
+     zone_id          TEXT    NOT NULL,
+     step             INTEGER NOT NULL,
+     t                INTEGER NOT NULL,
+     wifi_sum         INTEGER NOT NULL,
+     wifi_released    INTEGER NOT NULL,
+     wifi_suppressed  INTEGER NOT NULL,
+     wifi_noise       INTEGER NOT NULL,
+     wifi_noised      INTEGER NOT NULL,
+     ble_sum          INTEGER NOT NULL,
+     ble_released     INTEGER NOT NULL,
+     ble_suppressed   INTEGER NOT NULL,
+     ble_noise        INTEGER NOT NULL,
+     ble_noised       INTEGER NOT NULL,
+     closed           INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (zone_id, step, t)
+   ) WITHOUT ROWID;
+   CREATE TABLE sensors (
+     sensor_id         TEXT    NOT NULL PRIMARY KEY,
+     first_window      INTEGER NOT NULL,
+     last_window       INTEGER NOT NULL,
+     last_received_at  INTEGER NOT NULL,
+     messages          INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE meta (
+     key    TEXT NOT NULL PRIMARY KEY,
+     value  TEXT NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO unsettled (window_start, sensor_id) SELECT window_start, sensor_id FROM counts;
+   INSERT INTO sensors (sensor_id, first_window, last_window, last_received_at, messages)
+     SELECT sensor_id, MIN(window_start), MAX(window_start), MAX(received_at), COUNT(*) FROM counts GROUP BY sensor_id;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -42,27 +108,97 @@ interface SumRow {
   sensors: number;
 }
 
-export class SqliteStore implements CountsStore {
+interface CellRow {
+  zone_id: string;
+  window_start: number;
+  sensors: string;
+  wifi_devices: number;
+  wifi_released: number;
+  wifi_noise: number | null;
+  ble_devices: number;
+  ble_released: number;
+  ble_noise: number | null;
+}
+
+
+function cellOf(r: CellRow): FrozenCell {
+  return {
+    zoneId: r.zone_id,
+    windowStart: r.window_start,
+    sensors: JSON.parse(r.sensors) as string[],
+    wifi: { devices: r.wifi_devices, released: r.wifi_released === 1, noise: r.wifi_noise },
+    ble: { devices: r.ble_devices, released: r.ble_released === 1, noise: r.ble_noise },
+  };
+}
+
+/** A rollup from a row read as an array, in the column order of the rollups statement. */
+function rollupOf(r: unknown[]): Rollup {
+  const n = r as number[];
+  return {
+    zoneId: r[0] as string,
+    step: n[1] as RollupStep,
+    t: n[2]!,
+    wifi: { sum: n[3]!, released: n[4]!, suppressed: n[5]!, noise: n[6]!, noised: n[7]! },
+    ble: { sum: n[8]!, released: n[9]!, suppressed: n[10]!, noise: n[11]!, noised: n[12]! },
+  };
+}
+
+/** The rollup increments of one radio of a cell: [sum, released, suppressed, noise, noised]. */
+function increments(radio: FrozenCell['wifi']): [number, number, number, number, number] {
+  if (!radio.released) return [0, 0, 1, 0, 0];
+  return [radio.devices, 1, 0, radio.noise ?? 0, radio.noise === null ? 0 : 1];
+}
+
+export class SqliteStore implements ReleaseStore {
   readonly file: string;
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
   private readonly insertMany: (messages: CountsMessage[], receivedAt: number) => PutResult[];
+  private readonly freezeMany: (cells: FrozenCell[]) => boolean[];
   private readonly sums: Record<Radio, Database.Statement<[string, number, number], SumRow>>;
+  private readonly statements: {
+    windows: Database.Statement<
+      [string, number, number],
+      { sensor_id: string; window_start: number; wifi_devices: number; ble_devices: number; received_at: number }
+    >;
+    unsettled: Database.Statement<[number], { sensor_id: string; window_start: number }>;
+    clearUnsettled: Database.Statement<[number, string]>;
+    requeue: Database.Statement<[string, number, number]>;
+    cellsOf: Database.Statement<[string, number, number], CellRow>;
+    valuesOf: Database.Statement<[string, number, number], unknown[]>;
+    cellsAll: Database.Statement<[number, number], CellRow>;
+    rollups: Database.Statement<[string, number, number, number], unknown[]>;
+    sensorStats: Database.Statement<[], { sensor_id: string; first_window: number; last_window: number; last_received_at: number; messages: number }>;
+    getMeta: Database.Statement<[string], { value: string }>;
+    closedHours: Database.Statement<[string, number, number], { t: number }>;
+    setMeta: Database.Statement<[string, string]>;
+  };
+  private readonly deleteBefore: (t: number) => DeleteResult;
+  private readonly clearMany: (keys: WindowKey[]) => void;
   private closed = false;
 
   private constructor(file: string, db: Database.Database) {
     this.file = file;
     this.db = db;
-    this.insert = db.prepare(
+    const insert = db.prepare(
       `INSERT INTO counts (sensor_id, window_start, window_seconds, seq,
          wifi_devices, wifi_randomized, wifi_frames, wifi_rssi,
          ble_devices, ble_randomized, ble_frames, ble_rssi, rssi_floor, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sensor_id, window_start) DO NOTHING`,
     );
-    this.insertMany = db.transaction((messages: CountsMessage[], receivedAt: number): PutResult[] =>
-      messages.map((m) => {
-        const info = this.insert.run(
+    const queue = db.prepare('INSERT INTO unsettled (window_start, sensor_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const tally = db.prepare(
+      `INSERT INTO sensors (sensor_id, first_window, last_window, last_received_at, messages) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (sensor_id) DO UPDATE SET
+         first_window = MIN(first_window, excluded.first_window),
+         last_window = MAX(last_window, excluded.last_window),
+         last_received_at = MAX(last_received_at, excluded.last_received_at),
+         messages = messages + excluded.messages`,
+    );
+    this.insertMany = db.transaction((messages: CountsMessage[], receivedAt: number): PutResult[] => {
+      const perSensor = new Map<string, { first: number; last: number; n: number }>();
+      const results = messages.map((m): PutResult => {
+        const info = insert.run(
           m.sensorId,
           m.windowStart,
           m.windowSeconds,
@@ -78,9 +214,69 @@ export class SqliteStore implements CountsStore {
           m.rssiFloor,
           receivedAt,
         );
-        return info.changes === 0 ? 'duplicate' : 'stored';
-      }),
+        if (info.changes === 0) return 'duplicate';
+        queue.run(m.windowStart, m.sensorId);
+        const t = perSensor.get(m.sensorId);
+        if (t === undefined) perSensor.set(m.sensorId, { first: m.windowStart, last: m.windowStart, n: 1 });
+        else {
+          t.first = Math.min(t.first, m.windowStart);
+          t.last = Math.max(t.last, m.windowStart);
+          t.n += 1;
+        }
+        return 'stored';
+      });
+      for (const [sensorId, t] of perSensor) tally.run(sensorId, t.first, t.last, receivedAt, t.n);
+      return results;
+    });
+
+    const insertCell = db.prepare(
+      `INSERT INTO cells (zone_id, window_start, sensors, wifi_devices, wifi_released, wifi_noise, ble_devices, ble_released, ble_noise)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (zone_id, window_start) DO NOTHING`,
     );
+    const addRollup = db.prepare(
+      `INSERT INTO rollups (zone_id, step, t,
+         wifi_sum, wifi_released, wifi_suppressed, wifi_noise, wifi_noised,
+         ble_sum, ble_released, ble_suppressed, ble_noise, ble_noised)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (zone_id, step, t) DO UPDATE SET
+         wifi_sum = wifi_sum + excluded.wifi_sum, wifi_released = wifi_released + excluded.wifi_released,
+         wifi_suppressed = wifi_suppressed + excluded.wifi_suppressed, wifi_noise = wifi_noise + excluded.wifi_noise,
+         wifi_noised = wifi_noised + excluded.wifi_noised,
+         ble_sum = ble_sum + excluded.ble_sum, ble_released = ble_released + excluded.ble_released,
+         ble_suppressed = ble_suppressed + excluded.ble_suppressed, ble_noise = ble_noise + excluded.ble_noise,
+         ble_noised = ble_noised + excluded.ble_noised`,
+    );
+    this.freezeMany = db.transaction((cells: FrozenCell[]): boolean[] => {
+      // Increments are gathered per (zone, step, t), so a batch of a day's cells is a few upserts, not thousands.
+      const pending = new Map<string, { zoneId: string; step: RollupStep; t: number; v: number[] }>();
+      const results = cells.map((c) => {
+        const info = insertCell.run(
+          c.zoneId,
+          c.windowStart,
+          JSON.stringify(c.sensors),
+          c.wifi.devices,
+          c.wifi.released ? 1 : 0,
+          c.wifi.noise,
+          c.ble.devices,
+          c.ble.released ? 1 : 0,
+          c.ble.noise,
+        );
+        if (info.changes === 0) return false;
+        const inc = [...increments(c.wifi), ...increments(c.ble)];
+        for (const step of ROLLUP_STEPS) {
+          const t = rollupStart(c.windowStart, step);
+          const key = `${c.zoneId}\u0000${step}\u0000${t}`;
+          const row = pending.get(key);
+          if (row === undefined) pending.set(key, { zoneId: c.zoneId, step, t, v: inc });
+          else row.v = row.v.map((x, i) => x + inc[i]!);
+        }
+        return true;
+      });
+      for (const r of pending.values()) addRollup.run(r.zoneId, r.step, r.t, ...r.v);
+      return results;
+    });
+
     // One statement whatever the number of sensors: the ids travel as one JSON array. The primary key
     // (sensor_id, window_start) serves the lookup: one range scan per sensor.
     const sumSql = (column: string) =>
@@ -94,6 +290,61 @@ export class SqliteStore implements CountsStore {
       wifi: db.prepare<[string, number, number], SumRow>(sumSql(DEVICES_COLUMN.wifi)),
       ble: db.prepare<[string, number, number], SumRow>(sumSql(DEVICES_COLUMN.ble)),
     };
+    const cellColumns = 'zone_id, window_start, sensors, wifi_devices, wifi_released, wifi_noise, ble_devices, ble_released, ble_noise';
+    this.statements = {
+      windows: db.prepare(
+        `SELECT sensor_id, window_start, wifi_devices, ble_devices, received_at FROM counts
+          WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
+          ORDER BY window_start, sensor_id`,
+      ),
+      unsettled: db.prepare('SELECT sensor_id, window_start FROM unsettled ORDER BY window_start, sensor_id LIMIT ?'),
+      clearUnsettled: db.prepare('DELETE FROM unsettled WHERE window_start = ? AND sensor_id = ?'),
+      requeue: db.prepare(
+        `INSERT INTO unsettled (window_start, sensor_id)
+           SELECT window_start, sensor_id FROM counts
+            WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
+         ON CONFLICT DO NOTHING`,
+      ),
+      cellsOf: db.prepare(
+        `SELECT ${cellColumns} FROM cells
+          WHERE zone_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
+          ORDER BY window_start, zone_id`,
+      ),
+      cellsAll: db.prepare(`SELECT ${cellColumns} FROM cells WHERE window_start >= ? AND window_start < ? ORDER BY window_start, zone_id`),
+      // Series read values only: no sensor lists, rows as arrays.
+      valuesOf: db
+        .prepare<[string, number, number], unknown[]>(
+          `SELECT zone_id, window_start, wifi_devices, wifi_released, wifi_noise, ble_devices, ble_released, ble_noise FROM cells
+            WHERE zone_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
+            ORDER BY window_start, zone_id`,
+        )
+        .raw(true),
+      // Rows as arrays: a year of hours reads several times faster than as objects.
+      rollups: db
+        .prepare<[string, number, number, number], unknown[]>(
+          `SELECT zone_id, step, t, wifi_sum, wifi_released, wifi_suppressed, wifi_noise, wifi_noised,
+                  ble_sum, ble_released, ble_suppressed, ble_noise, ble_noised
+             FROM rollups WHERE zone_id = ? AND step = ? AND t >= ? AND t < ? ORDER BY t`,
+        )
+        .raw(true),
+      sensorStats: db.prepare('SELECT sensor_id, first_window, last_window, last_received_at, messages FROM sensors ORDER BY sensor_id'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      closedHours: db.prepare('SELECT t FROM rollups WHERE zone_id = ? AND step = 3600 AND closed = 1 AND t >= ? AND t < ? ORDER BY t'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    };
+    const clear = this.statements.clearUnsettled;
+    this.clearMany = db.transaction((keys: WindowKey[]) => {
+      for (const k of keys) clear.run(k.windowStart, k.sensorId);
+    });
+    const delCounts = db.prepare('DELETE FROM counts WHERE window_start < ?');
+    const delUnsettled = db.prepare('DELETE FROM unsettled WHERE window_start < ?');
+    const delCells = db.prepare('DELETE FROM cells WHERE window_start < ?');
+    const close = db.prepare('UPDATE rollups SET closed = 1 WHERE step = 3600 AND t < ? AND closed = 0');
+    this.deleteBefore = db.transaction((t: number): DeleteResult => {
+      delUnsettled.run(t);
+      close.run(t);
+      return { windows: delCounts.run(t).changes, cells: delCells.run(t).changes };
+    });
   }
 
   /** Opens (creating the folder and file when needed) and migrates the store at `file`. */
@@ -137,13 +388,128 @@ export class SqliteStore implements CountsStore {
     const statement = this.sums[radio];
     if (statement === undefined) throw new StoreError(`unknown radio ${JSON.stringify(radio)}`);
     if (sensorIds.length === 0 || to <= from) return [];
-    try {
-      return statement
-        .all(JSON.stringify(sensorIds), from, to)
-        .map((r) => ({ windowStart: r.window_start, devices: r.devices, sensorCount: r.sensors }));
-    } catch (err) {
-      throw new StoreError(`SQLite read failed: ${(err as Error).message}`, { cause: err });
+    return this.read(() =>
+      statement.all(JSON.stringify(sensorIds), from, to).map((r) => ({ windowStart: r.window_start, devices: r.devices, sensorCount: r.sensors })),
+    );
+  }
+
+  async sensorWindows(sensorIds: string[], from: number, to: number): Promise<SensorWindow[]> {
+    this.assertOpen();
+    if (sensorIds.length === 0 || to <= from) return [];
+    return this.read(() =>
+      this.statements.windows
+        .all(JSON.stringify([...new Set(sensorIds)]), from, to)
+        .map((r) => ({ sensorId: r.sensor_id, windowStart: r.window_start, wifi: r.wifi_devices, ble: r.ble_devices, receivedAt: r.received_at })),
+    );
+  }
+
+  async unsettled(limit: number): Promise<WindowKey[]> {
+    this.assertOpen();
+    if (!(limit >= 1)) return [];
+    return this.read(() =>
+      this.statements.unsettled.all(Math.floor(limit)).map((r) => ({ sensorId: r.sensor_id, windowStart: r.window_start })),
+    );
+  }
+
+  async clearUnsettled(keys: WindowKey[]): Promise<void> {
+    this.assertOpen();
+    if (keys.length === 0) return;
+    this.write(`clearing ${keys.length} unsettled key(s)`, () => this.clearMany(keys));
+  }
+
+  async requeue(sensorIds: string[], from: number, to: number): Promise<number> {
+    this.assertOpen();
+    if (sensorIds.length === 0 || to <= from) return 0;
+    return this.write('requeue', () => this.statements.requeue.run(JSON.stringify(sensorIds), from, to).changes);
+  }
+
+  async freeze(cells: FrozenCell[]): Promise<boolean[]> {
+    this.assertOpen();
+    if (cells.length === 0) return [];
+    return this.write(`freezing ${cells.length} cell(s)`, () => this.freezeMany(cells));
+  }
+
+  async cells(zoneIds: string[] | null, from: number, to: number, options: CellsReadOptions = {}): Promise<FrozenCell[]> {
+    this.assertOpen();
+    if (to <= from || (zoneIds !== null && zoneIds.length === 0)) return [];
+    if (options.sensors === false && zoneIds !== null) {
+      return this.read(() =>
+        this.statements.valuesOf.all(JSON.stringify(zoneIds), from, to).map((r) => ({
+          zoneId: r[0] as string,
+          windowStart: r[1] as number,
+          sensors: [],
+          wifi: { devices: r[2] as number, released: r[3] === 1, noise: r[4] as number | null },
+          ble: { devices: r[5] as number, released: r[6] === 1, noise: r[7] as number | null },
+        })),
+      );
     }
+    return this.read(() =>
+      (zoneIds === null ? this.statements.cellsAll.all(from, to) : this.statements.cellsOf.all(JSON.stringify(zoneIds), from, to)).map(cellOf),
+    );
+  }
+
+  async rollups(zoneId: string, step: RollupStep, from: number, to: number): Promise<Rollup[]> {
+    this.assertOpen();
+    if (!(ROLLUP_STEPS as readonly number[]).includes(step)) throw new StoreError(`rollup step must be one of ${ROLLUP_STEPS.join(', ')}, got ${String(step)}`);
+    if (to <= from) return [];
+    return this.read(() => this.statements.rollups.all(zoneId, step, from, to).map(rollupOf));
+  }
+
+  async deleteMinutesBefore(t: number): Promise<DeleteResult> {
+    this.assertOpen();
+    return this.write('retention delete', () => this.deleteBefore(t));
+  }
+
+  async closedHours(zoneId: string, from: number, to: number): Promise<number[]> {
+    this.assertOpen();
+    if (to <= from) return [];
+    return this.read(() => this.statements.closedHours.all(zoneId, from, to).map((r) => r.t));
+  }
+
+  async sensorStats(): Promise<SensorStats[]> {
+    this.assertOpen();
+    return this.read(() =>
+      this.statements.sensorStats.all().map((r) => ({
+        sensorId: r.sensor_id,
+        firstWindowStart: r.first_window,
+        lastWindowStart: r.last_window,
+        lastReceivedAt: r.last_received_at,
+        messages: r.messages,
+      })),
+    );
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.read(() => this.statements.getMeta.get(key)?.value);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.assertOpen();
+    this.write('meta write', () => this.statements.setMeta.run(key, value));
+  }
+
+  /**
+   * Writes rollup rows as they are, replacing rows with the same key. Not part of CountsStore: for importing
+   * history (and the query benchmark, which builds a year of rollups without a year of minute data).
+   */
+  importRollups(rows: Rollup[]): void {
+    this.assertOpen();
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO rollups (zone_id, step, t,
+         wifi_sum, wifi_released, wifi_suppressed, wifi_noise, wifi_noised,
+         ble_sum, ble_released, ble_suppressed, ble_noise, ble_noised)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) {
+        insert.run(
+          r.zoneId, r.step, r.t,
+          r.wifi.sum, r.wifi.released, r.wifi.suppressed, r.wifi.noise, r.wifi.noised,
+          r.ble.sum, r.ble.released, r.ble.suppressed, r.ble.noise, r.ble.noised,
+        );
+      }
+    })();
   }
 
   async ping(): Promise<boolean> {
@@ -164,6 +530,22 @@ export class SqliteStore implements CountsStore {
   /** The schema version (PRAGMA user_version). */
   schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private read<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      throw new StoreError(`SQLite read failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      throw new StoreError(`SQLite ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   private assertOpen(): void {

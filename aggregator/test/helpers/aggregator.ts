@@ -19,7 +19,7 @@ export function makeDataDir(): string {
 export async function startTestAggregator(
   brokerUrl: string,
   overrides: AggregatorConfigInput = {},
-  options: { dataDir?: string; store?: CountsStore; now?: () => number } = {},
+  options: { dataDir?: string; store?: CountsStore; now?: () => number; configFile?: string; configWatchDebounceMs?: number } = {},
 ): Promise<TestAggregator> {
   const dataDir = options.dataDir ?? makeDataDir();
   const lines: string[] = [];
@@ -41,6 +41,8 @@ export async function startTestAggregator(
   const startOptions: Parameters<typeof startAggregator>[1] = { logger };
   if (options.store) startOptions.store = options.store;
   if (options.now) startOptions.now = options.now;
+  if (options.configFile) startOptions.configFile = options.configFile;
+  if (options.configWatchDebounceMs !== undefined) startOptions.configWatchDebounceMs = options.configWatchDebounceMs;
   const running = await startAggregator(config, startOptions);
   return Object.assign(running, { dataDir, logText: () => lines.join('') });
 }

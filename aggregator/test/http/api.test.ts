@@ -42,7 +42,8 @@ beforeAll(async () => {
   dashboardDir = makeDataDir();
   fs.writeFileSync(path.join(dashboardDir, 'index.html'), '<!doctype html><title>Passant test dashboard</title>');
   fs.writeFileSync(path.join(dashboardDir, 'app.js'), 'console.log(1);');
-  agg = await startTestAggregator(broker.url, { k: 5, zones: ZONES, http: { dashboardDir } });
+  // These tests read the API without a token: every zone is public (auth.test.ts covers tokens and roles).
+  agg = await startTestAggregator(broker.url, { k: 5, zones: ZONES, http: { dashboardDir }, auth: { public: { zones: 'all' } } });
   await agg.mqttReady;
   // minute 0: front 3+4=7 released, back 4 suppressed
   // minute 1: front 2+1=3 suppressed, back 5 released
@@ -73,11 +74,11 @@ afterAll(async () => {
 });
 
 describe('GET /api/v1/zones', () => {
-  it('lists the zones with id and name only', async () => {
+  it('lists the zones: id, name, coordinates and site (null when not configured), no sensors', async () => {
     const { status, body, headers } = await getJson('/api/v1/zones');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/application\/json/);
-    expect(body).toEqual(ZONES.map(({ id, name }) => ({ id, name })));
+    expect(body).toEqual(ZONES.map(({ id, name }) => ({ id, name, coordinates: null, site: null })));
   });
 });
 
@@ -291,7 +292,11 @@ describe('errors and unavailability', () => {
       ping: async () => false,
       close: async () => undefined,
     };
-    const other = await startTestAggregator(broker.url, { aggregator: { id: 'broken-store' }, zones: ZONES }, { store: broken });
+    const other = await startTestAggregator(
+      broker.url,
+      { aggregator: { id: 'broken-store' }, zones: ZONES, auth: { public: { zones: 'all' } } },
+      { store: broken },
+    );
     try {
       const res = await fetch(`${other.url}/api/v1/zones/front/series`);
       expect(res.status).toBe(500);

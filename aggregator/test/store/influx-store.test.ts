@@ -14,6 +14,9 @@ import { InfluxHttp } from '../../src/store/influx-http.ts';
 import { countsPoint, toLine } from '../../src/store/influx-points.ts';
 import { InfluxStore, InfluxStoreError } from '../../src/store/influx-store.ts';
 import { StoreError } from '../../src/errors.ts';
+import { Registry } from '../../src/registry.ts';
+import { ReleaseLayer } from '../../src/release/release-layer.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
 import { exportSeries, influxQuery, startInfluxd, startVictoriaMetrics, type TestServer } from '../../../test/helpers/influx.ts';
 import { freePort, requireTool } from '../../../test/helpers/tools.ts';
 import { T0, countsMessage, storeContract } from './store-contract.ts';
@@ -107,6 +110,50 @@ describe.skipIf(!hasInfluxd)('InfluxStore, v1 mode, on InfluxDB 1.x (influxd)', 
       ]);
     } finally {
       await store.close();
+    }
+  });
+
+  it('the release layer over InfluxDB releases exactly what it releases over the in-memory store (both radios, every step, noise on and off)', async () => {
+    const database = await createDatabase(server);
+    const influx = InfluxStore.open({ url: server.url, apiVersion: 'v1', database });
+    const memory = new MemoryStore();
+    try {
+      const registry = new Registry(
+        [
+          { id: 'front', name: 'Front', sensors: ['a', 'b'] },
+          { id: 'back', name: 'Back', sensors: ['c'] },
+        ],
+        [{ id: 'all', name: 'All', zones: ['front', 'back'] }],
+      );
+      const start = Math.floor(T0 / 3600) * 3600;
+      const messages = [];
+      for (let m = 0; m < 150; m++) {
+        const t = start + m * 60;
+        messages.push(countsMessage('a', t, m % 4, { ble: m % 3 }), countsMessage('c', t, (m * 7) % 9, { ble: 5 }));
+        if (m % 5 !== 0) messages.push(countsMessage('b', t, (m * 3) % 5, { ble: 1 }));
+        if (m % 11 === 0) messages.push(countsMessage('x', t, 50)); // unassigned
+      }
+      const now = start + 3 * 86_400;
+      const layers = [influx, memory].map((store) => new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => now, minuteDays: 31, noise: { epsilon: 1, key: Buffer.from('x'.repeat(40)) } }));
+      for (const store of [influx, memory]) await store.put(messages, start + 30);
+      const frozen = await Promise.all(layers.map((l) => l.settle()));
+      expect(frozen[0]!.length).toBe(300);
+      expect(frozen[0]!.length).toBe(frozen[1]!.length);
+      for (const target of [{ kind: 'zone' as const, id: 'front' }, { kind: 'zone' as const, id: 'back' }, { kind: 'site' as const, id: 'all' }]) {
+        for (const radio of ['wifi', 'ble'] as const) {
+          for (const [step, from] of [[60, start], [3600, start], [86_400, Math.floor(start / 86_400) * 86_400]] as const) {
+            for (const exact of [true, false]) {
+              const query = { from, to: start + 150 * 60, step, radio };
+              const [fromInflux, fromMemory] = await Promise.all(layers.map((l) => l.series(target, query, { exact })));
+              expect(fromInflux, `${target.id} ${radio} ${step} exact=${exact}`).toEqual(fromMemory);
+            }
+          }
+        }
+      }
+      expect((await layers[0]!.series('front', { from: start, to: start + 3600, step: 3600, radio: 'wifi' }, { exact: true }))!.suppressed[0]).toBeGreaterThan(0);
+    } finally {
+      await influx.close();
+      await memory.close();
     }
   });
 

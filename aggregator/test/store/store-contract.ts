@@ -10,12 +10,29 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CountsMessageSchema, RSSI_BUCKETS, type CountsMessage } from '@passant/shared';
-import type { CountsStore, WindowSum } from '../../src/store/types.ts';
+import type { FrozenCell, ReleaseStore, WindowSum } from '../../src/store/types.ts';
 
 export interface StoreFixture {
-  store: CountsStore;
+  store: ReleaseStore;
   cleanup(): Promise<void>;
-  reopen?(): Promise<CountsStore>;
+  reopen?(): Promise<ReleaseStore>;
+}
+
+/** A frozen cell for the tests: [devices, released, noise] per radio. */
+export function frozenCell(
+  zoneId: string,
+  windowStart: number,
+  wifi: [number, boolean, number | null],
+  ble: [number, boolean, number | null] = [0, false, null],
+  sensors: string[] = ['a'],
+): FrozenCell {
+  return {
+    zoneId,
+    windowStart,
+    sensors,
+    wifi: { devices: wifi[0], released: wifi[1], noise: wifi[2] },
+    ble: { devices: ble[0], released: ble[1], noise: ble[2] },
+  };
 }
 
 /** A minute-aligned time (2023-11-14T22:14:00Z) the tests count from. */
@@ -255,6 +272,180 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
+    it('queues every stored window as unsettled (duplicates not), oldest first; clearUnsettled and requeue', async () => {
+      await withStore(async ({ store }) => {
+        await store.put([countsMessage('b', T0 + 60, 1), countsMessage('a', T0 + 60, 2), countsMessage('a', T0, 3)], T0 + 100);
+        await store.put([countsMessage('a', T0, 9)], T0 + 200); // duplicate: not queued again
+        expect(await store.unsettled(10)).toEqual([
+          { sensorId: 'a', windowStart: T0 },
+          { sensorId: 'a', windowStart: T0 + 60 },
+          { sensorId: 'b', windowStart: T0 + 60 },
+        ]);
+        expect(await store.unsettled(2)).toHaveLength(2);
+        await store.clearUnsettled([
+          { sensorId: 'a', windowStart: T0 },
+          { sensorId: 'b', windowStart: T0 + 60 },
+          { sensorId: 'nobody', windowStart: T0 },
+        ]);
+        expect(await store.unsettled(10)).toEqual([{ sensorId: 'a', windowStart: T0 + 60 }]);
+        await store.clearUnsettled([{ sensorId: 'a', windowStart: T0 + 60 }]);
+        expect(await store.unsettled(10)).toEqual([]);
+        // requeue: the stored windows of the given sensors in [from, to)
+        expect(await store.requeue(['a'], T0, T0 + 60)).toBe(1);
+        expect(await store.unsettled(10)).toEqual([{ sensorId: 'a', windowStart: T0 }]);
+        await store.requeue(['a', 'b'], T0, T0 + 3600);
+        expect(await store.unsettled(10)).toEqual([
+          { sensorId: 'a', windowStart: T0 },
+          { sensorId: 'a', windowStart: T0 + 60 },
+          { sensorId: 'b', windowStart: T0 + 60 },
+        ]);
+      });
+    });
+
+    it('sensorWindows: the stored windows of the given sensors, both radios, with when they were received', async () => {
+      await withStore(async ({ store }) => {
+        await store.put([countsMessage('b', T0, 4, { ble: 1 }), countsMessage('a', T0, 3, { ble: 2 }), countsMessage('c', T0, 50)], T0 + 61);
+        await store.put([countsMessage('a', T0 + 60, 5), countsMessage('a', T0 + 120, 6)], T0 + 130);
+        expect(await store.sensorWindows(['a', 'b', 'a'], T0, T0 + 120)).toEqual([
+          { sensorId: 'a', windowStart: T0, wifi: 3, ble: 2, receivedAt: T0 + 61 },
+          { sensorId: 'b', windowStart: T0, wifi: 4, ble: 1, receivedAt: T0 + 61 },
+          { sensorId: 'a', windowStart: T0 + 60, wifi: 5, ble: 0, receivedAt: T0 + 130 },
+        ]);
+        expect(await store.sensorWindows([], T0, T0 + 120)).toEqual([]);
+        expect(await store.sensorWindows(['a'], T0 + 60, T0 + 60)).toEqual([]);
+      });
+    });
+
+    it('freeze: the first write of a cell wins; cells reads them back by zone and time', async () => {
+      await withStore(async ({ store }) => {
+        const first = frozenCell('front', T0, [7, true, -2], [3, false, null], ['a', 'b']);
+        expect(await store.freeze([first, frozenCell('back', T0, [1, false, null]), frozenCell('front', T0 + 60, [12, true, null], [5, true, 1])])).toEqual([
+          true,
+          true,
+          true,
+        ]);
+        // the same cell again, with other values: left as it was
+        expect(await store.freeze([frozenCell('front', T0, [99, true, 5]), frozenCell('front', T0 + 120, [0, false, null])])).toEqual([false, true]);
+        expect(await store.cells(['front'], T0, T0 + 120)).toEqual([first, frozenCell('front', T0 + 60, [12, true, null], [5, true, 1])]);
+        expect((await store.cells(null, T0, T0 + 180)).map((c) => [c.zoneId, c.windowStart])).toEqual([
+          ['back', T0],
+          ['front', T0],
+          ['front', T0 + 60],
+          ['front', T0 + 120],
+        ]);
+        expect(await store.cells(['nowhere'], T0, T0 + 180)).toEqual([]);
+        expect(await store.cells([], T0, T0 + 180)).toEqual([]);
+        expect(await store.freeze([])).toEqual([]);
+      });
+    });
+
+    it('rollups: per zone, hour and day, the sums of released cells, the suppressed count and the noise, never counted twice', async () => {
+      await withStore(async ({ store }) => {
+        const H = Math.floor(T0 / 86_400) * 86_400 + 5 * 3600; // 05:00 UTC of T0's day
+        await store.freeze([
+          frozenCell('front', H, [7, true, 1], [2, false, null]),
+          frozenCell('front', H + 60, [3, false, null], [9, true, null]),
+          frozenCell('front', H + 3540, [10, true, -3], [6, true, 2]),
+          frozenCell('back', H, [20, true, null]),
+        ]);
+        // a second call in the same hour adds to it; a repeat of a frozen cell does not
+        await store.freeze([frozenCell('front', H + 120, [5, true, 0]), frozenCell('front', H, [1000, true, 1000])]);
+        await store.freeze([frozenCell('front', H + 3600, [8, true, null], [1, false, null])]);
+        const hours = await store.rollups('front', 3600, H, H + 7200);
+        expect(hours).toEqual([
+          {
+            zoneId: 'front',
+            step: 3600,
+            t: H,
+            wifi: { sum: 22, released: 3, suppressed: 1, noise: -2, noised: 3 },
+            ble: { sum: 15, released: 2, suppressed: 2, noise: 2, noised: 1 },
+          },
+          {
+            zoneId: 'front',
+            step: 3600,
+            t: H + 3600,
+            wifi: { sum: 8, released: 1, suppressed: 0, noise: 0, noised: 0 },
+            ble: { sum: 0, released: 0, suppressed: 1, noise: 0, noised: 0 },
+          },
+        ]);
+        const day = Math.floor(H / 86_400) * 86_400;
+        expect(await store.rollups('front', 86_400, day, day + 86_400)).toEqual([
+          {
+            zoneId: 'front',
+            step: 86_400,
+            t: day,
+            wifi: { sum: 30, released: 4, suppressed: 1, noise: -2, noised: 3 },
+            ble: { sum: 15, released: 2, suppressed: 3, noise: 2, noised: 1 },
+          },
+        ]);
+        expect(await store.rollups('back', 3600, H, H + 3600)).toEqual([
+          {
+            zoneId: 'back',
+            step: 3600,
+            t: H,
+            wifi: { sum: 20, released: 1, suppressed: 0, noise: 0, noised: 0 },
+            ble: { sum: 0, released: 0, suppressed: 1, noise: 0, noised: 0 },
+          },
+        ]);
+        // [from, to): the hour at `to` is out
+        expect(await store.rollups('front', 3600, H, H + 3600)).toHaveLength(1);
+        expect(await store.rollups('nowhere', 3600, H, H + 3600)).toEqual([]);
+      });
+    });
+
+    it('deleteMinutesBefore deletes raw windows, queued keys and frozen cells before t; rollups stay, their hours closed', async () => {
+      await withStore(async ({ store }) => {
+        const day = Math.floor(T0 / 86_400) * 86_400;
+        await store.put([countsMessage('a', day - 60, 5), countsMessage('a', day, 6), countsMessage('b', day + 60, 7)], day + 120);
+        await store.freeze([frozenCell('z', day - 60, [5, true, null]), frozenCell('z', day, [6, true, null])]);
+        const deleted = await store.deleteMinutesBefore(day);
+        if (deleted.windows >= 0) expect(deleted).toEqual({ windows: 1, cells: 1 });
+        expect(await store.sensorWindows(['a', 'b'], 0, day + 3600)).toEqual([
+          { sensorId: 'a', windowStart: day, wifi: 6, ble: 0, receivedAt: day + 120 },
+          { sensorId: 'b', windowStart: day + 60, wifi: 7, ble: 0, receivedAt: day + 120 },
+        ]);
+        expect(plain(await store.sumByWindow(['a'], 'wifi', 0, day + 3600))).toEqual([{ windowStart: day, devices: 6 }]);
+        expect(await store.unsettled(10)).toEqual([
+          { sensorId: 'a', windowStart: day },
+          { sensorId: 'b', windowStart: day + 60 },
+        ]);
+        expect((await store.cells(['z'], 0, day + 3600)).map((c) => c.windowStart)).toEqual([day]);
+        // the rollups of the deleted minute stay
+        expect((await store.rollups('z', 86_400, day - 86_400, day + 86_400)).map((r) => [r.t, r.wifi.sum])).toEqual([
+          [day - 86_400, 5],
+          [day, 6],
+        ]);
+        expect((await store.rollups('z', 3600, day - 3600, day)).map((r) => r.wifi.released)).toEqual([1]);
+        // the hour whose minutes went is closed; the hour after it is not
+        expect(await store.closedHours('z', day - 86_400, day + 86_400)).toEqual([day - 3600]);
+        await store.freeze([frozenCell('z', day + 60, [9, true, null])]);
+        expect(await store.closedHours('z', day - 86_400, day + 86_400)).toEqual([day - 3600]);
+        expect(await store.closedHours('other', day - 86_400, day + 86_400)).toEqual([]);
+      });
+    });
+
+    it('sensorStats: per sensor the windows stored, first and last window and when the last was received; no counts', async () => {
+      await withStore(async ({ store }) => {
+        await store.put([countsMessage('a', T0 + 60, 5), countsMessage('b', T0, 1)], T0 + 100);
+        await store.put([countsMessage('a', T0, 9), countsMessage('a', T0 + 60, 1)], T0 + 200); // the second is a duplicate
+        expect(await store.sensorStats()).toEqual([
+          { sensorId: 'a', firstWindowStart: T0, lastWindowStart: T0 + 60, lastReceivedAt: T0 + 200, messages: 2 },
+          { sensorId: 'b', firstWindowStart: T0, lastWindowStart: T0, lastReceivedAt: T0 + 100, messages: 1 },
+        ]);
+      });
+    });
+
+    it('meta: a value per key, replaced by a later set', async () => {
+      await withStore(async ({ store }) => {
+        expect(await store.getMeta('release-registry')).toBeUndefined();
+        await store.setMeta('release-registry', '{"z":["a"]}');
+        await store.setMeta('other-key', 'x "quoted" \\ and more');
+        await store.setMeta('release-registry', '{"z":["a","b"]}');
+        expect(await store.getMeta('release-registry')).toBe('{"z":["a","b"]}');
+        expect(await store.getMeta('other-key')).toBe('x "quoted" \\ and more');
+      });
+    });
+
     it('keeps what it stored across close and reopen', async (ctx) => {
       const fixture = await make();
       try {
@@ -269,6 +460,15 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         expect(plain(await store.sumByWindow(['a', 'b'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 11 }]);
         expect(plain(await store.sumByWindow(['a'], 'ble', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 2 }]);
         expect(await store.put([countsMessage('a', T0, 9), countsMessage('a', T0 + 60, 1)], T0 + 121)).toEqual(['duplicate', 'stored']);
+        // the release layer's data too
+        await store.freeze([frozenCell('z', T0, [11, true, 2])]);
+        await store.setMeta('release-registry', 'kept');
+        await store.close();
+        const again = await fixture.reopen();
+        expect(await again.cells(['z'], T0, T0 + 60)).toEqual([frozenCell('z', T0, [11, true, 2])]);
+        expect((await again.rollups('z', 3600, T0 - 3600, T0 + 3600)).map((r) => r.wifi.sum)).toEqual([11]);
+        expect(await again.getMeta('release-registry')).toBe('kept');
+        expect((await again.unsettled(10)).length).toBe(3);
       } finally {
         await fixture.cleanup();
       }

@@ -1,0 +1,204 @@
+/**
+ * The response bodies of the HTTP API as zod schemas: the single source of the OpenAPI document's schemas
+ * (`z.toJSONSchema`), and what the OpenAPI test validates real responses against (through the document).
+ */
+import { countsMessageJsonSchema, RADIOS, SERIES_STEPS } from '@passant/shared';
+import { z } from 'zod';
+import { REJECT_REASONS } from '../ingest/validate-counts.ts';
+
+const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+const UnixSeconds = z.number().int().describe('Unix seconds');
+const Count = z.number().int().nonnegative();
+const Radio = z.enum(RADIOS);
+const Step = z.union(SERIES_STEPS.map((s) => z.literal(s)) as [z.ZodLiteral<60>, z.ZodLiteral<3600>, z.ZodLiteral<86400>]);
+
+export const ErrorSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().describe('machine-readable reason, e.g. invalid_parameter, zone_not_found, invalid_token, rate_limited'),
+      message: z.string().describe('what is wrong, for people'),
+    }),
+  })
+  .describe('every error response');
+
+export const CoordinatesSchema = z.strictObject({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+});
+
+export const ZoneInfoSchema = z.strictObject({
+  id: Id,
+  name: z.string().describe('shown as text; may hold any characters'),
+  coordinates: CoordinatesSchema.nullable().describe('WGS 84, or null when not configured'),
+  site: Id.nullable().describe('the site the zone belongs to, when the caller may read that site; else null'),
+});
+export const ZoneListSchema = z.array(ZoneInfoSchema).describe('the zones this caller may read, in configuration order');
+
+export const SiteInfoSchema = z.strictObject({
+  id: Id,
+  name: z.string(),
+  coordinates: CoordinatesSchema.nullable().describe('WGS 84, or null when not configured'),
+  zones: z.array(Id).describe('ids of the zones in the site'),
+});
+export const SiteListSchema = z.array(SiteInfoSchema).describe('the sites this caller may read');
+
+export const NoiseSchema = z
+  .strictObject({
+    epsilon: z.number().positive(),
+    mechanism: z.literal('geometric'),
+  })
+  .describe('present when the values carry noise (noise.enabled, callers without a viewer or admin token)');
+
+/** Released values: non-negative counts, except that noisy values may (rarely) be negative. */
+const Devices = z.number().int();
+
+export const SeriesSchema = z
+  .strictObject({
+    t: z.array(UnixSeconds).describe('bucket starts'),
+    devices: z.array(Devices.nullable()).describe('sum of the released base cells in the bucket; null when none was released'),
+    suppressed: z.array(Count).describe('base cells in the bucket below k (suppressed)'),
+    noise: NoiseSchema.optional(),
+  })
+  .describe('a released series, columnar (uPlot): t[i], devices[i], suppressed[i]');
+
+const PeriodSchema = z.strictObject({
+  from: UnixSeconds,
+  to: UnixSeconds.describe('exclusive'),
+  t: z.array(UnixSeconds),
+  devices: z.array(Devices.nullable()),
+  suppressed: z.array(Count),
+  total: Devices.nullable().describe('sum of the released values; null when none was released'),
+  suppressedCells: Count.describe('suppressed base cells in the period'),
+});
+const ComparedPeriodSchema = PeriodSchema.extend({
+  change: z.number().nullable().describe('percentage change of the current total against this one; null when either total is null or this one is 0'),
+});
+
+export const CompareSchema = z
+  .strictObject({
+    step: Step,
+    radio: Radio,
+    current: PeriodSchema,
+    previous: ComparedPeriodSchema.describe('the period of the same length just before'),
+    lastWeek: ComparedPeriodSchema.describe('the same period seven days earlier'),
+    noise: NoiseSchema.optional(),
+  })
+  .describe('a period against the one before and against the same days of the week before');
+
+const Week = z.array(z.number().int().nonnegative()).length(168);
+export const ProfileSchema = z
+  .strictObject({
+    weeks: z.number().int().min(1),
+    tz: z.string().describe('IANA time zone of the hours'),
+    radio: Radio,
+    from: UnixSeconds,
+    to: UnixSeconds.describe('exclusive; the start of the current hour'),
+    mean: z
+      .array(z.number().nullable())
+      .length(168)
+      .describe('index weekday*24+hour, weekday 0 = Monday: mean of the released hourly values; null where none'),
+    hours: Week.describe('hours with a released value, per hour of the week'),
+    suppressed: Week.describe('suppressed base cells, per hour of the week'),
+    noise: NoiseSchema.optional(),
+  })
+  .describe('the hour-of-week profile over the last weeks');
+
+export const SensorHealthSchema = z.strictObject({
+  sensorId: Id,
+  zoneId: Id,
+  state: z.enum(['online', 'offline', 'unknown']).describe('from the retained status message'),
+  online: z.boolean().nullable().describe('null when no status was seen'),
+  lastMessageAt: UnixSeconds.nullable().describe('when the latest counts message was received'),
+  lastWindowStart: UnixSeconds.nullable().describe('latest stored window of the last day'),
+  messagesLastHour: Count.describe('windows stored for the last full hour'),
+  missingLastHour: Count.describe('minutes of the last hour without a message'),
+  missingLastDay: Count.describe('minutes of the last day without a message'),
+  version: z.string().nullable(),
+});
+export const SensorHealthListSchema = z
+  .strictObject({
+    asOf: UnixSeconds.describe('end (exclusive) of the hour and day looked at; a minute before the current one'),
+    windowSeconds: z.number().int().positive(),
+    sensors: z.array(SensorHealthSchema),
+  })
+  .describe('health of every sensor in a zone: never counts');
+
+export const UnassignedSensorSchema = z.strictObject({
+  sensorId: Id,
+  state: z.enum(['online', 'offline', 'unknown']).describe('from the retained status message'),
+  lastMessageAt: UnixSeconds.nullable().describe('when its latest counts message was received'),
+  lastStatusAt: UnixSeconds.nullable().describe('when its latest status message was received (since the aggregator started)'),
+  firstWindowStart: UnixSeconds.nullable(),
+  lastWindowStart: UnixSeconds.nullable(),
+  messages: Count.describe('windows stored'),
+});
+export const UnassignedSensorListSchema = z
+  .strictObject({ sensors: z.array(UnassignedSensorSchema) })
+  .describe('sensors that sent messages but are in no zone: stored, never released');
+
+const ShareSchema = z.number().min(0).max(1).nullable();
+export const PrivacyInfoSchema = z
+  .strictObject({
+    k: z.number().int().describe('a zone-minute with fewer devices than k is suppressed'),
+    windowSeconds: z.number().int().positive().describe('length of a base cell'),
+    settleSeconds: z.number().int().nonnegative(),
+    retention: z.record(z.string(), z.number().nullable()).describe('how long data is kept, in days, by kind (null: for ever)'),
+    suppressedShare: z
+      .strictObject({
+        periodSeconds: z.number().int().positive(),
+        wifi: ShareSchema,
+        ble: ShareSchema,
+      })
+      .describe('share of reported zone-minutes that were suppressed over the period, over every zone; null when none'),
+    noise: NoiseSchema.nullable().describe('the noise added to public (open) data, or null when off'),
+    publicAccess: z.strictObject({
+      zones: z.union([z.enum(['none', 'all']), z.array(z.string())]),
+      sites: z.union([z.enum(['none', 'all']), z.array(z.string())]),
+    }),
+    countsSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of exactly what a sensor sends'),
+  })
+  .describe('what the privacy page shows: no counts');
+
+export const AuditSchema = z
+  .strictObject({
+    since: UnixSeconds.describe('the aggregator start: the numbers count from there'),
+    ingest: z.strictObject({
+      stored: Count,
+      duplicate: Count,
+      rejected: z.record(z.enum(REJECT_REASONS), Count).describe('rejected counts messages by reason'),
+    }),
+    statusMessages: z.strictObject({
+      accepted: Count,
+      rejected: Count,
+    }),
+    tokens: z
+      .strictObject({ viewer: Count, admin: Count, privacy: Count, revoked: Count })
+      .describe('API tokens by role (valid ones) and revoked ones'),
+  })
+  .describe('audit data for the privacy officer: what came in and what was refused; never counts of people');
+
+export const MeSchema = z
+  .strictObject({
+    role: z.enum(['public', 'viewer', 'admin', 'privacy']).describe('public: no token'),
+    name: z.string().nullable(),
+    tokenId: z.string().nullable(),
+    zones: z.union([z.literal('all'), z.array(Id)]).describe('zones this caller may read'),
+    sites: z.union([z.literal('all'), z.array(Id)]).describe('sites this caller may read'),
+    health: z.boolean().describe('may read /sensors'),
+    audit: z.boolean().describe('may read /privacy/audit'),
+    admin: z.boolean(),
+  })
+  .describe('who the caller is and what it may read');
+
+export const HealthzSchema = z.strictObject({
+  status: z.enum(['ok', 'unavailable']),
+  mqtt: z.enum(['connected', 'disconnected']),
+  store: z.enum(['ok', 'failing']),
+  sensors: z.strictObject({ online: Count, offline: Count, unknown: Count }),
+  uptimeSeconds: Count,
+});
+
+/** The counts message JSON Schema, for the privacy page. */
+export function countsSchemaForPrivacy(): Record<string, unknown> {
+  return countsMessageJsonSchema();
+}

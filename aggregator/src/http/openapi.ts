@@ -1,0 +1,403 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, served at /api/v1/openapi.json. Routes are listed once here (path,
+ * who may call it, query parameters from params.ts, response schemas from api-schemas.ts through
+ * `z.toJSONSchema`); a test checks that every route express serves is in it and the other way round, that the
+ * documented parameters are the accepted ones, and that real responses match the documented schemas.
+ */
+import { z } from 'zod';
+import {
+  AuditSchema,
+  CompareSchema,
+  ErrorSchema,
+  HealthzSchema,
+  MeSchema,
+  PrivacyInfoSchema,
+  ProfileSchema,
+  SensorHealthListSchema,
+  SeriesSchema,
+  SiteListSchema,
+  UnassignedSensorListSchema,
+  ZoneListSchema,
+} from './api-schemas.ts';
+import { EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
+import type { ParamSpec } from './params.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiParameter {
+  name: string;
+  in: 'query' | 'path' | 'header';
+  required: boolean;
+  description: string;
+  schema: JsonSchema;
+  example?: string;
+}
+
+export interface OpenApiMediaType {
+  schema: JsonSchema;
+}
+
+export interface OpenApiResponse {
+  description: string;
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
+  content?: Record<string, OpenApiMediaType>;
+}
+
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: string[];
+  /** [] means no token is needed; otherwise the bearer token. */
+  security: Record<string, string[]>[];
+  /** Who may call it (roles), in words; also in `description`. */
+  'x-access': string;
+  parameters: OpenApiParameter[];
+  responses: Record<string, OpenApiResponse>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  servers: { url: string }[];
+  jsonSchemaDialect: string;
+  tags: { name: string; description: string }[];
+  paths: Record<string, Record<'get', OpenApiOperation>>;
+  components: {
+    securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
+  };
+}
+
+/** What a route answers with 200. */
+type Body = { kind: 'json'; schema: z.ZodType } | { kind: 'csv' } | { kind: 'sse' } | { kind: 'text'; mediaType: string };
+
+/** One documented route; `path` is the express path (`:id`), turned into `{id}` for the document. */
+export interface RouteDoc {
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  /** 'public': never needs a token; 'public-configurable': auth.public decides; 'token': a token with a role. */
+  auth: 'public' | 'public-configurable' | 'token';
+  access: string;
+  params: readonly ParamSpec[];
+  pathParams?: { name: string; description: string }[];
+  body: Body;
+  /** Error statuses the route can answer with (besides 429 and 500, which any API route can). */
+  errors: number[];
+  /** Error statuses whose body is not the usual `{ error: { code, message } }`. */
+  errorBodies?: Record<number, { description: string; body: Body }>;
+}
+
+const ZONE_ID = { name: 'id', description: 'zone id' };
+const SITE_ID = { name: 'id', description: 'site id' };
+const ZONE_ACCESS =
+  'the zones auth.public makes public; viewer tokens: their zones and the zones of their owner labels too; admin: all. Others: 401 without a token, 404 with one';
+const SITE_ACCESS = 'the sites auth.public makes public; viewer tokens: the sites on the token too; admin: all. Others: 401 without a token, 404 with one';
+
+function seriesRoutes(kind: 'zone' | 'site'): RouteDoc[] {
+  const Kind = kind === 'zone' ? 'Zone' : 'Site';
+  const pathParams = [kind === 'zone' ? ZONE_ID : SITE_ID];
+  const access = kind === 'zone' ? ZONE_ACCESS : SITE_ACCESS;
+  const common = { tag: `${kind}s`, auth: 'public-configurable' as const, access, pathParams };
+  const of = kind === 'zone' ? 'a zone' : 'a site (the sum of its zones’ released cells)';
+  return [
+    {
+      ...common,
+      path: `/api/v1/${kind}s/:id/series`,
+      operationId: `get${Kind}Series`,
+      summary: `Released series of ${of}: buckets of step seconds, suppressed cells counted, never shown`,
+      params: SERIES_PARAMS,
+      body: { kind: 'json', schema: SeriesSchema },
+      errors: [400, 401, 404],
+    },
+    {
+      ...common,
+      path: `/api/v1/${kind}s/:id/series.csv`,
+      operationId: `get${Kind}SeriesCsv`,
+      summary: `The same series as CSV (${kind}, name, radio, time, unix, devices, suppressed), as a download`,
+      params: SERIES_PARAMS,
+      body: { kind: 'csv' },
+      errors: [400, 401, 404],
+    },
+    {
+      ...common,
+      path: `/api/v1/${kind}s/:id/compare`,
+      operationId: `compare${Kind}`,
+      summary: 'The period against the one before it and against the same days a week earlier, from released series only',
+      params: SERIES_PARAMS,
+      body: { kind: 'json', schema: CompareSchema },
+      errors: [400, 401, 404],
+    },
+    {
+      ...common,
+      path: `/api/v1/${kind}s/:id/profile`,
+      operationId: `get${Kind}Profile`,
+      summary: 'Hour-of-week profile: the mean released hourly value of each of the 168 hours over the last weeks',
+      params: PROFILE_PARAMS,
+      body: { kind: 'json', schema: ProfileSchema },
+      errors: [400, 401, 404],
+    },
+  ];
+}
+
+/** Every route the server serves (static dashboard files aside). */
+export const ROUTES: readonly RouteDoc[] = [
+  {
+    path: '/',
+    operationId: 'getDashboard',
+    summary: 'The dashboard (index.html; its other files are served by name); 503 with a hint when it is not built',
+    tag: 'operations',
+    auth: 'public',
+    access: 'anyone (the page reads the API with the caller’s access)',
+    params: [],
+    body: { kind: 'text', mediaType: 'text/html' },
+    errors: [503],
+    errorBodies: { 503: { description: 'the dashboard is not built (run npm run build)', body: { kind: 'text', mediaType: 'text/plain' } } },
+  },
+  {
+    path: '/healthz',
+    operationId: 'getHealth',
+    summary: 'Liveness and readiness: 200 while the store answers and MQTT is connected, else 503',
+    tag: 'operations',
+    auth: 'public',
+    access: 'anyone (no counts)',
+    params: [],
+    body: { kind: 'json', schema: HealthzSchema },
+    errors: [400, 503],
+    errorBodies: { 503: { description: 'the store does not answer or MQTT is disconnected', body: { kind: 'json', schema: HealthzSchema } } },
+  },
+  {
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics (text format 0.0.4): ingest results, store latency, HTTP requests; no counts of people',
+    tag: 'operations',
+    auth: 'public',
+    access: 'anyone (no counts)',
+    params: [],
+    body: { kind: 'text', mediaType: 'text/plain' },
+    errors: [400],
+  },
+  {
+    path: '/api/v1/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    tag: 'meta',
+    auth: 'public',
+    access: 'anyone',
+    params: [],
+    body: { kind: 'json', schema: z.record(z.string(), z.unknown()) },
+    errors: [400],
+  },
+  {
+    path: '/api/v1/me',
+    operationId: 'getMe',
+    summary: 'Who the caller is (role, token id and name) and which zones and sites it may read',
+    tag: 'meta',
+    auth: 'public',
+    access: 'anyone',
+    params: [],
+    body: { kind: 'json', schema: MeSchema },
+    errors: [400, 401],
+  },
+  {
+    path: '/api/v1/zones',
+    operationId: 'listZones',
+    summary: 'The zones the caller may read (401 without a token when no zone is public)',
+    tag: 'zones',
+    auth: 'public-configurable',
+    access: ZONE_ACCESS,
+    params: [],
+    body: { kind: 'json', schema: ZoneListSchema },
+    errors: [400, 401],
+  },
+  ...seriesRoutes('zone'),
+  {
+    path: '/api/v1/sites',
+    operationId: 'listSites',
+    summary: 'The sites the caller may read, with name, coordinates and zones (401 without a token when no site is public)',
+    tag: 'sites',
+    auth: 'public-configurable',
+    access: SITE_ACCESS,
+    params: [],
+    body: { kind: 'json', schema: SiteListSchema },
+    errors: [400, 401],
+  },
+  ...seriesRoutes('site'),
+  {
+    path: '/api/v1/sensors',
+    operationId: 'listSensorHealth',
+    summary: 'Health of every sensor in a zone: zone, online, last message, messages and missing minutes; never counts',
+    tag: 'health',
+    auth: 'token',
+    access: 'admin and privacy tokens',
+    params: [],
+    body: { kind: 'json', schema: SensorHealthListSchema },
+    errors: [400, 401, 403],
+  },
+  {
+    path: '/api/v1/admin/unassigned-sensors',
+    operationId: 'listUnassignedSensors',
+    summary: 'Sensors that sent messages but are in no zone (stored, never released)',
+    tag: 'health',
+    auth: 'token',
+    access: 'admin tokens',
+    params: [],
+    body: { kind: 'json', schema: UnassignedSensorListSchema },
+    errors: [400, 401, 403],
+  },
+  {
+    path: '/api/v1/privacy',
+    operationId: 'getPrivacyInfo',
+    summary: 'The privacy page: k, settle time, retention, suppressed share, public access, the counts message schema',
+    tag: 'privacy',
+    auth: 'public-configurable',
+    access: 'anyone while auth.public.privacyPage is true (the default); else admin and privacy tokens',
+    params: [],
+    body: { kind: 'json', schema: PrivacyInfoSchema },
+    errors: [400, 401, 403],
+  },
+  {
+    path: '/api/v1/privacy/audit',
+    operationId: 'getAudit',
+    summary: 'Audit data: counts messages stored, duplicate and rejected by reason, status messages, tokens by role',
+    tag: 'privacy',
+    auth: 'token',
+    access: 'admin and privacy tokens',
+    params: [],
+    body: { kind: 'json', schema: AuditSchema },
+    errors: [400, 401, 403],
+  },
+  {
+    path: '/api/v1/events',
+    operationId: 'streamEvents',
+    summary: 'Server-Sent Events: each newly released zone-minute ({ zoneId, radio, t, devices, suppressed }) of the zones the caller may read',
+    tag: 'zones',
+    auth: 'public-configurable',
+    access: `${ZONE_ACCESS}. A revoked token's stream ends`,
+    params: EVENTS_PARAMS,
+    body: { kind: 'sse' },
+    errors: [400, 401, 404, 503],
+  },
+];
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'a parameter is missing, repeated, unknown or out of range',
+  401: 'a token is needed, or the token is unknown, revoked or malformed (WWW-Authenticate: Bearer)',
+  403: "the token's role may not call this",
+  404: 'no such zone or site, or the caller may not read it',
+  429: 'too many requests: wait Retry-After seconds',
+  500: 'internal error (details only in the aggregator log)',
+  503: 'not ready (healthz), or too many live-update connections',
+};
+
+/** express `/zones/:id/series` -> OpenAPI `/zones/{id}/series`. */
+export function openApiPath(expressPath: string): string {
+  return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function okResponse(body: Body, description = 'OK'): OpenApiResponse {
+  switch (body.kind) {
+    case 'json':
+      return { description, content: { 'application/json': { schema: jsonSchemaOf(body.schema) } } };
+    case 'csv':
+      return {
+        description: 'OK: a CSV file (RFC 4180, CRLF); text cells that could be read as a formula start with an apostrophe',
+        headers: { 'Content-Disposition': { description: 'attachment; filename="passant-....csv"', schema: { type: 'string' } } },
+        content: { 'text/csv': { schema: { type: 'string' } } },
+      };
+    case 'sse':
+      return { description: 'OK: an event stream; `data:` lines hold one released cell as JSON', content: { 'text/event-stream': { schema: { type: 'string' } } } };
+    case 'text':
+      return { description, content: { [body.mediaType]: { schema: { type: 'string' } } } };
+  }
+}
+
+function errorResponse(status: number): OpenApiResponse {
+  const response: OpenApiResponse = {
+    description: STATUS_TEXT[status] ?? 'error',
+    content: { 'application/json': { schema: jsonSchemaOf(ErrorSchema) } },
+  };
+  if (status === 429) response.headers = { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } };
+  if (status === 401) response.headers = { 'WWW-Authenticate': { description: 'Bearer realm="passant"', schema: { type: 'string' } } };
+  return response;
+}
+
+/** The document; `version` is the aggregator's package version. */
+export function buildOpenApiDocument(version: string): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const route of ROUTES) {
+    const isApi = route.path.startsWith('/api/');
+    const statuses = [...new Set([...route.errors, ...(isApi ? [429, 500] : [500])])].sort();
+    const responses: Record<string, OpenApiResponse> = { '200': okResponse(route.body) };
+    for (const status of statuses) {
+      const special = route.errorBodies?.[status];
+      responses[String(status)] = special ? okResponse(special.body, special.description) : errorResponse(status);
+    }
+    const parameters: OpenApiParameter[] = [
+      ...(route.pathParams ?? []).map((p) => ({ name: p.name, in: 'path' as const, required: true, description: p.description, schema: { type: 'string' } })),
+      ...route.params.map((p) => {
+        const parameter: OpenApiParameter = { name: p.name, in: 'query', required: false, description: p.description, schema: p.schema };
+        if (p.example !== '') parameter.example = p.example;
+        return parameter;
+      }),
+    ];
+    paths[openApiPath(route.path)] = {
+      get: {
+        operationId: route.operationId,
+        summary: route.summary,
+        description: `${route.summary}.\n\nWho may call it: ${route.access}.`,
+        tags: [route.tag],
+        security: route.auth === 'token' ? [{ bearer: [] }] : route.auth === 'public' ? [{}] : [{}, { bearer: [] }],
+        'x-access': route.access,
+        parameters,
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Passant aggregator API',
+      version,
+      description:
+        'Released foot-traffic counts (zone-minutes below k are suppressed, never shown), CSV export, comparisons, hour-of-week profiles, live updates, sensor health and the privacy page. Times are Unix seconds. Exact per-sensor counts never leave the aggregator.',
+    },
+    servers: [{ url: '/' }],
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    tags: [
+      { name: 'zones', description: 'counting areas' },
+      { name: 'sites', description: 'groups of zones' },
+      { name: 'health', description: 'sensor health (no counts)' },
+      { name: 'privacy', description: 'the privacy page and audit data (no counts)' },
+      { name: 'meta', description: 'this document and the caller' },
+      { name: 'operations', description: 'health check and metrics' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'an API token made with `passant-aggregator token create` (pst_...), sent as Authorization: Bearer <token>',
+        },
+      },
+    },
+  };
+}
+
+/** The routes as a Markdown table (path, query parameters, who may call it, what it answers), for the README. */
+export function apiRoutesMarkdown(): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = ['| route | query parameters | who may call it | answer |', '| --- | --- | --- | --- |'];
+  for (const route of ROUTES) {
+    const params = route.params.map((p) => `\`${p.name}\``).join(', ') || '—';
+    lines.push(`| \`GET ${route.path}\` | ${params} | ${esc(route.access)} | ${esc(route.summary)} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,689 @@
+/**
+ * An attacker against the release layer, end to end. On many small random data sets (zones in sites, a few
+ * sensors, a few hours of minutes with values near k), a real aggregator (in-process: real SQLite file in a temp
+ * dir, HTTP on port 0, an in-process aedes broker; every fifth data set arrives over MQTT, the others are written
+ * to the store) is asked for every output its API offers, as an admin: the routes are read from
+ * /api/v1/openapi.json, and every series route is fetched for every zone and site, both radios, minute, hour and
+ * day steps, aligned and unaligned ranges; CSV downloads, comparisons, hour-of-week profiles and the live event
+ * stream too.
+ *
+ * The attacker then tries to recover any suppressed base cell (zone, minute, radio):
+ * - a linear system: each output value is the sum of the base cells of its bucket; the cells are the unknowns.
+ *   Singleton equations are substituted first, the rest is solved by Gaussian elimination in the field of
+ *   integers modulo a 26-bit prime (exact arithmetic; it decides the same rank as the rationals unless the prime
+ *   divides a minor, which for these 0/1 systems is negligible). A suppressed cell is recovered when its value
+ *   is determined and equals the true value (every cell of these data sets is at least 1, so "0" is never right);
+ * - differencing: every pair of outputs where one bucket holds the other and the difference holds exactly one
+ *   suppressed cell (and otherwise released ones) is tried directly.
+ * It must never succeed. To show the attack is not vacuous, the same attack runs against a deliberately broken
+ * release layer (a store whose hour and day rollups sum every cell, suppressed ones included) and must succeed.
+ *
+ * A second test puts marker values below k (a sensor alone in its zone, a pair summing to the marker, an
+ * unassigned sensor) and scans the response of every route, for an admin, a viewer and anonymous callers, and the
+ * live event stream, for the marker, its frames and randomized counts.
+ *
+ * PASSANT_ATTACK_SEEDS sets the number of data sets (default 200).
+ */
+import path from 'node:path';
+import { topics } from '@passant/shared';
+import type { CountsMessage, Radio } from '@passant/shared';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hourOfWeek } from '../../src/http/compare.ts';
+import type { SiteInput, ZoneInput } from '../../src/registry.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { addToRollup, emptyRollupRadio } from '../../src/store/types.ts';
+import type { ReleaseStore, Rollup, RollupStep } from '../../src/store/types.ts';
+import { startBroker } from '../helpers/broker.ts';
+import type { TestBroker } from '../helpers/broker.ts';
+import { makeDataDir, removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import type { TestAggregator } from '../helpers/aggregator.ts';
+import { countsMessage } from '../helpers/messages.ts';
+
+const SEEDS = Number(process.env.PASSANT_ATTACK_SEEDS ?? 200);
+const BROKEN_SEEDS = 12;
+const K = 5;
+const SETTLE_SECONDS = 120;
+const RADIOS = ['wifi', 'ble'] as const;
+/** A day-aligned base time (2023-11-14T00:00:00Z); the aggregator's clock is set just after each data set. */
+const BASE = 1_699_920_000;
+const PRIME = 67_108_859; // < 2^26: products of two residues stay below 2^53
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ------------------------------------------------------------------ data sets
+
+interface Dataset {
+  zones: ZoneInput[];
+  sites: SiteInput[];
+  messages: CountsMessage[];
+  /** First minute with data and the end of the data (exclusive). */
+  from: number;
+  to: number;
+  viaMqtt: boolean;
+}
+
+/** Splits `total` into `parts` non-negative integers at random. */
+function split(random: () => number, total: number, parts: number): number[] {
+  const out = new Array<number>(parts).fill(0);
+  for (let i = 0; i < total; i++) out[Math.floor(random() * parts)]! += 1;
+  return out;
+}
+
+function generate(seed: number): Dataset {
+  const random = rng(seed);
+  const int = (n: number) => Math.floor(random() * n);
+  const zoneCount = 2 + int(2);
+  const zones: ZoneInput[] = [];
+  let sensorNo = 0;
+  for (let z = 0; z < zoneCount; z++) {
+    const sensors = Array.from({ length: 1 + int(3) }, () => `s${seed}-${sensorNo++}`);
+    zones.push({ id: `z${z}`, name: `Zone ${z}`, sensors });
+  }
+  const sites: SiteInput[] =
+    zoneCount === 3 && random() < 0.5
+      ? [
+          { id: 'site-a', name: 'Site A', zones: ['z0', 'z1'] },
+          { id: 'site-b', name: 'Site B', zones: ['z2'] },
+        ]
+      : [{ id: 'site-a', name: 'Site A', zones: zones.slice(0, 2 + int(zoneCount - 1)).map((z) => z.id) }];
+  const hours = 1 + int(3);
+  const from = BASE + int(20) * 3600 + int(60) * 60; // not hour-aligned
+  const to = from + hours * 3600;
+  const suppressRate = [0.03, 0.1, 0.3, 0.6][int(4)]!;
+  const messages: CountsMessage[] = [];
+  for (const zone of zones) {
+    for (let t = from; t < to; t += 60) {
+      if (random() < 0.1) continue; // the zone has no data this minute
+      const total = (radio: Radio) => (random() < suppressRate ? 1 + int(K - 1) : K + int(8)) + (radio === 'ble' ? 0 : 0);
+      const wifi = split(random, total('wifi'), zone.sensors!.length);
+      const ble = split(random, total('ble'), zone.sensors!.length);
+      zone.sensors!.forEach((s, i) => messages.push(countsMessage(s, t, wifi[i], ble[i])));
+    }
+  }
+  // an unassigned sensor: stored apart, released nowhere
+  for (let t = from; t < to; t += 60 * (1 + int(5))) messages.push(countsMessage(`u${seed}`, t, 1 + int(K), int(K)));
+  return { zones, sites, messages, from, to, viaMqtt: seed % 5 === 0 };
+}
+
+// ------------------------------------------------------------------ a broken release layer
+
+/**
+ * A store whose rollups sum every frozen cell, suppressed ones included, and count none as suppressed: what a
+ * release layer that summed raw cells for hours and days would publish.
+ */
+function rawRollupStore(file: string): ReleaseStore {
+  const inner = SqliteStore.open(file);
+  const rollups = async (zoneId: string, step: RollupStep, from: number, to: number): Promise<Rollup[]> => {
+    const rows = new Map<number, Rollup>();
+    for (const cell of await inner.cells([zoneId], from, to)) {
+      const t = Math.floor(cell.windowStart / step) * step;
+      const row = rows.get(t) ?? { zoneId, step, t, wifi: emptyRollupRadio(), ble: emptyRollupRadio() };
+      for (const radio of RADIOS) addToRollup(row[radio], { ...cell[radio], released: true });
+      rows.set(t, row);
+    }
+    return [...rows.values()].sort((a, b) => a.t - b.t);
+  };
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'rollups') return rollups;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+// ------------------------------------------------------------------ collecting every output
+
+/** An output: the sum of the base cells of `zones` in [from, to) for `radio` is `value`. */
+interface Equation {
+  radio: Radio;
+  zones: string[];
+  from: number;
+  to: number;
+  value: number;
+  source: string;
+}
+
+interface Collected {
+  equations: Equation[];
+  requests: number;
+  routes: string[];
+}
+
+interface OpenApi {
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+}
+
+async function collect(agg: TestAggregator, data: Dataset, token: string, random: () => number, events: Equation[]): Promise<Collected> {
+  const headers = { authorization: `Bearer ${token}` };
+  let requests = 0;
+  const get = async (url: string): Promise<Response> => {
+    requests++;
+    const res = await fetch(`${agg.url}${url}`, { headers });
+    if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    return res;
+  };
+  const doc = (await (await get('/api/v1/openapi.json')).json()) as OpenApi;
+  const routes = Object.entries(doc.paths)
+    .filter(([, ops]) => ops.get !== undefined)
+    .map(([p]) => p);
+  const equations: Equation[] = [...events];
+  const targets = [
+    ...data.zones.map((z) => ({ kind: 'zones', id: z.id, zones: [z.id] })),
+    ...data.sites.map((s) => ({ kind: 'sites', id: s.id, zones: s.zones! })),
+  ];
+  const hourFrom = Math.floor(data.from / 3600) * 3600;
+  const dayFrom = Math.floor(data.from / 86_400) * 86_400;
+  const ranges = (step: number): [number, number][] => {
+    const start = step === 60 ? data.from : step === 3600 ? hourFrom : dayFrom;
+    const end = Math.ceil(data.to / step) * step;
+    // aligned; unaligned (from and to inside buckets: the API floors them); a part of the range
+    const inside = start + Math.floor(random() * ((end - start) / step)) * step;
+    return [
+      [start, end],
+      [start + 1 + Math.floor(random() * (step - 1)), end + 7],
+      [inside, Math.min(end, inside + step * (1 + Math.floor(random() * 3)))],
+    ];
+  };
+  const seriesEquations = (zones: string[], radio: Radio, step: number, t: number[], devices: (number | null)[], source: string) => {
+    t.forEach((bucket, i) => {
+      const v = devices[i];
+      if (v !== null && v !== undefined) equations.push({ radio, zones, from: bucket, to: bucket + step, value: v, source });
+    });
+  };
+
+  for (const route of routes) {
+    const params = doc.paths[route]!.get!.parameters ?? [];
+    const names = new Set(params.filter((p) => p.in === 'query').map((p) => p.name));
+    const kind = route.startsWith('/api/v1/zones/{id}') ? 'zones' : route.startsWith('/api/v1/sites/{id}') ? 'sites' : null;
+    if (route === '/api/v1/events') continue; // read as a stream, from before the data arrived
+    if (kind === null) {
+      // health, metrics, the dashboard, the privacy page, sensor health...: read, no counts to parse
+      if (!route.includes('{')) {
+        requests++;
+        await (await fetch(`${agg.url}${route}`, { headers })).arrayBuffer();
+      }
+      continue;
+    }
+    for (const target of targets.filter((t) => t.kind === kind)) {
+      const base = route.replace('{id}', target.id);
+      if (route.endsWith('/profile')) {
+        for (const radio of RADIOS) {
+          const body = (await (await get(`${base}?weeks=1&tz=UTC&radio=${radio}`)).json()) as {
+            from: number;
+            to: number;
+            mean: (number | null)[];
+            hours: number[];
+          };
+          body.mean.forEach((mean, slot) => {
+            if (mean === null || body.hours[slot] !== 1) return;
+            // the one hour of the slot in [from, to) (one week): its released value
+            for (let t = body.from; t < body.to; t += 3600) {
+              if (hourOfWeek(t, 'UTC') === slot) equations.push({ radio, zones: target.zones, from: t, to: t + 3600, value: mean, source: 'profile' });
+            }
+          });
+        }
+        continue;
+      }
+      if (!names.has('from') || !names.has('step')) {
+        await (await get(base)).arrayBuffer();
+        continue;
+      }
+      for (const radio of RADIOS) {
+        for (const step of [60, 3600, 86_400]) {
+          // series: every range; CSV and compare: one range each, at random
+          const all = ranges(step);
+          const chosen = route.endsWith('/series') ? all : [all[Math.floor(random() * all.length)]!];
+          for (const [from, to] of chosen) {
+            const url = `${base}?from=${from}&to=${to}&step=${step}&radio=${radio}`;
+            const res = await get(url);
+            if (route.endsWith('.csv')) {
+              const lines = (await res.text()).trim().split('\r\n').slice(1);
+              const t: number[] = [];
+              const devices: (number | null)[] = [];
+              for (const line of lines) {
+                const cols = line.split(',');
+                t.push(Number(cols[cols.length - 3]));
+                const d = cols[cols.length - 2]!;
+                devices.push(d === '' ? null : Number(d));
+              }
+              seriesEquations(target.zones, radio, step, t, devices, 'csv');
+            } else if (route.endsWith('/compare')) {
+              const body = (await res.json()) as Record<string, { from: number; to: number; t: number[]; devices: (number | null)[]; total: number | null }>;
+              for (const key of ['current', 'previous', 'lastWeek']) {
+                const p = body[key]!;
+                seriesEquations(target.zones, radio, step, p.t, p.devices, 'compare');
+                if (p.total !== null && p.t.length > 0) {
+                  equations.push({ radio, zones: target.zones, from: p.t[0]!, to: p.t.at(-1)! + step, value: p.total, source: 'compare total' });
+                }
+              }
+            } else {
+              const body = (await res.json()) as { t: number[]; devices: (number | null)[] };
+              seriesEquations(target.zones, radio, step, body.t, body.devices, 'series');
+            }
+          }
+        }
+      }
+    }
+  }
+  return { equations, requests, routes };
+}
+
+// ------------------------------------------------------------------ the attack
+
+interface Cell {
+  zone: string;
+  t: number;
+  radio: Radio;
+  value: number;
+  released: boolean;
+}
+
+interface AttackResult {
+  equations: number;
+  unknowns: number;
+  /** Suppressed cells whose value the attacker determined (right or wrong). */
+  determined: number;
+  /** Suppressed cells recovered with their true value, each once. */
+  recovered: { cell: Cell; how: string }[];
+  /** The methods that recovered cells: 'linear' (the system), 'difference' (a pair of outputs). */
+  ways: string[];
+}
+
+function modInverse(a: number): number {
+  let [t, newT, r, newR] = [0, 1, PRIME, ((a % PRIME) + PRIME) % PRIME];
+  while (newR !== 0) {
+    const q = Math.floor(r / newR);
+    [t, newT] = [newT, t - q * newT];
+    [r, newR] = [newR, r - q * newR];
+  }
+  return ((t % PRIME) + PRIME) % PRIME;
+}
+
+const mod = (x: number) => ((x % PRIME) + PRIME) % PRIME;
+/** A residue read back as a small signed integer. */
+const signed = (x: number) => (x > PRIME / 2 ? x - PRIME : x);
+
+function attack(cells: Cell[], equations: Equation[]): AttackResult {
+  const recovered: AttackResult['recovered'] = [];
+  let determined = 0;
+  let unknownCount = 0;
+  let equationCount = 0;
+  for (const radio of RADIOS) {
+    const list = cells.filter((c) => c.radio === radio);
+    // distinct outputs, each with its cells
+    const distinct = new Map<string, Equation>();
+    for (const e of equations) if (e.radio === radio) distinct.set(`${e.zones.join('+')}@${e.from}-${e.to}=${e.value}`, e);
+    const eqs = [...distinct.values()].map((e) => {
+      const vars: number[] = [];
+      list.forEach((c, i) => {
+        if (c.t >= e.from && c.t < e.to && e.zones.includes(c.zone)) vars.push(i);
+      });
+      return { ...e, vars, hiddenCount: vars.filter((i) => !list[i]!.released).length };
+    });
+    const rows = eqs.filter((e) => e.vars.length > 0);
+    equationCount += rows.length;
+    unknownCount += list.length;
+    const knownSum = (vars: number[], known: Map<number, number>) => vars.reduce((s, v) => s + (known.get(v) ?? 0), 0);
+
+    // 1. peeling: an output with one unknown cell left determines it
+    const known = new Map<number, number>();
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const row of rows) {
+        const open = row.vars.filter((v) => !known.has(v));
+        if (open.length !== 1) continue;
+        known.set(open[0]!, row.value - knownSum(row.vars, known));
+        changed = true;
+      }
+    }
+
+    // 2. Gaussian elimination mod p on what is left
+    const open = [...new Set(rows.flatMap((r) => r.vars.filter((v) => !known.has(v))))];
+    const col = new Map(open.map((v, i) => [v, i]));
+    const matrix: number[][] = [];
+    for (const row of rows) {
+      const vars = row.vars.filter((v) => !known.has(v));
+      if (vars.length === 0) continue;
+      const line = new Array<number>(open.length + 1).fill(0);
+      for (const v of vars) line[col.get(v)!] = 1;
+      line[open.length] = mod(row.value - knownSum(row.vars, known));
+      matrix.push(line);
+    }
+    const pivots: number[] = [];
+    let r = 0;
+    for (let c = 0; c < open.length && r < matrix.length; c++) {
+      let p = r;
+      while (p < matrix.length && matrix[p]![c] === 0) p++;
+      if (p === matrix.length) continue;
+      [matrix[r], matrix[p]] = [matrix[p]!, matrix[r]!];
+      const inv = modInverse(matrix[r]![c]!);
+      for (let j = c; j <= open.length; j++) matrix[r]![j] = (matrix[r]![j]! * inv) % PRIME;
+      for (let i = 0; i < matrix.length; i++) {
+        if (i === r || matrix[i]![c] === 0) continue;
+        const f = matrix[i]![c]!;
+        for (let j = c; j <= open.length; j++) matrix[i]![j] = mod(matrix[i]![j]! - ((f * matrix[r]![j]!) % PRIME));
+      }
+      pivots.push(c);
+      r++;
+    }
+    pivots.forEach((c, i) => {
+      const row = matrix[i]!;
+      // determined when its pivot row names no other unknown
+      if (row.slice(0, open.length).every((x, j) => j === c || x === 0)) known.set(open[c]!, signed(row[open.length]!));
+    });
+    for (const [i, value] of known) {
+      const cell = list[i]!;
+      if (cell.released) continue;
+      determined++;
+      if (value === cell.value) recovered.push({ cell, how: 'linear system' });
+    }
+
+    // 3. differencing pairs directly: B holds A, and B \ A holds exactly one suppressed cell besides released ones
+    const releasedValue = new Map<number, number>();
+    for (const [i, v] of known) if (list[i]!.released) releasedValue.set(i, v);
+    for (const b of rows) {
+      for (const a of eqs) {
+        if (a === b || b.hiddenCount - a.hiddenCount !== 1 || a.from < b.from || a.to > b.to || !a.zones.every((z) => b.zones.includes(z))) continue;
+        const inA = new Set(a.vars);
+        const rest = b.vars.filter((i) => !inA.has(i));
+        const hidden = rest.filter((i) => !list[i]!.released);
+        if (hidden.length !== 1 || rest.some((i) => list[i]!.released && !releasedValue.has(i))) continue;
+        const value = b.value - a.value - rest.reduce((s, i) => s + (releasedValue.get(i) ?? 0), 0);
+        const cell = list[hidden[0]!]!;
+        if (value === cell.value) recovered.push({ cell, how: `difference of ${b.source} and ${a.source}` });
+      }
+    }
+  }
+  // each cell once (the first way found)
+  const distinct = new Map(recovered.map((r) => [`${r.cell.zone}@${r.cell.t}/${r.cell.radio}`, r]));
+  const ways = new Set(recovered.map((r) => r.how.split(' ')[0]));
+  return { equations: equationCount, unknowns: unknownCount, determined, recovered: [...distinct.values()], ways: [...ways] };
+}
+
+// ------------------------------------------------------------------ running one data set
+
+let broker: TestBroker;
+let publisher: mqtt.MqttClient;
+
+beforeAll(async () => {
+  broker = await startBroker();
+  publisher = await mqtt.connectAsync(broker.url, { clientId: 'attack-publisher', reconnectPeriod: 0 });
+});
+afterAll(async () => {
+  await publisher?.endAsync(true);
+  await broker?.close();
+});
+
+interface SeedOutcome extends AttackResult {
+  seed: number;
+  requests: number;
+  routes: string[];
+  suppressedCells: number;
+  events: number;
+}
+
+async function runSeed(seed: number, broken: boolean): Promise<SeedOutcome> {
+  const data = generate(seed);
+  const dataDir = makeDataDir();
+  let now = data.to + 3600 + SETTLE_SECONDS;
+  const store = broken ? rawRollupStore(path.join(dataDir, 'passant.db')) : undefined;
+  const agg = await startTestAggregator(
+    broker.url,
+    {
+      aggregator: { id: `attack-${seed}` },
+      k: K,
+      settleSeconds: SETTLE_SECONDS,
+      zones: data.zones,
+      sites: data.sites,
+      http: { rateLimitPerMinute: 0 },
+      log: { level: 'warn' },
+    },
+    { dataDir, now: () => now, ...(store ? { store } : {}) },
+  );
+  const controller = new AbortController();
+  try {
+    const { token } = agg.tokens.create({ role: 'admin', name: 'attacker' });
+    // the live stream, from before the data arrive
+    const eventEquations: Equation[] = [];
+    const stream = await fetch(`${agg.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    expect(stream.status).toBe(200);
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for await (const chunk of stream.body!) {
+          buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+          const blocks = buffer.split('\n\n');
+          buffer = blocks.pop()!;
+          for (const block of blocks) {
+            for (const line of block.split('\n')) {
+              if (!line.startsWith('data: ')) continue;
+              const cell = JSON.parse(line.slice(6)) as { zoneId: string; radio: Radio; t: number; devices: number | null };
+              if (cell.devices !== null) eventEquations.push({ radio: cell.radio, zones: [cell.zoneId], from: cell.t, to: cell.t + 60, value: cell.devices, source: 'event' });
+            }
+          }
+        }
+      } catch {
+        // aborted at the end
+      }
+    })();
+
+    if (data.viaMqtt) {
+      await agg.mqttReady;
+      for (const m of data.messages) await publisher.publishAsync(topics.sensorCounts(m.sensorId), JSON.stringify(m), { qos: 1 });
+      await waitFor(() => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' }) >= data.messages.length, 'all messages stored', 20_000);
+    } else {
+      for (let i = 0; i < data.messages.length; i += 200) {
+        const batch = data.messages.slice(i, i + 200);
+        await agg.store.put(batch, now - 60);
+        agg.live.notifyStored(batch);
+      }
+    }
+    now += SETTLE_SECONDS + 60;
+    await agg.release.settle();
+    await agg.live.idle();
+
+    // the truth: every base cell as frozen
+    const truth: Cell[] = [];
+    for (const c of await agg.store.cells(null, data.from, data.to)) {
+      for (const radio of RADIOS) truth.push({ zone: c.zoneId, t: c.windowStart, radio, value: c[radio].devices, released: c[radio].released });
+    }
+    expect(truth.length).toBeGreaterThan(0);
+    expect(truth.every((c) => c.value >= 1)).toBe(true);
+
+    const collected = await collect(agg, data, token, rng(seed ^ 0x5bd1e995), eventEquations);
+    const result = attack(truth, collected.equations);
+    // the aggregator ends the stream as it closes (a client that aborts first leaves the server a busy socket)
+    await agg.close();
+    await reading;
+    return {
+      seed,
+      ...result,
+      requests: collected.requests,
+      routes: collected.routes,
+      suppressedCells: truth.filter((c) => !c.released).length,
+      events: eventEquations.length,
+    };
+  } finally {
+    controller.abort();
+    await agg.close();
+    removeDir(dataDir);
+  }
+}
+
+describe('an attacker with every output of the API', () => {
+  it(`recovers no suppressed cell, on ${SEEDS} random data sets`, async () => {
+    const outcomes: SeedOutcome[] = [];
+    for (let seed = 1; seed <= SEEDS; seed++) outcomes.push(await runSeed(seed, false));
+    const total = (f: (o: SeedOutcome) => number) => outcomes.reduce((s, o) => s + f(o), 0);
+    const summary = {
+      seeds: outcomes.length,
+      viaMqtt: outcomes.filter((o) => o.seed % 5 === 0).length,
+      requests: total((o) => o.requests),
+      equations: total((o) => o.equations),
+      unknowns: total((o) => o.unknowns),
+      suppressedCells: total((o) => o.suppressedCells),
+      suppressedDetermined: total((o) => o.determined),
+      liveEvents: total((o) => o.events),
+      recovered: total((o) => o.recovered.length),
+      routes: outcomes[0]!.routes,
+    };
+    process.stdout.write(`attacker against the release layer: ${JSON.stringify(summary)}\n`);
+    // the attack had material: series at every step, CSV, comparisons, profiles and live events
+    expect(summary.suppressedCells).toBeGreaterThan(100);
+    expect(summary.liveEvents).toBeGreaterThan(0);
+    expect(summary.routes).toEqual(expect.arrayContaining(['/api/v1/zones/{id}/series', '/api/v1/sites/{id}/series']));
+    const leaks = outcomes.flatMap((o) => o.recovered.map((r) => ({ seed: o.seed, ...r })));
+    expect(leaks.slice(0, 5)).toEqual([]);
+  }, 900_000);
+
+  it('does recover suppressed cells from a broken release layer (hours and days summing raw cells)', async () => {
+    const outcomes: SeedOutcome[] = [];
+    for (let seed = 1; seed <= BROKEN_SEEDS; seed++) outcomes.push(await runSeed(seed, true));
+    const recovered = outcomes.reduce((s, o) => s + o.recovered.length, 0);
+    const how = new Set(outcomes.flatMap((o) => o.ways));
+    process.stdout.write(
+      `attacker against a broken release layer: ${JSON.stringify({ seeds: outcomes.length, recovered, seedsWithLeaks: outcomes.filter((o) => o.recovered.length > 0).length, how: [...how] })}\n`,
+    );
+    expect(recovered).toBeGreaterThan(0);
+    // leaks wherever an hour holds a single suppressed cell (the data sets with few suppressed cells)
+    expect(outcomes.filter((o) => o.recovered.length > 0).length).toBeGreaterThanOrEqual(BROKEN_SEEDS / 4);
+    expect(how).toEqual(new Set(['linear', 'difference']));
+  }, 300_000);
+});
+
+// ------------------------------------------------------------------ markers below k in every response
+
+describe('every route answers only through the release layer', () => {
+  /** Below k = 900; none of these numbers occurs in anything released here. */
+  const MARK = 777;
+  /** Devices of the marked cells and sensors, their frames and randomized counts, and the pair's sensors. */
+  const MARKERS = [MARK, MARK - 1, MARK + 1, MARK * 3, (MARK - 1) * 3, (MARK + 1) * 3, 388, 389, 2 * MARK, 419, 358, 317, 459];
+  const markerPattern = new RegExp(`(?<![0-9.])(${MARKERS.join('|')})(?![0-9])`);
+
+  async function scanEverything(agg: TestAggregator, tokens: Record<string, string | null>, from: number, to: number): Promise<{ hits: string[]; bodies: number; released: boolean }> {
+    const hits: string[] = [];
+    let bodies = 0;
+    let released = false;
+    const doc = (await (await fetch(`${agg.url}/api/v1/openapi.json`)).json()) as OpenApi;
+    const urls = new Set<string>(['/', '/healthz', '/metrics']);
+    for (const [route, ops] of Object.entries(doc.paths)) {
+      if (ops.get === undefined || route === '/api/v1/events') continue;
+      const ids = route.includes('/zones/{id}') ? ['mark', 'pair', 'open'] : route.includes('/sites/{id}') ? ['all-zones', 'marked'] : [null];
+      const names = new Set((ops.get.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
+      for (const id of ids) {
+        const base = id === null ? route : route.replace('{id}', id);
+        urls.add(base);
+        for (const radio of RADIOS) {
+          if (names.has('weeks')) urls.add(`${base}?weeks=1&radio=${radio}`);
+          if (!names.has('step')) continue;
+          for (const step of [60, 3600, 86_400]) urls.add(`${base}?from=${Math.floor(from / step) * step}&to=${to + step}&step=${step}&radio=${radio}`);
+        }
+      }
+    }
+    for (const [who, token] of Object.entries(tokens)) {
+      for (const url of urls) {
+        const res = await fetch(`${agg.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+        const text = `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n${await res.text()}`;
+        bodies++;
+        if (/\b95[0-9]\b/.test(text)) released = true;
+        const m = markerPattern.exec(text);
+        if (m) hits.push(`${who} ${url}: ${m[0]} in …${text.slice(Math.max(0, m.index - 60), m.index + 20)}…`);
+      }
+    }
+    return { hits, bodies, released };
+  }
+
+  async function runMarkers(broken: boolean): Promise<{ hits: string[]; bodies: number; released: boolean; events: string }> {
+    const dataDir = makeDataDir();
+    const from = BASE + 3 * 3600;
+    const to = from + 3 * 60;
+    let now = to + 3600;
+    const store = broken ? rawRollupStore(path.join(dataDir, 'passant.db')) : undefined;
+    const agg = await startTestAggregator(
+      broker.url,
+      {
+        aggregator: { id: `markers-${broken ? 'broken' : 'ok'}` },
+        k: 900,
+        zones: [
+          { id: 'mark', name: 'Marked', sensors: ['m1'] },
+          { id: 'pair', name: 'Pair', sensors: ['p1', 'p2'] },
+          { id: 'open', name: 'Open', sensors: ['o1'] },
+        ],
+        sites: [
+          { id: 'all-zones', name: 'All', zones: ['mark', 'pair', 'open'] },
+          { id: 'marked', name: 'Marked site', zones: [] },
+        ],
+        auth: { public: { zones: 'all', sites: 'all' } },
+        http: { rateLimitPerMinute: 0 },
+        log: { level: 'warn' },
+      },
+      { dataDir, now: () => now, ...(store ? { store } : {}) },
+    );
+    const controller = new AbortController();
+    try {
+      const admin = agg.tokens.create({ role: 'admin' }).token;
+      const viewer = agg.tokens.create({ role: 'viewer', zones: ['mark', 'open'] }).token;
+      const privacy = agg.tokens.create({ role: 'privacy' }).token;
+      const stream = await fetch(`${agg.url}/api/v1/events`, { headers: { authorization: `Bearer ${admin}` }, signal: controller.signal });
+      let events = '';
+      const reading = (async () => {
+        const decoder = new TextDecoder();
+        try {
+          for await (const chunk of stream.body!) events += decoder.decode(chunk as Uint8Array, { stream: true });
+        } catch {
+          // aborted
+        }
+      })();
+      // one minute each (hour and day sums of a broken layer would show the marker)
+      const messages = [
+        countsMessage('m1', from, MARK, MARK - 1),
+        countsMessage('p1', from + 60, 419, 317),
+        countsMessage('p2', from + 60, 358, 459), // the pair's cell: 777 and 776
+        countsMessage('o1', from, 950, 951),
+        countsMessage('o1', from + 60, 952, 953),
+        countsMessage('u1', from, MARK + 1, MARK), // unassigned
+      ];
+      await agg.mqttReady;
+      for (const m of messages) await publisher.publishAsync(topics.sensorCounts(m.sensorId), JSON.stringify(m), { qos: 1 });
+      await waitFor(() => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' }) === messages.length, 'stored', 10_000);
+      now += 600;
+      await agg.release.settle();
+      await agg.live.idle();
+      const result = await scanEverything(agg, { admin, viewer, privacy, anonymous: null }, from, to);
+      await agg.close();
+      await reading;
+      return { ...result, events };
+    } finally {
+      controller.abort();
+      await agg.close();
+      removeDir(dataDir);
+    }
+  }
+
+  it('no marker below k reaches any response or event, for any caller', async () => {
+    const { hits, bodies, released, events } = await runMarkers(false);
+    expect(bodies).toBeGreaterThan(50);
+    expect(released).toBe(true); // the scan sees released values, so it would see a marker
+    expect(events).toMatch(/"devices":95[0-9]/);
+    expect(events).not.toMatch(markerPattern);
+    expect(hits).toEqual([]);
+  }, 120_000);
+
+  it('finds the marker when the release layer is broken (hour and day sums of raw cells)', async () => {
+    const { hits } = await runMarkers(true);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.join('\n')).toMatch(/step=3600|step=86400|compare|profile/);
+  }, 120_000);
+});
