@@ -133,6 +133,10 @@ export class AggregatorMetrics {
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   );
   readonly storeBatchMessages = new Histogram('passant_store_batch_messages', 'Messages per store write.', [1, 2, 5, 10, 50, 100, 500, 1000]);
+  readonly ingestUnacked = new Gauge(
+    'passant_ingest_unacked_messages',
+    'QoS 1 messages received whose PUBACK is held until their store write commits.',
+  );
   readonly mqttConnected = new Gauge('passant_mqtt_connected', '1 while the MQTT connection is up, else 0.');
   readonly mqttConnects = new Counter('passant_mqtt_connects_total', 'Successful MQTT connections (the first and every reconnect).');
   readonly sensors = new Gauge('passant_sensors', 'Sensors seen, by state (online, offline, unknown) from their status messages.');
@@ -156,6 +160,7 @@ export class AggregatorMetrics {
       this.storeWriteErrors,
       this.storeWriteSeconds,
       this.storeBatchMessages,
+      this.ingestUnacked,
       this.mqttConnected,
       this.mqttConnects,
       this.sensors,

@@ -1,8 +1,15 @@
 /**
  * MQTT ingest: a persistent QoS 1 session (clean: false, a fixed client id), so counts published while the
  * aggregator is away wait at the broker. Each counts message is validated, then written through the batch
- * writer; with ackMode 'stored' the PUBACK is sent only after the write (mqtt.js sends it when the
- * `handleMessage` callback is called), so a crash before the write means redelivery, not loss.
+ * writer; with ackMode 'stored' the PUBACK is sent only after the write's transaction committed, so a crash
+ * before the write means redelivery, not loss.
+ *
+ * mqtt.js reads the next packet only once the previous PUBACK is written, so waiting for the store before
+ * acknowledging would write one message per transaction. PubackDeferral (puback-deferral.ts) holds the PUBACKs
+ * instead of the packet stream: mqtt.js reads ahead (at most `2 x ingest.batchMaxSize` messages unacknowledged,
+ * see `maxUnacked`), the batch writer sees many messages per transaction, and each PUBACK leaves once its batch
+ * is committed, in the order the messages came. Without the private hook it needs (another mqtt.js), the ingest
+ * stays serial and says so in a warning.
  * Sensor status messages feed the health tracker. The aggregator's own status is retained, with a last will.
  */
 import fs from 'node:fs';
@@ -13,9 +20,10 @@ import { parseTopic, StatusMessageSchema, topics } from '@passant/shared';
 import type { StatusMessage } from '@passant/shared';
 import type { AggregatorConfig } from '../config.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
-import type { CountsStore } from '../store/types.ts';
+import type { CountsStore, PutResult } from '../store/types.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { WrittenMessage } from './batch-writer.ts';
+import { PubackDeferral } from './puback-deferral.ts';
 import type { SensorHealthTracker } from './sensor-health.ts';
 import { validateCounts, validateSensorStatus } from './validate-counts.ts';
 import type { RejectReason } from './validate-counts.ts';
@@ -32,6 +40,11 @@ export interface MqttIngestOptions {
   onWritten?: (written: WrittenMessage[]) => void;
   /** Now, Unix seconds (may be fractional). */
   now?: () => number;
+  /**
+   * Most QoS 1 messages received and not yet acknowledged (PUBACK held until stored); past it mqtt.js stops
+   * reading. Default: twice `ingest.batchMaxSize`, so one batch can fill while the previous one is written.
+   */
+  maxUnacked?: number;
 }
 
 /** Rejection log lines per reason are limited to one per this period; the rest are counted in the next line. */
@@ -56,6 +69,8 @@ export class MqttIngest {
   private subscribed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly rejectLog = new Map<RejectReason, { at: number; skipped: number }>();
+  /** Holds PUBACKs until the store write; undefined when this mqtt.js lacks the hook (serial acknowledgements). */
+  private acks: PubackDeferral | undefined;
 
   constructor(private readonly options: MqttIngestOptions) {
     const { config, logger } = options;
@@ -75,16 +90,15 @@ export class MqttIngest {
     });
 
     this.client = mqtt.connect(config.mqtt.url, this.clientOptions());
-    // Every incoming PUBLISH goes through here; mqtt.js sends the PUBACK when `done` is called without error.
-    this.client.handleMessage = (packet, done) => {
-      this.onPublish(packet as IPublishPacket).then(
-        (ack) => done(ack ? undefined : new Error('not acknowledged')),
-        (err: unknown) => {
-          this.logger.error({ err: (err as Error).message }, 'message handler failed');
-          done(err as Error);
-        },
-      );
-    };
+    const maxUnacked = options.maxUnacked ?? 2 * config.ingest.batchMaxSize;
+    this.acks = PubackDeferral.install(this.client, { maxHeld: maxUnacked });
+    if (this.acks === undefined) {
+      this.logger.warn('this mqtt.js has no _sendPacket to hold PUBACKs with; acknowledging one message at a time (slower ingest)');
+    }
+    options.metrics.ingestUnacked.onCollect(() => [{ labels: {}, value: this.unacked }]);
+    // Every incoming PUBLISH goes through here. mqtt.js makes the PUBACK when `done` is called without error, and
+    // reads the next packet once that PUBACK is written (or, deferred, held).
+    this.client.handleMessage = (packet, done) => this.handleMessage(packet as IPublishPacket, done);
     let resolveReady!: () => void;
     this.ready = new Promise<void>((resolve) => (resolveReady = resolve));
     this.client.on('connect', (connack) => {
@@ -106,6 +120,11 @@ export class MqttIngest {
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  /** QoS 1 messages received whose PUBACK is held until they are stored. */
+  get unacked(): number {
+    return this.acks?.held ?? 0;
   }
 
   private clientOptions(): IClientOptions {
@@ -156,6 +175,35 @@ export class MqttIngest {
     await this.client.publishAsync(topics.aggregatorStatus(this.instanceId), this.statusPayload('online'), { qos: 1, retain: true });
   }
 
+  private handleMessage(packet: IPublishPacket, done: (err?: Error) => void): void {
+    const acks = this.acks;
+    if (acks !== undefined && packet.qos === 1 && packet.messageId !== undefined && !this.stopping) {
+      // Deferred: the PUBACK mqtt.js makes now is held until the message is stored, the next packet is read at once.
+      const ticket = acks.track(packet.messageId);
+      done();
+      if (!acks.captured(ticket)) {
+        // mqtt.js did not hand the PUBACK over inside the callback any more: stay correct, go serial.
+        this.acks = undefined;
+        this.logger.warn('mqtt.js did not pass the PUBACK through _sendPacket as expected; acknowledging one message at a time from now on');
+      }
+      void this.onPublish(packet).then(
+        (ack) => (ack ? acks.release(ticket) : acks.discard(ticket)),
+        (err: unknown) => {
+          this.logger.error({ err: (err as Error).message }, 'message handler failed');
+          acks.discard(ticket);
+        },
+      );
+      return;
+    }
+    void this.onPublish(packet).then(
+      (ack) => done(ack ? undefined : new Error('not acknowledged')),
+      (err: unknown) => {
+        this.logger.error({ err: (err as Error).message }, 'message handler failed');
+        done(err as Error);
+      },
+    );
+  }
+
   /** Handles one PUBLISH; resolves true to acknowledge it. */
   private async onPublish(packet: IPublishPacket): Promise<boolean> {
     // While stopping, nothing is acknowledged: the broker keeps it for the next session.
@@ -190,9 +238,14 @@ export class MqttIngest {
   }
 
   private onWritten(written: WrittenMessage[]): void {
-    for (const { message, result } of written) {
-      this.options.metrics.ingestMessages.inc({ result, reason: 'none' });
-      this.logger.debug({ sensorId: message.sensorId, windowStart: message.windowStart, result }, 'counts');
+    // Counted once per batch and result, not per message: this runs for every message the aggregator takes in.
+    const byResult = new Map<PutResult, number>();
+    for (const w of written) byResult.set(w.result, (byResult.get(w.result) ?? 0) + 1);
+    for (const [result, n] of byResult) this.options.metrics.ingestMessages.inc({ result, reason: 'none' }, n);
+    if (this.logger.isLevelEnabled('debug')) {
+      for (const { message, result } of written) {
+        this.logger.debug({ sensorId: message.sensorId, windowStart: message.windowStart, result }, 'counts');
+      }
     }
     try {
       this.options.onWritten?.(written);
@@ -247,12 +300,18 @@ export class MqttIngest {
     this.logger.warn({ reason, bytes, issues, similarNotLogged: last?.skipped ?? 0 }, 'counts message rejected');
   }
 
-  /** Stops taking messages (later ones stay unacknowledged at the broker) and waits for pending writes. */
+  /**
+   * Stops taking messages (later ones stay unacknowledged at the broker), waits for pending writes and lets the
+   * PUBACKs of what they stored leave.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.writer.flush();
+    // The handlers of what was just written settle in the microtasks that follow; one event loop turn later their
+    // PUBACKs are on the wire.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Publishes the retained offline status (a clean disconnect does not trigger the last will). */

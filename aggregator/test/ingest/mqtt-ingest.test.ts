@@ -208,6 +208,75 @@ describe('MQTT ingest', () => {
     expect(await sum(second.store, ['s1'], t)).toEqual([{ windowStart: t, devices: 9, sensorCount: 1 }]);
   });
 
+  it('acknowledges after the store commit and still batches: 2,000 messages in few transactions', async () => {
+    const dataDir = makeDataDir();
+    toClose.push(async () => removeDir(dataDir));
+    const real = SqliteStore.open(path.join(dataDir, 'passant.db'));
+    const key = (sensorId: string, windowStart: number) => `${sensorId}@${windowStart}`;
+    const committed = new Set<string>();
+    const batchSizes: number[] = [];
+    const recording: CountsStore = {
+      async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
+        batchSizes.push(messages.length);
+        const results = await real.put(messages, receivedAt);
+        for (const m of messages) committed.add(key(m.sensorId, m.windowStart));
+        return results;
+      },
+      sumByWindow: (s: string[], r: Radio, f: number, to: number): Promise<WindowSum[]> => real.sumByWindow(s, r, f, to),
+      ping: () => real.ping(),
+      close: () => real.close(),
+    };
+    // Every PUBACK the broker gets from the aggregator must be for a message already committed.
+    let acks = 0;
+    const early: string[] = [];
+    broker.aedes.on('ack', (packet, client) => {
+      if (client?.id !== 'passant-aggregator-batching' || !packet || !('payload' in packet)) return;
+      const m = JSON.parse(String(packet.payload)) as CountsMessage;
+      acks++;
+      if (!committed.has(key(m.sensorId, m.windowStart))) early.push(key(m.sensorId, m.windowStart));
+    });
+    const agg = await aggregator(broker.url, { aggregator: { id: 'batching' }, ingest: { batchMaxSize: 100 } }, { dataDir, store: recording });
+    const t = minuteAgo(40);
+    const n = 2000;
+    await Promise.all(Array.from({ length: n }, (_, i) => publishCounts(countsMessage(`b${i}`, t, 1))));
+    await waitFor(() => ingested(agg, 'stored') === n, 'all stored');
+    await waitFor(() => acks === n, 'every PUBACK at the broker');
+    expect(early).toEqual([]);
+    expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(batchSizes.length).toBeLessThan(n / 10);
+    expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
+    expect(agg.metrics.storeBatchMessages.observations).toBe(batchSizes.length);
+    expect(agg.metrics.render()).toContain(`passant_store_batch_messages_count ${batchSizes.length}`);
+    expect(agg.metrics.render()).toContain('passant_ingest_unacked_messages 0');
+    expect(agg.logText()).not.toContain('acknowledging one message at a time');
+  });
+
+  it('stops reading at twice batchMaxSize unacknowledged messages while the store is slow', async () => {
+    const dataDir = makeDataDir();
+    toClose.push(async () => removeDir(dataDir));
+    const real = SqliteStore.open(path.join(dataDir, 'passant.db'));
+    let agg: TestAggregator | undefined;
+    let mostUnacked = 0;
+    const slow: CountsStore = {
+      async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
+        mostUnacked = Math.max(mostUnacked, agg?.ingest.unacked ?? 0);
+        await new Promise((r) => setTimeout(r, 30));
+        mostUnacked = Math.max(mostUnacked, agg?.ingest.unacked ?? 0);
+        return real.put(messages, receivedAt);
+      },
+      sumByWindow: (s: string[], r: Radio, f: number, to: number): Promise<WindowSum[]> => real.sumByWindow(s, r, f, to),
+      ping: () => real.ping(),
+      close: () => real.close(),
+    };
+    agg = await aggregator(broker.url, { aggregator: { id: 'bounded' }, ingest: { batchMaxSize: 10 } }, { dataDir, store: slow });
+    const t = minuteAgo(41);
+    const n = 300;
+    await Promise.all(Array.from({ length: n }, (_, i) => publishCounts(countsMessage(`u${i}`, t, 1))));
+    await waitFor(() => ingested(agg, 'stored') === n, 'all stored', 20_000);
+    expect(mostUnacked).toBeGreaterThan(10); // it did read ahead of the store
+    expect(mostUnacked).toBeLessThanOrEqual(20);
+  });
+
   it("ackMode 'received' batches writes: many messages in few transactions", async () => {
     const agg = await aggregator(broker.url, { ingest: { ackMode: 'received', batchMaxDelayMs: 20 } });
     const t = minuteAgo(30);
