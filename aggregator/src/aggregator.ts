@@ -73,6 +73,9 @@ export interface RunningAggregator {
 }
 
 /** The store config.store.kind names: SQLite in data.dir, or InfluxDB (no connection yet: /healthz tells). */
+/** How often the SQLite store's WAL is checkpointed (passive: never blocks the ingest). */
+const CHECKPOINT_INTERVAL_MS = 1000;
+
 function openStore(config: AggregatorConfig, logger: Logger): ReleaseStore {
   if (config.store.kind === 'influx') {
     return InfluxStore.open(config.influx, { logger: logger.child({ component: 'store', store: 'influx' }) });
@@ -124,7 +127,11 @@ export async function startAggregator(
   if (options.store !== undefined && !isReleaseStore(options.store)) {
     logger.warn('the given store keeps raw counts only: released cells and rollups are kept in memory until the process ends');
   }
-  const store = withReleaseData(options.store ?? openStore(config, logger));
+  const rawStore = options.store ?? openStore(config, logger);
+  const store = withReleaseData(rawStore);
+  // SQLite: WAL checkpoints every second from a timer, not inside the ingest's write transactions.
+  const checkpointTimer =
+    rawStore instanceof SqliteStore ? setInterval(() => rawStore.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
   let tokens: TokenStore;
   try {
     tokens = TokenStore.open(tokensFileOf(config));
@@ -285,6 +292,7 @@ export async function startAggregator(
           }),
       );
       server.closeAllConnections();
+      clearInterval(checkpointTimer);
       await guarded(logger, 'close store', limit, () => store.close());
       tokens.close();
       logger.info('aggregator stopped');

@@ -159,16 +159,17 @@ export class TokenStore {
       throw new StoreError(`cannot open the token database ${file}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      db.pragma('journal_mode = WAL');
+      // busy_timeout first, and the version read under a write lock: two aggregators may open a new file at once.
       db.pragma('busy_timeout = 5000');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > MIGRATIONS.length) {
-        throw new Error(`schema version ${version} is newer than this program knows (${MIGRATIONS.length})`);
-      }
+      db.pragma('journal_mode = WAL');
       db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version > MIGRATIONS.length) {
+          throw new Error(`schema version ${version} is newer than this program knows (${MIGRATIONS.length})`);
+        }
         for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
         db.pragma(`user_version = ${MIGRATIONS.length}`);
-      })();
+      }).immediate();
     } catch (err) {
       db.close();
       throw new StoreError(`cannot use the token database ${file}: ${(err as Error).message}`, { cause: err });
