@@ -5,127 +5,20 @@
  * the language switch changes the texts (and is remembered), that the live stream connects, and that the range
  * choice reloads the charts. Screenshots go to test/artifacts/ (git-ignored) for a person to look at.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyRadioCounts, topics, type CountsMessage } from '@passant/shared';
+import { ARTIFACTS, chartState, launchBrowser, newContext as makeContext, scrollWidth, text, waitForCharts, watch } from './helpers/dashboard-page.ts';
 import { startStack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
-const DIST_INDEX = path.join(ROOT, 'dashboard', 'dist', 'index.html');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-/** The series colour of charts.ts (#0f766e): pixels near it are the drawn line. */
-const LINE_RGB = [15, 118, 110] as const;
 
 const hasChromium = requireTool('chromium', 'chromium');
 
 interface ZoneInfo {
   id: string;
   name: string;
-}
-
-/** Everything that went wrong in a page: console errors, uncaught errors, failed, refused or outside requests. */
-interface PageProblems {
-  console: string[];
-  errors: string[];
-  requests: string[];
-}
-
-function watch(page: Page, baseUrl: string): PageProblems {
-  const problems: PageProblems = { console: [], errors: [], requests: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.console.push(msg.text());
-  });
-  page.on('pageerror', (err) => problems.errors.push(err.message));
-  page.on('requestfailed', (req) => {
-    // Closing the page ends the event stream; that abort is not a failure of the page.
-    if (req.failure()?.errorText === 'net::ERR_ABORTED' && req.url().endsWith('/api/v1/events')) return;
-    problems.requests.push(`${req.url()} failed: ${req.failure()?.errorText ?? '?'}`);
-  });
-  page.on('request', (req) => {
-    if (!req.url().startsWith(baseUrl) && !req.url().startsWith('data:')) problems.requests.push(`outside request: ${req.url()}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.requests.push(`${res.url()} answered ${res.status()}`);
-  });
-  return problems;
-}
-
-/*
- * The few DOM shapes the in-page functions below use. The root tsconfig has no DOM library (it types Node
- * code), so these stand in for it rather than adding DOM globals to every file.
- */
-interface PageElement {
-  dataset: Record<string, string | undefined>;
-  querySelector(selector: string): PageElement | null;
-}
-interface PageCanvas extends PageElement {
-  width: number;
-  height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
-}
-interface PageGlobals {
-  document: { querySelectorAll(selector: string): Iterable<PageElement> };
-  requestAnimationFrame(callback: () => void): number;
-}
-
-/** Per chart: the buckets and released buckets it holds, and how many canvas pixels have the line's colour. */
-async function chartState(page: Page): Promise<{ zoneId: string; buckets: number; released: number; linePixels: number }[]> {
-  return page.evaluate((rgb) => {
-    const { document } = globalThis as unknown as PageGlobals;
-    return [...document.querySelectorAll('article.zone')].map((card) => {
-      const box = card.querySelector('.chart');
-      const canvas = card.querySelector('.chart canvas') as PageCanvas | null;
-      let linePixels = 0;
-      const ctx = canvas?.getContext('2d');
-      if (canvas && ctx && canvas.width > 0 && canvas.height > 0) {
-        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        for (let i = 0; i < data.length; i += 4) {
-          const near = Math.abs(data[i] - rgb[0]) < 40 && Math.abs(data[i + 1] - rgb[1]) < 40 && Math.abs(data[i + 2] - rgb[2]) < 40;
-          if (near && data[i + 3] > 200) linePixels++;
-        }
-      }
-      return {
-        zoneId: card.dataset.zoneId ?? '',
-        buckets: Number(box?.dataset.buckets ?? 0),
-        released: Number(box?.dataset.released ?? 0),
-        linePixels,
-      };
-    });
-  }, LINE_RGB);
-}
-
-async function waitForCharts(page: Page, zoneCount: number, minBuckets = 1): Promise<void> {
-  await page.waitForFunction(
-    ({ n, min }) => {
-      const { document } = globalThis as unknown as PageGlobals;
-      const boxes = [...document.querySelectorAll('article.zone .chart')];
-      return boxes.length === n && boxes.every((b) => Number(b.dataset.buckets ?? 0) >= min && Number(b.dataset.released ?? 0) > 0);
-    },
-    { n: zoneCount, min: minBuckets },
-    { timeout: 30_000 },
-  );
-  // The charts draw on the next animation frame after setData.
-  await page.evaluate(() => {
-    const g = globalThis as unknown as PageGlobals;
-    return new Promise<void>((resolve) => g.requestAnimationFrame(() => g.requestAnimationFrame(resolve)));
-  });
-}
-
-async function text(page: Page, selector: string): Promise<string> {
-  return ((await page.locator(selector).first().textContent()) ?? '').trim();
 }
 
 describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")', () => {
@@ -135,8 +28,6 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
   let zones: ZoneInfo[];
 
   beforeAll(async () => {
-    if (!fs.existsSync(DIST_INDEX)) throw new Error(`${DIST_INDEX} is missing: run \`npm run build\` first (npm test does)`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startStack({
       k: 2, // low, so even a quiet hour of the simulated day draws a line
       backfillHours: 3,
@@ -146,7 +37,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
         { id: 'markt', name: 'Markt <img src=x onerror="document.title=1"> & "co"', sensors: ['s-003'] },
       ],
     });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
     const res = await fetch(`${stack.baseUrl}/api/v1/zones`);
     zones = (await res.json()) as ZoneInfo[];
   });
@@ -157,11 +48,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
   });
 
   async function newContext(options: { locale: string; width?: number; height?: number }): Promise<BrowserContext> {
-    return browser.newContext({
-      locale: options.locale,
-      viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
-      serviceWorkers: 'block',
-    });
+    return makeContext(browser, options);
   }
 
   it('draws every zone with data, in English, with no console errors and no failed or outside requests', async () => {
@@ -174,11 +61,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
       await waitForCharts(page, zones.length);
 
       const charts = await chartState(page);
-      expect(charts.map((c) => c.zoneId)).toEqual(zones.map((z) => z.id));
+      expect(charts.map((c) => c.id)).toEqual(zones.map((z) => z.id));
       for (const chart of charts) {
-        expect(chart.buckets, chart.zoneId).toBe(120); // 2 hours of minutes
-        expect(chart.released, chart.zoneId).toBeGreaterThan(0);
-        expect(chart.linePixels, `${chart.zoneId}: line pixels on the canvas`).toBeGreaterThan(50);
+        expect(chart.buckets, chart.id).toBe(120); // 2 hours of minutes
+        expect(chart.released, chart.id).toBeGreaterThan(0);
+        expect(chart.linePixels, `${chart.id}: line pixels on the canvas`).toBeGreaterThan(50);
       }
       // Zone names are text, whatever characters they hold.
       expect(zones.some((z) => z.name.includes('<img'))).toBe(true);
@@ -214,7 +101,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
       expect(await text(page, 'footer')).toMatch(/minder dan k apparaten worden verborgen/);
       expect(await page.getAttribute('button[data-lang="nl"]', 'aria-pressed')).toBe('true');
       await waitForCharts(page, zones.length);
-      for (const chart of await chartState(page)) expect(chart.linePixels, chart.zoneId).toBeGreaterThan(50);
+      for (const chart of await chartState(page)) expect(chart.linePixels, chart.id).toBeGreaterThan(50);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-nl.png'), fullPage: true });
 
       // Without ?lang= the stored choice wins over the browser's English.
@@ -239,15 +126,12 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
       await page.click('label[for="range-7d"]');
       await waitForCharts(page, zones.length, 168); // 7 days of hours
       for (const chart of await chartState(page)) {
-        expect(chart.buckets, chart.zoneId).toBe(168);
-        expect(chart.linePixels, chart.zoneId).toBeGreaterThan(0); // a few hours of history: a short line
+        expect(chart.buckets, chart.id).toBe(168);
+        expect(chart.linePixels, chart.id).toBeGreaterThan(0); // a few hours of history: a short line
       }
       expect(new URL(page.url()).searchParams.get('range')).toBe('7d');
       // Nothing is wider than the screen.
-      const scrollWidth = await page.evaluate(
-      () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
-    );
-    expect(scrollWidth).toBeLessThanOrEqual(390);
+      expect(await scrollWidth(page)).toBeLessThanOrEqual(390);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone-nl.png'), fullPage: true });
       expect(problems).toEqual({ console: [], errors: [], requests: [] });
     } finally {
@@ -302,7 +186,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
       expect(await page.isVisible('.banner button.retry')).toBe(true);
       expect(await page.getAttribute('.status', 'data-state')).toBe('down');
       // The charts keep what they had.
-      for (const chart of await chartState(page)) expect(chart.released, chart.zoneId).toBeGreaterThan(0);
+      for (const chart of await chartState(page)) expect(chart.released, chart.id).toBeGreaterThan(0);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-server-gone.png'), fullPage: true });
     } finally {
       await context.close();

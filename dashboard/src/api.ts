@@ -1,12 +1,17 @@
 /**
- * The aggregator's HTTP API as the dashboard uses it: zones, a zone's series, and live updates by Server-Sent
- * Events. URLs are relative to the page, which the aggregator serves from the same origin. Every response is
- * checked before use (the API is not trusted to be well-formed); the types come from `@passant/shared`, as
- * types only, so no schema library reaches the browser.
+ * The aggregator's HTTP API as the dashboard uses it: who am I, zones and sites, their series, week comparison and
+ * hour-of-week profile, CSV, sensor health, the privacy page and audit, and live updates by Server-Sent Events.
+ * URLs are relative to the page, which the aggregator serves from the same origin. Every response is checked
+ * before use (the API is not trusted to be well-formed); the types come from `@passant/shared` as types only, or
+ * are declared here after the aggregator's OpenAPI document (`GET /api/v1/openapi.json`), so no schema library
+ * reaches the browser.
+ *
+ * The token (see auth.ts) goes out as `Authorization: Bearer ...` on every request, and as `access_token` only on
+ * the event stream (EventSource cannot send headers). It is never put in a URL the page shows or links to.
  */
-import type { ApiError as ApiErrorBody, Radio, SeriesQuery, SeriesResponse, ZoneInfo } from '@passant/shared';
+import type { ApiError as ApiErrorBody, Radio, SeriesQuery, SeriesResponse } from '@passant/shared';
 
-export type { Radio, ZoneInfo };
+export type { Radio };
 
 export const RADIOS: readonly Radio[] = ['wifi', 'ble'];
 
@@ -14,7 +19,135 @@ export function isRadio(value: unknown): value is Radio {
   return typeof value === 'string' && (RADIOS as readonly string[]).includes(value);
 }
 
-/** One newly released minute of a zone, as `GET /api/v1/events` sends it (the `data` of a `message` event). */
+export type TargetKind = 'zone' | 'site';
+
+/** A zone or a site: what a series, a comparison, a profile or a CSV is asked for. */
+export interface Target {
+  kind: TargetKind;
+  id: string;
+}
+
+export interface ZoneInfo {
+  id: string;
+  name: string;
+  /** The zone's site, when the caller may read it; else null. */
+  site: string | null;
+}
+
+export interface SiteInfo {
+  id: string;
+  name: string;
+  zones: string[];
+}
+
+export const ROLES = ['public', 'viewer', 'admin', 'privacy'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `GET /api/v1/me`: who the caller is and what it may read. */
+export interface Me {
+  role: Role;
+  name: string | null;
+  zones: 'all' | string[];
+  sites: 'all' | string[];
+  health: boolean;
+  audit: boolean;
+  admin: boolean;
+}
+
+export interface Noise {
+  epsilon: number;
+  mechanism: string;
+}
+
+export type Series = SeriesResponse;
+
+/** One period of a comparison. */
+export interface Period {
+  from: number;
+  to: number;
+  t: number[];
+  devices: (number | null)[];
+  suppressed: number[];
+  /** Sum of the released values; null when none was released. */
+  total: number | null;
+  suppressedCells: number;
+}
+
+export interface ComparedPeriod extends Period {
+  /** Percentage change of the current total against this period; null when either total is null or this one is 0. */
+  change: number | null;
+}
+
+/** `GET /api/v1/{zones|sites}/:id/compare`. */
+export interface Comparison {
+  step: number;
+  radio: Radio;
+  current: Period;
+  previous: ComparedPeriod;
+  lastWeek: ComparedPeriod;
+  noise?: Noise;
+}
+
+export const HOURS_OF_WEEK = 168;
+
+/** `GET /api/v1/{zones|sites}/:id/profile`: index weekday*24+hour, weekday 0 = Monday. */
+export interface Profile {
+  weeks: number;
+  tz: string;
+  radio: Radio;
+  from: number;
+  to: number;
+  mean: (number | null)[];
+  hours: number[];
+  suppressed: number[];
+  noise?: Noise;
+}
+
+export const SENSOR_STATES = ['online', 'offline', 'unknown'] as const;
+export type SensorState = (typeof SENSOR_STATES)[number];
+
+export interface SensorHealth {
+  sensorId: string;
+  zoneId: string;
+  state: SensorState;
+  lastMessageAt: number | null;
+  lastWindowStart: number | null;
+  messagesLastHour: number;
+  missingLastHour: number;
+  missingLastDay: number;
+  version: string | null;
+}
+
+/** `GET /api/v1/sensors`: health only, never counts. */
+export interface SensorHealthReport {
+  asOf: number;
+  windowSeconds: number;
+  sensors: SensorHealth[];
+}
+
+export type PublicScope = 'none' | 'all' | string[];
+
+/** `GET /api/v1/privacy`. */
+export interface PrivacyInfo {
+  k: number;
+  windowSeconds: number;
+  settleSeconds: number;
+  retention: Record<string, number | null>;
+  suppressedShare: { periodSeconds: number; wifi: number | null; ble: number | null };
+  noise: Noise | null;
+  publicAccess: { zones: PublicScope; sites: PublicScope };
+  countsSchema: Record<string, unknown>;
+}
+
+/** `GET /api/v1/privacy/audit`. */
+export interface Audit {
+  since: number;
+  ingest: { stored: number; duplicate: number; rejected: Record<string, number> };
+  statusMessages: { accepted: number; rejected: number };
+  tokens: Record<string, number>;
+}
+
+/** A live update, as `GET /api/v1/events` sends it (the `data` of a `message` event). */
 export interface LiveEvent {
   zoneId: string;
   radio: Radio;
@@ -35,48 +168,180 @@ export class ApiError extends Error {
   }
 }
 
+/** True for the answer to a token the server does not accept (unknown, revoked, malformed). */
+export function isInvalidToken(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 401 && err.code === 'invalid_token';
+}
+
+/** True when the server wants a token (none was sent) or a better one (403). */
+export function needsToken(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 401 || err.status === 403);
+}
+
 export const REQUEST_TIMEOUT_MS = 10_000;
 
-async function getJson(path: string): Promise<unknown> {
-  let res: Response;
+let bearer: string | null = null;
+let onInvalidToken: (() => void) | null = null;
+
+/**
+ * The token sent with every request from now on (null: none). `invalidHandler` runs when the server refuses it
+ * (revoked while the page was open): the page then signs out.
+ */
+export function useToken(token: string | null, invalidHandler: (() => void) | null = null): void {
+  bearer = token;
+  onInvalidToken = invalidHandler;
+}
+
+function headers(accept: string, token: string | null): HeadersInit {
+  const h: Record<string, string> = { accept };
+  if (token !== null) h.authorization = `Bearer ${token}`;
+  return h;
+}
+
+async function request(path: string, accept: string, token: string | null): Promise<Response> {
   try {
-    res = await fetch(path, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    return await fetch(path, {
+      headers: headers(accept, token),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      // The token is sent by header only; no cookie or other credential is needed or sent along.
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
   } catch (err) {
-    throw new ApiError(`no answer from ${path}`, 0, 'unreachable', { cause: err });
+    throw new ApiError(`no answer from ${path.split('?')[0]}`, 0, 'unreachable', { cause: err });
   }
+}
+
+/** The error of a response that is not ok, from its `{ error: { code, message } }` body when it has one. */
+async function errorOf(res: Response, path: string): Promise<ApiError> {
   let body: unknown;
   try {
     body = await res.json();
-  } catch (err) {
-    throw new ApiError(`${path} answered ${res.status} without JSON`, res.status, 'bad_response', { cause: err });
+  } catch {
+    body = undefined;
   }
+  const error = isRecord(body) && isRecord(body.error) ? (body as unknown as ApiErrorBody).error : undefined;
+  const message = typeof error?.message === 'string' ? error.message : `${path.split('?')[0]} answered HTTP ${res.status}`;
+  return new ApiError(message, res.status, typeof error?.code === 'string' ? error.code : 'http_error');
+}
+
+async function getJson(path: string, token = bearer): Promise<unknown> {
+  const res = await request(path, 'application/json', token);
   if (!res.ok) {
-    const error = isRecord(body) && isRecord(body.error) ? (body as unknown as ApiErrorBody).error : undefined;
-    const message = typeof error?.message === 'string' ? error.message : `HTTP ${res.status}`;
-    throw new ApiError(message, res.status, typeof error?.code === 'string' ? error.code : 'http_error');
+    const err = await errorOf(res, path);
+    if (token !== null && token === bearer && isInvalidToken(err)) onInvalidToken?.();
+    throw err;
   }
-  return body;
+  try {
+    return await res.json();
+  } catch (err) {
+    throw new ApiError(`${path.split('?')[0]} answered ${res.status} without JSON`, res.status, 'bad_response', { cause: err });
+  }
+}
+
+function bad(what: string): ApiError {
+  return new ApiError(`the server's answer is not ${what}`, 200, 'bad_response');
+}
+
+// ---- requests --------------------------------------------------------------------------------------------------
+
+/** Who the caller is; with `token`, checks that token (without using it for anything else). */
+export async function fetchMe(token: string | null = bearer): Promise<Me> {
+  const body = await getJson('api/v1/me', token);
+  if (!isMe(body)) throw bad('{role, zones, sites, ...}');
+  return { role: body.role, name: body.name, zones: body.zones, sites: body.sites, health: body.health, audit: body.audit, admin: body.admin };
 }
 
 export async function fetchZones(): Promise<ZoneInfo[]> {
   const body = await getJson('api/v1/zones');
-  if (!Array.isArray(body) || !body.every(isZoneInfo)) {
-    throw new ApiError('the zone list is not a list of {id, name}', 200, 'bad_response');
-  }
-  return body.map((z) => ({ id: z.id, name: z.name }));
+  if (!Array.isArray(body) || !body.every(isZoneInfo)) throw bad('a list of {id, name}');
+  return body.map((z) => ({ id: z.id, name: z.name, site: typeof z.site === 'string' ? z.site : null }));
 }
 
-export async function fetchSeries(zoneId: string, query: SeriesQuery): Promise<SeriesResponse> {
-  const params = new URLSearchParams({
-    from: String(query.from),
-    to: String(query.to),
-    step: String(query.step),
-    radio: query.radio,
-  });
-  const body = await getJson(`api/v1/zones/${encodeURIComponent(zoneId)}/series?${params}`);
-  if (!isSeriesResponse(body)) throw new ApiError('the series is not {t[], devices[], suppressed[]}', 200, 'bad_response');
+export async function fetchSites(): Promise<SiteInfo[]> {
+  const body = await getJson('api/v1/sites');
+  if (!Array.isArray(body) || !body.every(isSiteInfo)) throw bad('a list of {id, name, zones}');
+  return body.map((s) => ({ id: s.id, name: s.name, zones: [...s.zones] }));
+}
+
+function targetPath(target: Target, what: string): string {
+  return `api/v1/${target.kind}s/${encodeURIComponent(target.id)}/${what}`;
+}
+
+function seriesParams(query: SeriesQuery): URLSearchParams {
+  return new URLSearchParams({ from: String(query.from), to: String(query.to), step: String(query.step), radio: query.radio });
+}
+
+export async function fetchSeries(target: Target, query: SeriesQuery): Promise<Series> {
+  const body = await getJson(`${targetPath(target, 'series')}?${seriesParams(query)}`);
+  if (!isSeriesResponse(body)) throw bad('{t[], devices[], suppressed[]}');
   return body;
 }
+
+/** `query.from..query.to` against the period before and the same period a week earlier. */
+export async function fetchComparison(target: Target, query: SeriesQuery): Promise<Comparison> {
+  const body = await getJson(`${targetPath(target, 'compare')}?${seriesParams(query)}`);
+  if (!isComparison(body)) throw bad('a comparison {current, previous, lastWeek}');
+  return body;
+}
+
+export async function fetchProfile(target: Target, query: { weeks: number; radio: Radio; tz: string }): Promise<Profile> {
+  const params = new URLSearchParams({ weeks: String(query.weeks), radio: query.radio, tz: query.tz });
+  const body = await getJson(`${targetPath(target, 'profile')}?${params}`);
+  if (!isProfile(body)) throw bad('an hour-of-week profile of 168 hours');
+  return body;
+}
+
+/** The CSV URL of a series: no token in it (the download sends the token as a header). */
+export function csvUrl(target: Target, query: SeriesQuery): string {
+  return `${targetPath(target, 'series.csv')}?${seriesParams(query)}`;
+}
+
+/** A file name safe to offer: only letters, digits, dot, dash and underscore. */
+export function safeFileName(name: string, fallback: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._]+/, '').slice(0, 120);
+  return cleaned === '' ? fallback : cleaned;
+}
+
+/** The file name in a Content-Disposition header (`filename="..."`), or null. */
+export function fileNameOf(contentDisposition: string | null): string | null {
+  const match = /filename="([^"]{1,200})"/i.exec(contentDisposition ?? '');
+  return match ? match[1]! : null;
+}
+
+/** Fetches a series as CSV (with the token as a header) and returns the file. */
+export async function fetchCsv(target: Target, query: SeriesQuery): Promise<{ blob: Blob; fileName: string }> {
+  const path = csvUrl(target, query);
+  const res = await request(path, 'text/csv', bearer);
+  if (!res.ok) {
+    const err = await errorOf(res, path);
+    if (bearer !== null && isInvalidToken(err)) onInvalidToken?.();
+    throw err;
+  }
+  const blob = await res.blob();
+  const fallback = `passant-${target.kind}-${target.id}-${query.radio}-${query.from}-${query.to}-${query.step}.csv`;
+  return { blob, fileName: safeFileName(fileNameOf(res.headers.get('content-disposition')) ?? fallback, 'passant.csv') };
+}
+
+export async function fetchSensorHealth(): Promise<SensorHealthReport> {
+  const body = await getJson('api/v1/sensors');
+  if (!isSensorHealthReport(body)) throw bad('a sensor health report');
+  return body;
+}
+
+export async function fetchPrivacy(): Promise<PrivacyInfo> {
+  const body = await getJson('api/v1/privacy');
+  if (!isPrivacyInfo(body)) throw bad('the privacy facts {k, retention, countsSchema, ...}');
+  return body;
+}
+
+export async function fetchAudit(): Promise<Audit> {
+  const body = await getJson('api/v1/privacy/audit');
+  if (!isAudit(body)) throw bad('audit data');
+  return body;
+}
+
+// ---- checks ----------------------------------------------------------------------------------------------------
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -86,8 +351,61 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
+/** A released value: a count, or (with noise on open data) rarely a small negative number. */
+function isValue(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+function isNullableTime(value: unknown): value is number | null {
+  return value === null || isTime(value);
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((x) => typeof x === 'string');
+}
+
+function isScope(value: unknown): value is PublicScope {
+  return value === 'none' || value === 'all' || isStringList(value);
+}
+
+function isNoise(value: unknown): value is Noise {
+  return isRecord(value) && isValue(value.epsilon) && typeof value.mechanism === 'string';
+}
+
+function optionalNoise(value: Record<string, unknown>): boolean {
+  return value.noise === undefined || isNoise(value.noise);
+}
+
+export function isMe(value: unknown): value is Me {
+  return (
+    isRecord(value) &&
+    typeof value.role === 'string' &&
+    (ROLES as readonly string[]).includes(value.role) &&
+    (value.name === null || typeof value.name === 'string') &&
+    (value.zones === 'all' || isStringList(value.zones)) &&
+    (value.sites === 'all' || isStringList(value.sites)) &&
+    typeof value.health === 'boolean' &&
+    typeof value.audit === 'boolean' &&
+    typeof value.admin === 'boolean'
+  );
+}
+
 export function isZoneInfo(value: unknown): value is ZoneInfo {
-  return isRecord(value) && typeof value.id === 'string' && value.id !== '' && typeof value.name === 'string';
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    value.id !== '' &&
+    typeof value.name === 'string' &&
+    (value.site === undefined || value.site === null || typeof value.site === 'string')
+  );
+}
+
+export function isSiteInfo(value: unknown): value is SiteInfo {
+  return isRecord(value) && typeof value.id === 'string' && value.id !== '' && typeof value.name === 'string' && isStringList(value.zones);
 }
 
 /** True for `{ t: number[], devices: (number|null)[], suppressed: number[] }` with arrays of one length. */
@@ -100,9 +418,115 @@ export function isSeriesResponse(value: unknown): value is SeriesResponse {
     Array.isArray(suppressed) &&
     devices.length === t.length &&
     suppressed.length === t.length &&
-    t.every((x) => typeof x === 'number' && Number.isInteger(x)) &&
-    devices.every((x) => x === null || isCount(x)) &&
-    suppressed.every(isCount)
+    t.every(isTime) &&
+    devices.every((x) => x === null || isValue(x)) &&
+    suppressed.every(isCount) &&
+    optionalNoise(value)
+  );
+}
+
+function isPeriod(value: unknown): value is Period {
+  return (
+    isSeriesResponse(value) &&
+    isRecord(value) &&
+    isTime(value.from) &&
+    isTime(value.to) &&
+    (value.total === null || isValue(value.total)) &&
+    isCount(value.suppressedCells)
+  );
+}
+
+function isComparedPeriod(value: unknown): value is ComparedPeriod {
+  return isPeriod(value) && isRecord(value) && (value.change === null || isValue(value.change));
+}
+
+export function isComparison(value: unknown): value is Comparison {
+  if (!isRecord(value) || !isRadio(value.radio) || !isCount(value.step) || !optionalNoise(value)) return false;
+  return isPeriod(value.current) && isComparedPeriod(value.previous) && isComparedPeriod(value.lastWeek);
+}
+
+export function isProfile(value: unknown): value is Profile {
+  if (!isRecord(value)) return false;
+  const { mean, hours, suppressed } = value;
+  return (
+    isCount(value.weeks) &&
+    typeof value.tz === 'string' &&
+    isRadio(value.radio) &&
+    isTime(value.from) &&
+    isTime(value.to) &&
+    Array.isArray(mean) &&
+    mean.length === HOURS_OF_WEEK &&
+    mean.every((x) => x === null || isValue(x)) &&
+    Array.isArray(hours) &&
+    hours.length === HOURS_OF_WEEK &&
+    hours.every(isCount) &&
+    Array.isArray(suppressed) &&
+    suppressed.length === HOURS_OF_WEEK &&
+    suppressed.every(isCount) &&
+    optionalNoise(value)
+  );
+}
+
+function isSensorHealth(value: unknown): value is SensorHealth {
+  return (
+    isRecord(value) &&
+    typeof value.sensorId === 'string' &&
+    typeof value.zoneId === 'string' &&
+    (SENSOR_STATES as readonly unknown[]).includes(value.state) &&
+    isNullableTime(value.lastMessageAt) &&
+    isNullableTime(value.lastWindowStart) &&
+    isCount(value.messagesLastHour) &&
+    isCount(value.missingLastHour) &&
+    isCount(value.missingLastDay) &&
+    (value.version === null || typeof value.version === 'string')
+  );
+}
+
+export function isSensorHealthReport(value: unknown): value is SensorHealthReport {
+  return isRecord(value) && isTime(value.asOf) && isCount(value.windowSeconds) && Array.isArray(value.sensors) && value.sensors.every(isSensorHealth);
+}
+
+function isShare(value: unknown): value is number | null {
+  return value === null || (isValue(value) && value >= 0 && value <= 1);
+}
+
+export function isPrivacyInfo(value: unknown): value is PrivacyInfo {
+  if (!isRecord(value)) return false;
+  const { retention, suppressedShare: share, publicAccess } = value;
+  return (
+    isCount(value.k) &&
+    isCount(value.windowSeconds) &&
+    isCount(value.settleSeconds) &&
+    isRecord(retention) &&
+    Object.values(retention).every((v) => v === null || isCount(v)) &&
+    isRecord(share) &&
+    isCount(share.periodSeconds) &&
+    isShare(share.wifi) &&
+    isShare(share.ble) &&
+    (value.noise === null || isNoise(value.noise)) &&
+    isRecord(publicAccess) &&
+    isScope(publicAccess.zones) &&
+    isScope(publicAccess.sites) &&
+    isRecord(value.countsSchema)
+  );
+}
+
+function isCountRecord(value: unknown): value is Record<string, number> {
+  return isRecord(value) && Object.values(value).every(isCount);
+}
+
+export function isAudit(value: unknown): value is Audit {
+  if (!isRecord(value) || !isTime(value.since)) return false;
+  const { ingest, statusMessages, tokens } = value;
+  return (
+    isRecord(ingest) &&
+    isCount(ingest.stored) &&
+    isCount(ingest.duplicate) &&
+    isCountRecord(ingest.rejected) &&
+    isRecord(statusMessages) &&
+    isCount(statusMessages.accepted) &&
+    isCount(statusMessages.rejected) &&
+    isCountRecord(tokens)
   );
 }
 
@@ -122,6 +546,8 @@ export function parseLiveEvent(data: string): LiveEvent | null {
   return { zoneId, radio, t, devices, suppressed };
 }
 
+// ---- live ------------------------------------------------------------------------------------------------------
+
 export interface LiveFeedHandlers {
   onEvent(event: LiveEvent): void;
   /** The stream is (again) connected. */
@@ -134,9 +560,14 @@ export interface LiveFeed {
   close(): void;
 }
 
-/** Subscribes to `GET /api/v1/events`; malformed events are ignored. */
+/** The event stream's URL: EventSource cannot send an Authorization header, so a token goes as `access_token`. */
+export function eventsUrl(token: string | null): string {
+  return token === null ? 'api/v1/events' : `api/v1/events?${new URLSearchParams({ access_token: token })}`;
+}
+
+/** Subscribes to `GET /api/v1/events` with the current token; malformed events are ignored. */
 export function openLiveFeed(handlers: LiveFeedHandlers): LiveFeed {
-  const source = new EventSource('api/v1/events');
+  const source = new EventSource(eventsUrl(bearer));
   source.addEventListener('open', () => handlers.onOpen());
   source.addEventListener('error', () => handlers.onError(source.readyState === EventSource.CLOSED));
   source.addEventListener('message', (e: MessageEvent<unknown>) => {

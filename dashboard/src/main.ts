@@ -1,28 +1,57 @@
 /**
- * The dashboard page: a header (title, motto, live status, language), the range and radio choice, one card per
- * zone with its figures and chart, and a privacy note. Data comes from the aggregator's API on the same origin:
- * the zone list and each zone's series, then live minutes by Server-Sent Events; when the event stream fails the
- * page polls every 10 s, and when the API is down it says so and tries again.
+ * The dashboard page: a header (title, motto, live status, sign-in, language), three sections chosen by the URL
+ * hash (overview, `#privacy`, `#sensors`), and a footer. The overview has the range, radio and site choice and one
+ * card per site and zone the reader may see: figures, a chart, this week against last week, and an hour-of-week
+ * heatmap. Data comes from the aggregator's API on the same origin: who am I, the zone and site lists, each
+ * series, then live minutes by Server-Sent Events; when the event stream fails the page polls every 10 s, and
+ * when the API is down it says so and tries again. When the server shows nothing without a token, the page asks
+ * for one.
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { ApiError, fetchSeries, fetchZones, isRadio, openLiveFeed, type LiveEvent, type LiveFeed, type Radio, type ZoneInfo } from './api.ts';
-import { ZoneChart } from './charts.ts';
+import {
+  ApiError,
+  fetchAudit,
+  fetchComparison,
+  fetchMe,
+  fetchPrivacy,
+  fetchProfile,
+  fetchSensorHealth,
+  fetchSeries,
+  fetchSites,
+  fetchZones,
+  isInvalidToken,
+  isRadio,
+  needsToken,
+  openLiveFeed,
+  useToken,
+  type LiveEvent,
+  type LiveFeed,
+  type Me,
+  type Radio,
+  type SiteInfo,
+  type Target,
+  type ZoneInfo,
+} from './api.ts';
+import { forgetToken, loadToken, readTokenInput, saveToken } from './auth.ts';
+import { SeriesCard, type CardSettings } from './card.ts';
 import { el } from './dom.ts';
-import { intlLocale, isLang, pickLang, translate, type Lang, type MessageKey } from './i18n.ts';
+import { intlLocale, isLang, pickLang, translate, translator, type Lang, type MessageKey, type Translator } from './i18n.ts';
+import { PrivacyPage } from './privacy-page.ts';
 import {
   RANGE_IDS,
   RANGES,
   densify,
-  emptySeries,
   isRangeId,
   mergeBucket,
-  summarize,
   windowAt,
   type RangeId,
   type Series,
   type TimeWindow,
 } from './series.ts';
+import { SensorsPage } from './sensors-page.ts';
+import { SignInPanel } from './sign-in.ts';
+import { browserTimeZone, weekComparisonQuery } from './week.ts';
 
 const POLL_MS = 10_000;
 const NO_ZONES_RETRY_MS = 30_000;
@@ -30,42 +59,46 @@ const RETRY_BACKOFF_MS = [2_000, 5_000, 10_000, 20_000, 30_000];
 /** How often windows slide forward (and, for hourly views, how often they are refetched while live). */
 const TICK_MS = 15_000;
 const HOURLY_REFRESH_MS = 60_000;
+/** Site series are sums over zones, so live zone minutes are not merged in: they are refetched this often. */
+const SITE_REFRESH_MS = 60_000;
+/** The week comparison and the heatmap change slowly: refetched this often (and when the radio changes). */
+const DETAILS_REFRESH_MS = 10 * 60_000;
+/** After a failed comparison or heatmap, how long until it is asked for again. */
+const DETAILS_RETRY_MS = 60_000;
+const PROFILE_WEEKS = 4;
+const PRIVACY_REFRESH_MS = 5 * 60_000;
+const SENSORS_REFRESH_MS = 30_000;
 /** After the browser gives up on the event stream, how long until it is opened again. */
 const LIVE_REOPEN_MS = 30_000;
 /** After an open event stream breaks, how long until the API is asked again. */
 const STREAM_LOST_REFRESH_MS = 1_000;
 const STORAGE_KEY = 'passant.lang';
 
-type LiveState = 'connecting' | 'live' | 'polling' | 'down';
-
-interface ZoneView {
-  zone: ZoneInfo;
-  card: HTMLElement;
-  title: HTMLHeadingElement;
-  stats: { latestLabel: HTMLElement; latest: HTMLElement; peakLabel: HTMLElement; peak: HTMLElement; hiddenLabel: HTMLElement; hidden: HTMLElement };
-  figure: HTMLElement;
-  chartBox: HTMLElement;
-  summary: HTMLElement;
-  legendDevices: HTMLElement;
-  legendHidden: HTMLElement;
-  readout: HTMLElement;
-  error: HTMLElement;
-  chart: ZoneChart;
-  series: Series;
-  window: TimeWindow;
-  loaded: boolean;
-}
+type LiveState = 'connecting' | 'live' | 'polling' | 'down' | 'locked';
+const TABS = ['overview', 'privacy', 'sensors'] as const;
+type Tab = (typeof TABS)[number];
 
 const state = {
   lang: 'en' as Lang,
   locale: 'en-GB',
   range: '2h' as RangeId,
   radio: 'wifi' as Radio,
+  /** 'all' or a site id: which site's cards are shown. */
+  site: 'all',
+  tab: 'overview' as Tab,
+  /** The reader's time zone for the heatmap (UTC when the server does not know the browser's). */
+  tz: browserTimeZone(),
+  token: null as string | null,
+  me: null as Me | null,
+  zones: [] as ZoneInfo[],
+  sites: [] as SiteInfo[],
+  locked: false,
   live: 'connecting' as LiveState,
   feed: null as LiveFeed | null,
   feedOpen: false,
-  views: [] as ZoneView[],
-  refreshToken: 0,
+  views: [] as SeriesCard[],
+  /** Counts refreshes: an answer to an older one is dropped. */
+  refreshGeneration: 0,
   refreshTimer: 0,
   reopenTimer: 0,
   failures: 0,
@@ -73,12 +106,29 @@ const state = {
   lastUpdateMs: 0,
   banner: null as Banner | null,
   liveEvents: 0,
+  privacyLoadedMs: 0,
+  privacyGeneration: 0,
+  sensorsTimer: 0,
+  sensorsGeneration: 0,
 };
 
 const params = new URLSearchParams(location.search);
 
 function t(key: MessageKey, values?: Record<string, string | number>): string {
   return translate(state.lang, key, values);
+}
+
+function tr(): Translator {
+  return translator(state.lang, state.locale);
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof ApiError) return err.status > 0 ? `${err.status}: ${err.message}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function radioName(radio: Radio): string {
+  return t(radio === 'wifi' ? 'radioWifi' : 'radioBle');
 }
 
 function storedLang(): string | null {
@@ -99,7 +149,28 @@ function storeLang(lang: Lang): void {
 
 // ---- the page shell ------------------------------------------------------------------------------------------
 
+const privacyPage = new PrivacyPage(tr());
+const sensorsPage = new SensorsPage(tr());
+const signIn = new SignInPanel(tr(), {
+  submit: signInWith,
+  cancel: () => {},
+});
 const ui = buildShell();
+
+function segmented<V extends string>(name: string, values: readonly V[], onPick: (value: V) => void) {
+  const legend = el('legend');
+  const inputs = new Map<V, { input: HTMLInputElement; label: HTMLElement }>();
+  const set = el('fieldset', { class: 'segmented' }, [legend]);
+  for (const value of values) {
+    const id = `${name}-${value}`;
+    const input = el('input', { attrs: { type: 'radio', name, value, id } });
+    const text = el('span');
+    input.addEventListener('change', () => input.checked && onPick(value));
+    set.append(el('label', { attrs: { for: id } }, [input, text]));
+    inputs.set(value, { input, label: text });
+  }
+  return { set, legend, inputs };
+}
 
 function buildShell() {
   const title = el('h1', { class: 'title' });
@@ -119,49 +190,54 @@ function buildShell() {
     langButtons.set(lang, button);
     langGroup.append(button);
   }
+  const accountRole = el('span', { class: 'account-role' });
+  const signInButton = el('button', { class: 'button account-signin', attrs: { type: 'button' } });
+  signInButton.addEventListener('click', () => (signIn.isOpen && !state.locked ? signIn.close() : signIn.open({ needed: state.locked })));
+  const signOutButton = el('button', { class: 'button account-signout', attrs: { type: 'button', hidden: '' } });
+  signOutButton.addEventListener('click', () => signOut(null));
+  const account = el('div', { class: 'account' }, [accountRole, signInButton, signOutButton]);
   const header = el('header', { class: 'page-header' }, [
     el('div', { class: 'brand' }, [title, motto]),
-    el('div', { class: 'header-side' }, [status, langGroup]),
+    el('div', { class: 'header-side' }, [status, account, langGroup]),
   ]);
 
-  const rangeLegend = el('legend');
-  const rangeInputs = new Map<RangeId, { input: HTMLInputElement; label: HTMLElement }>();
-  const rangeSet = el('fieldset', { class: 'segmented' }, [rangeLegend]);
-  for (const id of RANGE_IDS) {
-    const input = el('input', { attrs: { type: 'radio', name: 'range', value: id, id: `range-${id}` } });
-    const text = el('span');
-    input.addEventListener('change', () => input.checked && setRange(id));
-    rangeSet.append(el('label', { attrs: { for: `range-${id}` } }, [input, text]));
-    rangeInputs.set(id, { input, label: text });
+  const tabLinks = new Map<Tab, HTMLAnchorElement>();
+  const nav = el('nav', { class: 'tabs' });
+  for (const tab of TABS) {
+    const link = el('a', { class: 'tab', attrs: { href: `#${tab}`, 'data-tab': tab } });
+    tabLinks.set(tab, link);
+    nav.append(link);
   }
-  const radioLegend = el('legend');
-  const radioInputs = new Map<Radio, { input: HTMLInputElement; label: HTMLElement }>();
-  const radioSet = el('fieldset', { class: 'segmented' }, [radioLegend]);
-  for (const radio of ['wifi', 'ble'] as const) {
-    const input = el('input', { attrs: { type: 'radio', name: 'radio', value: radio, id: `radio-${radio}` } });
-    const text = el('span');
-    input.addEventListener('change', () => input.checked && setRadio(radio));
-    radioSet.append(el('label', { attrs: { for: `radio-${radio}` } }, [input, text]));
-    radioInputs.set(radio, { input, label: text });
-  }
+
+  const range = segmented('range', RANGE_IDS, setRange);
+  const radio = segmented('radio', ['wifi', 'ble'] as const, setRadio);
+  const siteLegend = el('legend');
+  const siteSet = el('fieldset', { class: 'segmented site-choice', attrs: { hidden: '' } }, [siteLegend]);
   const radioNote = el('p', { class: 'note' });
-  const controls = el('section', { class: 'controls' }, [rangeSet, radioSet, radioNote]);
+  const controls = el('section', { class: 'controls' }, [range.set, radio.set, siteSet, radioNote]);
 
   const bannerText = el('span');
   const retryButton = el('button', { class: 'retry', attrs: { type: 'button' } });
   retryButton.addEventListener('click', () => void refresh());
   const banner = el('div', { class: 'banner', attrs: { role: 'status', hidden: '' } }, [bannerText, retryButton]);
-  const zones = el('div', { class: 'zones', attrs: { 'aria-live': 'off' } });
-  const main = el('main', { class: 'page-main' }, [controls, banner, zones]);
+  const cards = el('div', { class: 'zones cards', attrs: { 'aria-live': 'off' } });
+  const pages: Record<Tab, HTMLElement> = {
+    overview: el('section', { class: 'tab-page', attrs: { id: 'page-overview', 'data-page': 'overview' } }, [controls, banner, cards]),
+    privacy: el('section', { class: 'tab-page', attrs: { id: 'page-privacy', 'data-page': 'privacy', hidden: '' } }, [privacyPage.root]),
+    sensors: el('section', { class: 'tab-page', attrs: { id: 'page-sensors', 'data-page': 'sensors', hidden: '' } }, [sensorsPage.root]),
+  };
+  const main = el('main', { class: 'page-main' }, [signIn.root, pages.overview, pages.privacy, pages.sensors]);
 
   const footerText = el('p');
   const footer = el('footer', { class: 'page-footer' }, [footerText]);
-  const root = el('div', { class: 'page' }, [header, main, footer]);
+  const root = el('div', { class: 'page' }, [header, nav, main, footer]);
   document.getElementById('app')?.replaceWith(root);
   if (!root.isConnected) document.body.append(root);
   return {
-    title, motto, status, statusText, langGroup, langButtons, rangeLegend, rangeInputs, radioLegend, radioInputs,
-    radioNote, banner, bannerText, retryButton, zones, footerText,
+    title, motto, status, statusText, langGroup, langButtons, accountRole, signInButton, signOutButton, nav, tabLinks,
+    rangeLegend: range.legend, rangeInputs: range.inputs, radioLegend: radio.legend, radioInputs: radio.inputs,
+    siteSet, siteLegend, siteInputs: new Map<string, { input: HTMLInputElement; label: HTMLElement }>(),
+    radioNote, controls, banner, bannerText, retryButton, cards, pages, footerText,
   };
 }
 
@@ -172,6 +248,9 @@ function applyTexts(): void {
   ui.motto.textContent = t('motto');
   ui.langGroup.setAttribute('aria-label', t('language'));
   for (const [lang, button] of ui.langButtons) button.setAttribute('aria-pressed', String(lang === state.lang));
+  ui.nav.setAttribute('aria-label', t('navLabel'));
+  const tabKeys: Record<Tab, MessageKey> = { overview: 'tabOverview', privacy: 'tabPrivacy', sensors: 'tabSensors' };
+  for (const [tab, link] of ui.tabLinks) link.textContent = t(tabKeys[tab]);
   ui.rangeLegend.textContent = t('period');
   const rangeKeys: Record<RangeId, MessageKey> = { '2h': 'range2h', '24h': 'range24h', '7d': 'range7d' };
   for (const [id, { input, label }] of ui.rangeInputs) {
@@ -180,15 +259,21 @@ function applyTexts(): void {
   }
   ui.radioLegend.textContent = t('radio');
   for (const [radio, { input, label }] of ui.radioInputs) {
-    label.textContent = t(radio === 'wifi' ? 'radioWifi' : 'radioBle');
+    label.textContent = radioName(radio);
     input.checked = radio === state.radio;
   }
+  ui.siteLegend.textContent = t('site');
+  renderSiteChoice();
   ui.radioNote.textContent = t('radioNote');
   ui.retryButton.textContent = t('retryNow');
   ui.footerText.textContent = t('footer');
+  const translation = tr();
+  signIn.setTranslator(translation);
+  privacyPage.setTranslator(translation);
+  sensorsPage.setTranslator(translation);
+  renderAccount();
   renderStatus();
   renderBanner();
-  for (const view of state.views) renderZoneTexts(view);
 }
 
 function renderStatus(): void {
@@ -197,9 +282,10 @@ function renderStatus(): void {
     live: 'statusLive',
     polling: 'statusPolling',
     down: 'statusDown',
+    locked: 'statusLocked',
   };
   let text = t(key[state.live]);
-  if (state.lastUpdateMs > 0 && state.live !== 'connecting') {
+  if (state.lastUpdateMs > 0 && state.live !== 'connecting' && state.live !== 'locked') {
     const time = new Intl.DateTimeFormat(state.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
     text += ` · ${t('updatedAt', { time: time.format(new Date(state.lastUpdateMs)) })}`;
   }
@@ -212,6 +298,26 @@ function setLive(live: LiveState): void {
   renderStatus();
 }
 
+/** The account corner: the sign-in button, or the role (and token name) from /api/v1/me and a sign-out button. */
+function renderAccount(): void {
+  const me = state.me;
+  const signedIn = state.token !== null && me !== null;
+  const roleKeys: Record<Me['role'], MessageKey> = { public: 'rolePublic', viewer: 'roleViewer', admin: 'roleAdmin', privacy: 'rolePrivacy' };
+  ui.accountRole.hidden = !signedIn;
+  ui.accountRole.dataset.role = me?.role ?? '';
+  ui.accountRole.textContent = signedIn
+    ? me.name
+      ? t('signedInAsNamed', { role: t(roleKeys[me.role]), name: me.name })
+      : t('signedInAs', { role: t(roleKeys[me.role]) })
+    : '';
+  ui.accountRole.title = ui.accountRole.textContent;
+  ui.signInButton.hidden = signedIn || state.locked; // while locked, the sign-in panel itself is open
+  ui.signInButton.textContent = t('signIn');
+  ui.signOutButton.hidden = !signedIn;
+  ui.signOutButton.textContent = t('signOut');
+  ui.tabLinks.get('sensors')!.hidden = !(me?.health ?? false);
+}
+
 interface Banner {
   key: MessageKey;
   values?: Record<string, string | number>;
@@ -219,7 +325,7 @@ interface Banner {
   kind: 'info' | 'problem';
 }
 
-/** Shows a message above the zones, or hides it (null); kept so a language switch can translate it. */
+/** Shows a message above the cards, or hides it (null); kept so a language switch can translate it. */
 function showBanner(banner: Banner | null): void {
   state.banner = banner;
   renderBanner();
@@ -240,6 +346,8 @@ function writeUrl(): void {
   url.searchParams.set('lang', state.lang);
   url.searchParams.set('range', state.range);
   url.searchParams.set('radio', state.radio);
+  if (state.site === 'all') url.searchParams.delete('site');
+  else url.searchParams.set('site', state.site);
   history.replaceState(null, '', url);
 }
 
@@ -250,19 +358,14 @@ function setLang(lang: Lang): void {
   storeLang(lang);
   writeUrl();
   applyTexts();
-  // Axis labels and legend names are fixed when a chart is made, so the charts are made again (rare: a click).
-  for (const view of state.views) {
-    view.chart.destroy();
-    view.chart = makeChart(view.chartBox, view.readout, view.window);
-    if (view.loaded) view.chart.update(view.series, view.window);
-  }
+  updateCards(true);
 }
 
 function setRange(range: RangeId): void {
   if (range === state.range) return;
   state.range = range;
   writeUrl();
-  for (const view of state.views) renderZoneTexts(view);
+  updateCards();
   void refresh();
 }
 
@@ -270,7 +373,15 @@ function setRadio(radio: Radio): void {
   if (radio === state.radio) return;
   state.radio = radio;
   writeUrl();
-  for (const view of state.views) renderZoneTexts(view);
+  updateCards();
+  void refresh();
+}
+
+function setSite(site: string): void {
+  if (site === state.site) return;
+  state.site = site;
+  writeUrl();
+  syncViews();
   void refresh();
 }
 
@@ -278,188 +389,343 @@ function currentWindow(): TimeWindow {
   return windowAt(Date.now() / 1000, RANGES[state.range]);
 }
 
-// ---- zones -----------------------------------------------------------------------------------------------------
-
-function makeChart(box: HTMLElement, readout: HTMLElement, win: TimeWindow): ZoneChart {
-  return new ZoneChart(box, win, {
-    locale: state.locale,
-    readout,
-    texts: {
-      series: t(win.step === 60 ? 'seriesMinute' : 'seriesHourAvg'),
-      time: t('time'),
-      hidden: t('hidden'),
-      hiddenMinutesInHour: t('hiddenMinutesInHour'),
-    },
-  });
-}
-
-function createView(zone: ZoneInfo): ZoneView {
-  const title = el('h2', { class: 'zone-name', text: zone.name });
-  const stat = () => ({ label: el('dt'), value: el('dd') });
-  const latest = stat();
-  const peak = stat();
-  const hidden = stat();
-  const stats = el('dl', { class: 'stats' }, [
-    el('div', {}, [latest.label, latest.value]),
-    el('div', {}, [peak.label, peak.value]),
-    el('div', {}, [hidden.label, hidden.value]),
-  ]);
-  const error = el('p', { class: 'zone-error', attrs: { hidden: '' } });
-  const chartBox = el('div', { class: 'chart' });
-  const summary = el('p', { class: 'visually-hidden' });
-  const legendDevices = el('span', { class: 'key key-devices' });
-  const legendHidden = el('span', { class: 'key key-hidden' });
-  const readout = el('p', { class: 'readout', attrs: { 'aria-hidden': 'true' } });
-  const figure = el('figure', { class: 'chart-figure' }, [
-    summary,
-    readout,
-    chartBox,
-    el('figcaption', { class: 'chart-key' }, [legendDevices, legendHidden]),
-  ]);
-  const card = el('article', { class: 'zone', attrs: { 'data-zone-id': zone.id } }, [title, stats, error, figure]);
-  const win = currentWindow();
-  const view: ZoneView = {
-    zone, card, title,
-    stats: { latestLabel: latest.label, latest: latest.value, peakLabel: peak.label, peak: peak.value, hiddenLabel: hidden.label, hidden: hidden.value },
-    figure, chartBox, summary, legendDevices, legendHidden, readout, error,
-    chart: null as unknown as ZoneChart,
-    series: emptySeries(),
-    window: win,
-    loaded: false,
-  };
-  card.setAttribute('aria-busy', 'true');
-  ui.zones.append(card);
-  view.chart = makeChart(chartBox, readout, win);
-  renderZoneTexts(view);
-  return view;
-}
-
-/** Makes the cards match `zones` (same order; a renamed zone keeps its chart). */
-function syncZones(zones: ZoneInfo[]): void {
-  const byId = new Map(state.views.map((v) => [v.zone.id, v]));
-  const next: ZoneView[] = [];
-  for (const zone of zones) {
-    const existing = byId.get(zone.id);
-    if (existing !== undefined) {
-      byId.delete(zone.id);
-      existing.zone = zone;
-      existing.title.textContent = zone.name;
-      next.push(existing);
-    } else {
-      next.push(createView(zone));
+/** The site choice: "All" and one option per readable site; hidden when there are none. */
+function renderSiteChoice(): void {
+  const wanted = ['all', ...state.sites.map((s) => s.id)];
+  const have = [...ui.siteInputs.keys()];
+  if (wanted.join('\n') !== have.join('\n')) {
+    for (const label of ui.siteSet.querySelectorAll('label')) label.remove();
+    ui.siteInputs.clear();
+    for (const id of wanted) {
+      const input = el('input', { attrs: { type: 'radio', name: 'site', value: id, id: `site-${id}` } });
+      const text = el('span');
+      input.addEventListener('change', () => input.checked && setSite(id));
+      ui.siteSet.append(el('label', { attrs: { for: `site-${id}`, 'data-site': id } }, [input, text]));
+      ui.siteInputs.set(id, { input, label: text });
     }
   }
-  for (const gone of byId.values()) {
-    gone.chart.destroy();
-    gone.card.remove();
+  for (const [id, { input, label }] of ui.siteInputs) {
+    label.textContent = id === 'all' ? t('siteAll') : (state.sites.find((s) => s.id === id)?.name ?? id);
+    input.checked = id === state.site;
   }
-  for (const view of next) ui.zones.append(view.card); // append moves: the DOM order follows the API order
+  ui.siteSet.hidden = state.sites.length === 0;
+}
+
+// ---- tabs ------------------------------------------------------------------------------------------------------
+
+function tabFromHash(): Tab {
+  const hash = location.hash.replace(/^#/, '');
+  if (hash === 'privacy') return 'privacy';
+  if (hash === 'sensors' && state.me?.health) return 'sensors';
+  return 'overview';
+}
+
+function route(): void {
+  const tab = tabFromHash();
+  state.tab = tab;
+  for (const [name, page] of Object.entries(ui.pages) as [Tab, HTMLElement][]) page.hidden = name !== tab;
+  for (const [name, link] of ui.tabLinks) {
+    if (name === tab) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  clearTimeout(state.sensorsTimer);
+  state.sensorsTimer = 0;
+  if (tab === 'privacy' && (state.privacyLoadedMs === 0 || Date.now() - state.privacyLoadedMs > PRIVACY_REFRESH_MS)) void loadPrivacy();
+  if (tab === 'sensors') void loadSensors();
+}
+
+async function loadPrivacy(): Promise<void> {
+  const generation = ++state.privacyGeneration;
+  if (!privacyPage.loaded) privacyPage.showStatus(t('loading'), 'info');
+  try {
+    const [info, audit] = await Promise.all([fetchPrivacy(), state.me?.audit ? fetchAudit().catch(() => null) : Promise.resolve(null)]);
+    if (generation !== state.privacyGeneration) return;
+    state.privacyLoadedMs = Date.now();
+    privacyPage.update(info, audit);
+  } catch (err) {
+    if (generation !== state.privacyGeneration) return;
+    privacyPage.showStatus(needsToken(err) ? t('privNeedsToken') : t('privError', { message: messageOf(err) }), 'problem');
+  }
+}
+
+async function loadSensors(): Promise<void> {
+  const generation = ++state.sensorsGeneration;
+  try {
+    const report = await fetchSensorHealth();
+    if (generation !== state.sensorsGeneration) return;
+    sensorsPage.setZoneNames(new Map(state.zones.map((z) => [z.id, z.name])));
+    sensorsPage.update(report);
+  } catch (err) {
+    if (generation !== state.sensorsGeneration) return;
+    sensorsPage.showStatus(needsToken(err) ? t('sensorsForbidden') : t('sensorsError', { message: messageOf(err) }), 'problem');
+  }
+  if (state.tab === 'sensors' && generation === state.sensorsGeneration) {
+    clearTimeout(state.sensorsTimer);
+    state.sensorsTimer = window.setTimeout(() => void loadSensors(), SENSORS_REFRESH_MS);
+  }
+}
+
+// ---- signing in ------------------------------------------------------------------------------------------------
+
+/** Checks a pasted token with /api/v1/me and, when the server accepts it, uses it. */
+async function signInWith(raw: string): Promise<{ key: MessageKey; values?: Record<string, string | number> } | null> {
+  const input = readTokenInput(raw);
+  if (!input.ok) return { key: input.reason === 'empty' ? 'tokenEmpty' : 'tokenMalformed' };
+  let me: Me;
+  try {
+    me = await fetchMe(input.token);
+  } catch (err) {
+    if (isInvalidToken(err)) return { key: 'tokenInvalid' };
+    return { key: 'tokenCheckFailed', values: { message: messageOf(err) } };
+  }
+  saveToken(input.token);
+  setIdentity(input.token, me);
+  return null;
+}
+
+/** Signs out: forgets the token; `message` (e.g. the token was revoked) is shown in the sign-in panel. */
+function signOut(message: MessageKey | null): void {
+  forgetToken();
+  setIdentity(null, null);
+  if (message !== null) {
+    signIn.open({ needed: false, focus: false });
+    signIn.showMessage({ key: message, kind: 'error' });
+  }
+}
+
+/** Another reader: what the page shows is rebuilt from scratch (access differs), and the event stream reopened. */
+function setIdentity(token: string | null, me: Me | null): void {
+  state.token = token;
+  state.me = me;
+  useToken(token, token === null ? null : onTokenRefused);
+  state.site = 'all';
+  state.zones = [];
+  state.sites = [];
+  state.failures = 0;
+  state.privacyLoadedMs = 0;
+  state.privacyGeneration++;
+  state.sensorsGeneration++;
+  privacyPage.reset();
+  sensorsPage.reset();
+  clearViews();
+  closeLive();
+  writeUrl();
+  renderAccount();
+  route();
+  showBanner({ key: 'loading', kind: 'info' });
+  void refresh();
+}
+
+/** The server refused the token in use (revoked while the page was open). */
+function onTokenRefused(): void {
+  if (state.token === null) return;
+  signOut('tokenRevoked');
+}
+
+/** Nothing is readable without a token: ask for one. */
+function lock(): void {
+  state.locked = true;
+  clearViews();
+  closeLive();
+  ui.controls.hidden = true;
+  showBanner(null);
+  setLive('locked');
+  signIn.open({ needed: true, focus: false });
+  renderAccount();
+}
+
+function unlock(): void {
+  if (!state.locked) return;
+  state.locked = false;
+  ui.controls.hidden = false;
+  if (signIn.isOpen) signIn.close();
+  renderAccount();
+}
+
+// ---- cards ----------------------------------------------------------------------------------------------------
+
+function cardSettings(): CardSettings {
+  return { tr: tr(), range: state.range, radio: state.radio };
+}
+
+function viewKey(target: Target): string {
+  return `${target.kind}:${target.id}`;
+}
+
+function clearViews(): void {
+  for (const view of state.views) view.destroy();
+  state.views = [];
+}
+
+/** The cards to show: the chosen site (or every site) first, then its zones (or every zone). */
+function wantedTargets(): { target: Target; name: string }[] {
+  if (state.site !== 'all' && !state.sites.some((s) => s.id === state.site)) state.site = 'all';
+  const sites = state.site === 'all' ? state.sites : state.sites.filter((s) => s.id === state.site);
+  const inSite = state.site === 'all' ? null : new Set(sites[0]?.zones ?? []);
+  const zones = inSite === null ? state.zones : state.zones.filter((z) => inSite.has(z.id) || z.site === state.site);
+  return [
+    ...sites.map((s) => ({ target: { kind: 'site' as const, id: s.id }, name: s.name })),
+    ...zones.map((z) => ({ target: { kind: 'zone' as const, id: z.id }, name: z.name })),
+  ];
+}
+
+/** Makes the cards match the wanted targets (same order; a renamed zone keeps its chart). */
+function syncViews(): void {
+  const byKey = new Map(state.views.map((v) => [viewKey(v.target), v]));
+  const settings = cardSettings();
+  const next: SeriesCard[] = [];
+  for (const { target, name } of wantedTargets()) {
+    const key = viewKey(target);
+    const view = byKey.get(key) ?? new SeriesCard(ui.cards, target, name, settings, currentWindow());
+    byKey.delete(key);
+    view.setName(name);
+    if (target.kind === 'site') {
+      const site = state.sites.find((s) => s.id === target.id);
+      view.setSiteZones((site?.zones ?? []).map((id) => state.zones.find((z) => z.id === id)?.name ?? id));
+    }
+    next.push(view);
+  }
+  for (const gone of byKey.values()) gone.destroy();
+  for (const view of next) ui.cards.append(view.root); // append moves: the DOM order follows the wanted order
   state.views = next;
+  for (const view of next) view.render();
 }
 
-function renderZoneTexts(view: ZoneView): void {
-  const hourly = view.window.step !== 60;
-  const num = new Intl.NumberFormat(state.locale, { maximumFractionDigits: hourly ? 1 : 0 });
-  const time = new Intl.DateTimeFormat(state.locale, hourly
-    ? { weekday: 'short', hour: '2-digit', minute: '2-digit' }
-    : { hour: '2-digit', minute: '2-digit' });
-  const s = summarize(view.series, view.window, Date.now() / 1000);
-  view.stats.latestLabel.textContent = t(hourly ? 'statLatestHour' : 'statLatest');
-  view.stats.peakLabel.textContent = t('statPeak');
-  view.stats.hiddenLabel.textContent = t('statHidden');
-  const none = view.loaded ? t('none') : '…';
-  view.stats.latest.textContent = s.latest ? num.format(s.latest.value) : none;
-  view.stats.peak.textContent = s.peak
-    ? t('statPeakAt', { value: num.format(s.peak.value), time: time.format(new Date(s.peak.t * 1000)) })
-    : none;
-  view.stats.hidden.textContent = view.loaded
-    ? t('statHiddenValue', { n: num.format(s.hiddenMinutes), total: num.format(s.totalMinutes) })
-    : none;
-  const rangeKey: Record<RangeId, MessageKey> = { '2h': 'range2h', '24h': 'range24h', '7d': 'range7d' };
-  const series = t(hourly ? 'seriesHourAvg' : 'seriesMinute');
-  const label = t('chartLabel', {
-    series,
-    zone: view.zone.name,
-    range: t(rangeKey[state.range]).toLowerCase(),
-    radio: t(state.radio === 'wifi' ? 'radioWifi' : 'radioBle'),
-  });
-  view.figure.setAttribute('aria-label', label);
-  view.summary.textContent = `${label}. ${view.stats.latestLabel.textContent}: ${view.stats.latest.textContent}. ${t('statPeak')}: ${view.stats.peak.textContent}. ${t('statHidden')}: ${view.stats.hidden.textContent}.`;
-  view.legendDevices.textContent = t('legendSeries', { series, radio: t(state.radio === 'wifi' ? 'radioWifi' : 'radioBle') });
-  view.legendHidden.textContent = t('legendHidden');
-}
-
-function showSeries(view: ZoneView, series: Series, win: TimeWindow): void {
-  if (win.step !== view.window.step) {
-    // The series name (per minute, or hourly average) is fixed when a chart is made.
-    view.chart.destroy();
-    view.chart = makeChart(view.chartBox, view.readout, win);
-  }
-  view.series = series;
-  view.window = win;
-  view.loaded = true;
-  view.card.removeAttribute('aria-busy');
-  view.chart.update(series, win);
-  renderZoneTexts(view);
+/** Every card again with the current language and choices (`remakeCharts` after a language switch). */
+function updateCards(remakeCharts = false): void {
+  const settings = cardSettings();
+  for (const view of state.views) view.setSettings(settings, remakeCharts);
 }
 
 // ---- loading ---------------------------------------------------------------------------------------------------
 
-/** Loads one zone's series for the current choice; returns false when the server could not be reached. */
-async function loadSeries(view: ZoneView, token: number): Promise<boolean> {
+/** Loads one card's series for the current choice; returns false when the server could not be reached. */
+async function loadSeries(view: SeriesCard, generation: number): Promise<boolean> {
   const win = currentWindow();
   const radio = state.radio;
   try {
-    const raw = await fetchSeries(view.zone.id, { from: win.from, to: win.to, step: win.step, radio });
-    if (token !== state.refreshToken || !state.views.includes(view)) return true; // a newer load replaced this one
-    view.error.hidden = true;
-    showSeries(view, densify(raw, win), win);
+    const raw = await fetchSeries(view.target, { from: win.from, to: win.to, step: win.step, radio });
+    if (generation !== state.refreshGeneration || !state.views.includes(view)) return true; // a newer load replaced this one
+    view.showError(null);
+    view.lastLoadMs = Date.now();
+    view.show({ ...densify(raw, win), ...(raw.noise ? { noise: raw.noise } : {}) }, win);
     return true;
   } catch (err) {
-    if (token !== state.refreshToken) return true;
+    if (generation !== state.refreshGeneration) return true;
     const unreachable = err instanceof ApiError && err.status === 0;
     if (!unreachable) {
-      view.error.textContent = t('zoneError', { message: err instanceof Error ? err.message : String(err) });
-      view.error.hidden = false;
+      view.showError(t('zoneError', { message: messageOf(err) }));
     }
     return !unreachable;
   }
 }
 
-/** Loads every zone's series; returns false when the server could not be reached. */
-async function loadAllSeries(token: number): Promise<boolean> {
-  const results = await Promise.all(state.views.map((view) => loadSeries(view, token)));
+/** Loads every card's series; returns false when the server could not be reached. */
+async function loadAllSeries(generation: number): Promise<boolean> {
+  const results = await Promise.all(state.views.map((view) => loadSeries(view, generation)));
   state.lastLoadMs = Date.now();
   const ok = results.every(Boolean);
   if (ok) state.lastUpdateMs = Date.now();
   return ok;
 }
 
-/** Zones, then every series; then decides when to look again (never while the live stream is open). */
+/** The comparison and the heatmap of a card, when the radio changed or they are due. */
+async function loadDetails(view: SeriesCard): Promise<void> {
+  const radio = state.radio;
+  const generation = ++view.detailsGeneration;
+  view.detailsRadio = radio;
+  view.detailsDueMs = Date.now() + DETAILS_REFRESH_MS;
+  const query = weekComparisonQuery(Date.now() / 1000, radio);
+  const profile = async () => {
+    try {
+      return await fetchProfile(view.target, { weeks: PROFILE_WEEKS, radio, tz: state.tz });
+    } catch (err) {
+      // A browser time zone the server does not know: the heatmap is shown in UTC instead (and says so).
+      if (!(err instanceof ApiError && err.code === 'invalid_time_zone') || state.tz === 'UTC') throw err;
+      state.tz = 'UTC';
+      return fetchProfile(view.target, { weeks: PROFILE_WEEKS, radio, tz: state.tz });
+    }
+  };
+  const [comparison, heat] = await Promise.allSettled([query ? fetchComparison(view.target, query) : Promise.resolve(null), profile()]);
+  if (generation !== view.detailsGeneration || !state.views.includes(view)) return;
+  if (comparison.status === 'fulfilled') {
+    if (comparison.value === null) view.comparison.showTooEarly();
+    else view.comparison.update(comparison.value);
+  } else {
+    view.comparison.showError(messageOf(comparison.reason));
+    view.detailsDueMs = Date.now() + DETAILS_RETRY_MS;
+  }
+  if (heat.status === 'fulfilled') view.heatmap.update(heat.value);
+  else {
+    view.heatmap.showError(messageOf(heat.reason));
+    view.detailsDueMs = Date.now() + DETAILS_RETRY_MS;
+  }
+}
+
+function loadDueDetails(): void {
+  for (const view of state.views) {
+    if (view.detailsRadio !== state.radio || Date.now() >= view.detailsDueMs) void loadDetails(view);
+  }
+}
+
+function anyOf(scope: 'all' | string[]): boolean {
+  return scope === 'all' || scope.length > 0;
+}
+
+/** Who am I, the zones and sites, then every series; then decides when to look again (never while live). */
 async function refresh(): Promise<void> {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = 0;
-  const token = ++state.refreshToken;
+  const generation = ++state.refreshGeneration;
   let zones: ZoneInfo[];
+  let sites: SiteInfo[];
   try {
-    zones = await fetchZones();
+    if (state.me === null) {
+      const me = await fetchMe();
+      if (generation !== state.refreshGeneration) return;
+      state.me = me;
+      state.privacyLoadedMs = 0; // the audit part depends on who this is
+      renderAccount();
+      route();
+    }
+    const me = state.me;
+    if (me.role === 'public' && !anyOf(me.zones) && !anyOf(me.sites)) {
+      lock();
+      return;
+    }
+    [zones, sites] = await Promise.all([
+      anyOf(me.zones) ? fetchZones() : Promise.resolve([]),
+      anyOf(me.sites) ? fetchSites() : Promise.resolve([]),
+    ]);
   } catch (err) {
-    if (token !== state.refreshToken) return;
+    if (generation !== state.refreshGeneration) return;
+    if (isInvalidToken(err)) return; // onTokenRefused signs out and starts again
+    if (needsToken(err) && state.token === null) {
+      lock();
+      return;
+    }
     failed(err);
     return;
   }
-  if (token !== state.refreshToken) return;
-  syncZones(zones);
-  if (zones.length === 0) {
+  if (generation !== state.refreshGeneration) return;
+  unlock();
+  state.zones = zones;
+  state.sites = sites;
+  sensorsPage.setZoneNames(new Map(zones.map((z) => [z.id, z.name])));
+  renderSiteChoice();
+  syncViews();
+  if (state.views.length === 0) {
     state.failures = 0;
     state.lastUpdateMs = Date.now();
-    showBanner({ key: 'noZones', kind: 'info' });
+    const key: MessageKey = state.token === null ? 'noZones' : state.me?.role === 'privacy' ? 'noCountsForPrivacy' : 'noAccessZones';
+    showBanner({ key, kind: 'info' });
     setLive(state.feedOpen ? 'live' : 'polling');
     schedule(NO_ZONES_RETRY_MS);
     return;
   }
-  const ok = await loadAllSeries(token);
-  if (token !== state.refreshToken) return; // a newer refresh (a new choice, the stream reopening) took over
+  ensureLive();
+  const ok = await loadAllSeries(generation);
+  if (generation !== state.refreshGeneration) return; // a newer refresh (a new choice, the stream reopening) took over
   if (!ok) {
     failed(new ApiError('unreachable', 0, 'unreachable'));
     return;
@@ -467,6 +733,7 @@ async function refresh(): Promise<void> {
   state.failures = 0;
   showBanner(null);
   setLive(state.feedOpen ? 'live' : 'polling');
+  loadDueDetails();
   if (!state.feedOpen) schedule(POLL_MS);
 }
 
@@ -477,7 +744,7 @@ function failed(err: unknown): void {
   const s = Math.round(delayMs / 1000);
   showBanner(
     reachable
-      ? { key: 'apiError', values: { message: `${err.status}: ${err.message}`, s }, kind: 'problem' }
+      ? { key: 'apiError', values: { message: messageOf(err), s }, kind: 'problem' }
       : { key: 'apiDown', values: { s }, kind: 'problem' },
   );
   setLive('down');
@@ -491,10 +758,22 @@ function schedule(delayMs: number): void {
 
 // ---- live ------------------------------------------------------------------------------------------------------
 
+/** Opens the event stream once there is something to show (a closed stream reopens on its own timer). */
+function ensureLive(): void {
+  if (state.feed === null && state.reopenTimer === 0) startLive();
+}
+
+function closeLive(): void {
+  clearTimeout(state.reopenTimer);
+  state.reopenTimer = 0;
+  state.feed?.close();
+  state.feed = null;
+  state.feedOpen = false;
+}
+
 function startLive(): void {
   if (typeof EventSource === 'undefined') return; // polling only
-  clearTimeout(state.reopenTimer);
-  state.feed?.close();
+  closeLive();
   state.feed = openLiveFeed({
     onOpen: () => {
       state.feedOpen = true;
@@ -510,7 +789,10 @@ function startLive(): void {
       if (closed) {
         state.feed?.close();
         state.feed = null;
-        state.reopenTimer = window.setTimeout(startLive, LIVE_REOPEN_MS);
+        state.reopenTimer = window.setTimeout(() => {
+          state.reopenTimer = 0;
+          if (!state.locked) startLive();
+        }, LIVE_REOPEN_MS);
       }
     },
     onEvent: onLiveEvent,
@@ -519,20 +801,26 @@ function startLive(): void {
 
 function onLiveEvent(event: LiveEvent): void {
   if (event.radio !== state.radio) return;
-  const view = state.views.find((v) => v.zone.id === event.zoneId);
+  const view = state.views.find((v) => v.target.kind === 'zone' && v.target.id === event.zoneId);
   if (view === undefined || !view.loaded) return;
   const preset = RANGES[state.range];
   if (preset.step !== 60) return; // hourly views are refetched each minute instead (a minute event cannot be summed in twice)
   const win = windowAt(Math.max(Date.now() / 1000, event.t + 1), preset);
-  showSeries(view, densify(mergeBucket(view.series, event, 60), win), win);
+  view.show(keepNoise(densify(mergeBucket(view.series, event, 60), win), view.series), win);
   state.liveEvents++;
   ui.status.dataset.liveEvents = String(state.liveEvents); // how many minutes arrived live (tests, debugging)
   state.lastUpdateMs = Date.now();
   renderStatus();
 }
 
-/** Slides every window forward with the clock; while live, refetches hourly views once a minute. */
+/** `next` with the noise note of `previous` (reshaping a series keeps what its values carry). */
+function keepNoise(next: Series, previous: Series): Series {
+  return previous.noise ? { ...next, noise: previous.noise } : next;
+}
+
+/** Slides every window forward with the clock; while live, refetches hourly views and sites once a minute. */
 function tick(): void {
+  if (state.locked) return;
   if (state.feedOpen && RANGES[state.range].step !== 60 && Date.now() - state.lastLoadMs >= HOURLY_REFRESH_MS) {
     void refresh();
     return;
@@ -540,8 +828,13 @@ function tick(): void {
   const win = currentWindow();
   for (const view of state.views) {
     if (!view.loaded || view.window.step !== win.step) continue;
-    if (view.window.from !== win.from || view.window.to !== win.to) showSeries(view, densify(view.series, win), win);
+    if (state.feedOpen && view.target.kind === 'site' && Date.now() - view.lastLoadMs >= SITE_REFRESH_MS) {
+      void loadSeries(view, state.refreshGeneration);
+      continue;
+    }
+    if (view.window.from !== win.from || view.window.to !== win.to) view.show(keepNoise(densify(view.series, win), view.series), win);
   }
+  if (state.feedOpen) loadDueDetails();
 }
 
 // ---- start -----------------------------------------------------------------------------------------------------
@@ -553,11 +846,16 @@ function start(): void {
   if (isRangeId(range)) state.range = range;
   const radio = params.get('radio');
   if (isRadio(radio)) state.radio = radio;
+  const site = params.get('site');
+  if (site !== null && /^[a-z0-9][a-z0-9-]{0,63}$/.test(site)) state.site = site;
   if (isLang(params.get('lang'))) storeLang(state.lang);
+  state.token = loadToken();
+  useToken(state.token, state.token === null ? null : onTokenRefused);
   applyTexts();
+  route();
+  window.addEventListener('hashchange', route);
   showBanner({ key: 'loading', kind: 'info' });
   void refresh();
-  startLive();
   window.setInterval(tick, TICK_MS);
 }
 

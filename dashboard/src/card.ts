@@ -1,0 +1,242 @@
+/**
+ * A card of the overview: one zone or one site, with its figures (latest, busiest, hidden), its chart, a CSV
+ * download of the same series, this week against last week, and the hour-of-week heatmap. The card draws what
+ * it is given; main.ts decides what to load and when. Names from the API are set as text only.
+ */
+import { csvUrl, fetchCsv, type Radio, type Target } from './api.ts';
+import { ZoneChart } from './charts.ts';
+import { ComparisonView } from './comparison.ts';
+import { el } from './dom.ts';
+import { Heatmap } from './heatmap.ts';
+import type { MessageKey, Translator } from './i18n.ts';
+import { emptySeries, summarize, type RangeId, type Series, type TimeWindow } from './series.ts';
+
+/** What every card shows alike: the language and the reader's choices. */
+export interface CardSettings {
+  tr: Translator;
+  range: RangeId;
+  radio: Radio;
+}
+
+const RANGE_KEYS: Record<RangeId, MessageKey> = { '2h': 'range2h', '24h': 'range24h', '7d': 'range7d' };
+
+export class SeriesCard {
+  readonly target: Target;
+  readonly root: HTMLElement;
+  readonly comparison: ComparisonView;
+  readonly heatmap: Heatmap;
+  series: Series = emptySeries();
+  window: TimeWindow;
+  loaded = false;
+  /** When the series was last loaded (ms), for cards refetched rather than fed live. */
+  lastLoadMs = 0;
+  /** The radio the comparison and heatmap were loaded for, when they are due again, and the latest load. */
+  detailsRadio: Radio | null = null;
+  detailsDueMs = 0;
+  detailsGeneration = 0;
+
+  private name: string;
+  /** For a site: the names of its zones (ids where the reader cannot read the zone). */
+  private siteZones: string[] = [];
+  private settings: CardSettings;
+  private chart: ZoneChart;
+  private readonly title: HTMLHeadingElement;
+  private readonly kindLabel: HTMLElement;
+  private readonly sub: HTMLElement;
+  private readonly csv: HTMLAnchorElement;
+  private readonly stats: Record<'latest' | 'peak' | 'hidden', { label: HTMLElement; value: HTMLElement }>;
+  private readonly figure: HTMLElement;
+  private readonly chartBox: HTMLElement;
+  private readonly summary: HTMLElement;
+  private readonly legendDevices: HTMLElement;
+  private readonly legendHidden: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly error: HTMLElement;
+  private readonly noise: HTMLElement;
+
+  /** Builds the card at the end of `parent` (the chart measures its width there). */
+  constructor(parent: HTMLElement, target: Target, name: string, settings: CardSettings, win: TimeWindow) {
+    this.target = target;
+    this.name = name;
+    this.settings = settings;
+    this.window = win;
+    this.title = el('h2', { class: 'zone-name', text: name });
+    this.kindLabel = el('span', { class: 'card-kind' });
+    this.kindLabel.hidden = target.kind !== 'site';
+    this.csv = el('a', { class: 'csv-button', attrs: { href: '#', download: '' } });
+    this.csv.addEventListener('click', (e) => {
+      e.preventDefault();
+      void this.downloadCsv();
+    });
+    this.sub = el('p', { class: 'card-sub' });
+    const stat = () => ({ label: el('dt'), value: el('dd') });
+    this.stats = { latest: stat(), peak: stat(), hidden: stat() };
+    const stats = el(
+      'dl',
+      { class: 'stats' },
+      Object.values(this.stats).map(({ label, value }) => el('div', {}, [label, value])),
+    );
+    this.error = el('p', { class: 'zone-error', attrs: { hidden: '' } });
+    this.noise = el('p', { class: 'noise-note', attrs: { hidden: '' } });
+    this.chartBox = el('div', { class: 'chart' });
+    this.summary = el('p', { class: 'visually-hidden' });
+    this.legendDevices = el('span', { class: 'key key-devices' });
+    this.legendHidden = el('span', { class: 'key key-hidden' });
+    this.readout = el('p', { class: 'readout', attrs: { 'aria-hidden': 'true' } });
+    this.figure = el('figure', { class: 'chart-figure' }, [
+      this.summary,
+      this.readout,
+      this.chartBox,
+      el('figcaption', { class: 'chart-key' }, [this.legendDevices, this.legendHidden]),
+    ]);
+    this.comparison = new ComparisonView(settings.tr);
+    this.heatmap = new Heatmap(settings.tr);
+    const head = el('div', { class: 'card-head' }, [el('div', { class: 'card-titles' }, [this.kindLabel, this.title]), this.csv]);
+    const idAttr = target.kind === 'zone' ? 'data-zone-id' : 'data-site-id';
+    this.root = el('article', { class: `card ${target.kind}`, attrs: { [idAttr]: target.id, 'aria-busy': 'true' } }, [
+      head,
+      this.sub,
+      stats,
+      this.error,
+      this.noise,
+      this.figure,
+      el('div', { class: 'card-details' }, [this.comparison.root, this.heatmap.root]),
+    ]);
+    parent.append(this.root);
+    this.chart = this.makeChart(win);
+    this.render();
+  }
+
+  /** A new name (a renamed zone keeps its card and chart). */
+  setName(name: string): void {
+    this.name = name;
+    this.title.textContent = name;
+  }
+
+  setSiteZones(names: string[]): void {
+    this.siteZones = names;
+  }
+
+  /**
+   * New choices or language. With `remakeChart` the chart is made again: its axis labels and series name are
+   * fixed when it is made (a language switch: rare, a click).
+   */
+  setSettings(settings: CardSettings, remakeChart = false): void {
+    this.settings = settings;
+    this.comparison.setTranslator(settings.tr);
+    this.heatmap.setTranslator(settings.tr);
+    if (remakeChart) {
+      this.chart.destroy();
+      this.chart = this.makeChart(this.window);
+      if (this.loaded) this.chart.update(this.series, this.window);
+    }
+    this.render();
+  }
+
+  /** Shows `series` (bucket starts in `win`). */
+  show(series: Series, win: TimeWindow): void {
+    if (win.step !== this.window.step) {
+      // The series name (per minute, or hourly average) is fixed when a chart is made.
+      this.chart.destroy();
+      this.chart = this.makeChart(win);
+    }
+    this.series = series;
+    this.window = win;
+    this.loaded = true;
+    this.root.removeAttribute('aria-busy');
+    this.chart.update(series, win);
+    this.render();
+  }
+
+  showError(message: string | null): void {
+    this.error.textContent = message ?? '';
+    this.error.hidden = message === null;
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+    this.root.remove();
+  }
+
+  render(): void {
+    const { tr, range, radio } = this.settings;
+    const { t, locale } = tr;
+    const hourly = this.window.step !== 60;
+    const num = new Intl.NumberFormat(locale, { maximumFractionDigits: hourly ? 1 : 0 });
+    const time = new Intl.DateTimeFormat(locale, hourly ? { weekday: 'short', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+    const s = summarize(this.series, this.window, Date.now() / 1000);
+    const site = this.target.kind === 'site';
+    this.kindLabel.textContent = t('kindSite');
+    this.sub.hidden = !site;
+    if (site) this.sub.textContent = `${t('siteZones', { zones: this.siteZones.join(', ') })}. ${t('siteSumNote')}`;
+
+    // A site's hidden cells are zone-minutes: out of the minutes times its zones.
+    const zonesInView = site ? Math.max(1, this.siteZones.length) : 1;
+    const hiddenLabel = t(site ? 'statHiddenZoneMinutes' : 'statHidden');
+    const { latest, peak, hidden } = this.stats;
+    latest.label.textContent = t(hourly ? 'statLatestHour' : 'statLatest');
+    peak.label.textContent = t('statPeak');
+    hidden.label.textContent = hiddenLabel;
+    const none = this.loaded ? t('none') : '…';
+    latest.value.textContent = s.latest ? num.format(s.latest.value) : none;
+    peak.value.textContent = s.peak ? t('statPeakAt', { value: num.format(s.peak.value), time: time.format(new Date(s.peak.t * 1000)) }) : none;
+    hidden.value.textContent = this.loaded
+      ? t('statHiddenValue', { n: num.format(s.hiddenMinutes), total: num.format(s.totalMinutes * zonesInView) })
+      : none;
+
+    const radioName = t(radio === 'wifi' ? 'radioWifi' : 'radioBle');
+    const series = t(hourly ? 'seriesHourAvg' : 'seriesMinute');
+    const rangeText = t(RANGE_KEYS[range]).toLowerCase();
+    const label = t('chartLabel', { series, zone: this.name, range: rangeText, radio: radioName });
+    this.figure.setAttribute('aria-label', label);
+    this.summary.textContent = `${label}. ${latest.label.textContent}: ${latest.value.textContent}. ${t('statPeak')}: ${peak.value.textContent}. ${hiddenLabel}: ${hidden.value.textContent}.`;
+    this.legendDevices.textContent = t('legendSeries', { series, radio: radioName });
+    this.legendHidden.textContent = t('legendHidden');
+
+    this.csv.textContent = t('csv');
+    const csvTitle = t('csvTitle', { range: rangeText, radio: radioName });
+    this.csv.title = csvTitle;
+    this.csv.setAttribute('aria-label', `${csvTitle} (${this.name})`);
+    this.csv.href = csvUrl(this.target, this.csvQuery());
+
+    const noise = this.series.noise;
+    this.noise.hidden = noise === undefined;
+    this.noise.textContent = noise ? t('noiseNote', { epsilon: new Intl.NumberFormat(locale).format(noise.epsilon) }) : '';
+  }
+
+  private csvQuery() {
+    return { from: this.window.from, to: this.window.to, step: this.window.step, radio: this.settings.radio };
+  }
+
+  /**
+   * The series as CSV, the same choice as the chart. Fetched with the token in a header and handed to the browser
+   * as a file, so the token never goes into a link.
+   */
+  private async downloadCsv(): Promise<void> {
+    try {
+      const { blob, fileName } = await fetchCsv(this.target, this.csvQuery());
+      const url = URL.createObjectURL(blob);
+      const link = el('a', { attrs: { href: url, download: fileName, hidden: '' } });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      this.showError(this.settings.tr.t('csvFailed', { message: err instanceof Error ? err.message : String(err) }));
+    }
+  }
+
+  private makeChart(win: TimeWindow): ZoneChart {
+    const { t, locale } = this.settings.tr;
+    return new ZoneChart(this.chartBox, win, {
+      locale,
+      readout: this.readout,
+      texts: {
+        series: t(win.step === 60 ? 'seriesMinute' : 'seriesHourAvg'),
+        time: t('time'),
+        hidden: t('hidden'),
+        hiddenMinutesInHour: t('hiddenMinutesInHour'),
+      },
+    });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The hour-of-week heatmap of a zone or site: 7 rows (Monday first, local day names) by 24 hours, each cell the
+ * mean of the released hourly values in that hour of the week (from `GET .../profile`), in devices per minute.
+ * A CSS grid of elements, built once and then only restyled: hidden hours (nothing released, minutes below k)
+ * are hatched, hours without data are blank, and every cell has a text-only title. Hovering or tapping a cell
+ * shows its title below the grid.
+ */
+import type { Profile } from './api.ts';
+import { el } from './dom.ts';
+import type { Translator } from './i18n.ts';
+import { DAYS_PER_WEEK, HOURS_PER_DAY, cellState, heatColor, heatTextIsLight, hourLabels, weekdayNames } from './week.ts';
+
+/** Hours between two labels above the grid. */
+const LABEL_EVERY_HOURS = 3;
+
+export class Heatmap {
+  readonly root: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly subtitle: HTMLElement;
+  private readonly grid: HTMLElement;
+  private readonly hourHeads: HTMLElement[] = [];
+  private readonly dayHeads: HTMLElement[] = [];
+  private readonly cells: HTMLElement[] = [];
+  private readonly legend: { less: HTMLElement; more: HTMLElement; hidden: HTMLElement; empty: HTMLElement };
+  private readonly summary: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly error: HTMLElement;
+  private profile: Profile | null = null;
+
+  constructor(private tr: Translator) {
+    this.title = el('h3', { class: 'detail-title' });
+    this.subtitle = el('p', { class: 'detail-note' });
+    this.grid = el('div', { class: 'heat-grid', attrs: { role: 'img' } });
+    this.grid.append(el('span', { class: 'heat-corner', attrs: { 'aria-hidden': 'true' } }));
+    for (let h = 0; h < HOURS_PER_DAY; h += LABEL_EVERY_HOURS) {
+      const head = el('span', { class: 'heat-hour', attrs: { 'aria-hidden': 'true' } });
+      head.style.gridColumn = `${h + 2} / span ${LABEL_EVERY_HOURS}`;
+      this.hourHeads.push(head);
+      this.grid.append(head);
+    }
+    for (let d = 0; d < DAYS_PER_WEEK; d++) {
+      const head = el('span', { class: 'heat-day', attrs: { 'aria-hidden': 'true' } });
+      this.dayHeads.push(head);
+      this.grid.append(head);
+      for (let h = 0; h < HOURS_PER_DAY; h++) {
+        const cell = el('span', { class: 'heat-cell', attrs: { 'data-state': 'empty', 'data-slot': String(d * HOURS_PER_DAY + h) } });
+        this.cells.push(cell);
+        this.grid.append(cell);
+      }
+    }
+    const swatch = (kind: string) => el('span', { class: `heat-swatch heat-swatch-${kind}`, attrs: { 'aria-hidden': 'true' } });
+    this.legend = { less: el('span'), more: el('span'), hidden: el('span'), empty: el('span') };
+    const legendBox = el('div', { class: 'heat-legend' }, [
+      el('span', { class: 'heat-legend-item' }, [this.legend.less, swatch('scale'), this.legend.more]),
+      el('span', { class: 'heat-legend-item' }, [swatch('hidden'), this.legend.hidden]),
+      el('span', { class: 'heat-legend-item' }, [swatch('empty'), this.legend.empty]),
+    ]);
+    this.summary = el('p', { class: 'detail-summary' });
+    this.readout = el('p', { class: 'heat-readout', attrs: { 'aria-hidden': 'true' } });
+    this.error = el('p', { class: 'zone-error', attrs: { hidden: '' } });
+    this.root = el('section', { class: 'heatmap', attrs: { 'data-loaded': 'false' } }, [
+      this.title,
+      this.subtitle,
+      this.error,
+      this.grid,
+      this.readout,
+      legendBox,
+      this.summary,
+    ]);
+    const show = (target: EventTarget | null) => {
+      const cell = target instanceof HTMLElement ? target.closest('.heat-cell') : null;
+      this.readout.textContent = cell instanceof HTMLElement ? (cell.title ?? '') : '';
+    };
+    this.grid.addEventListener('pointerover', (e) => show(e.target));
+    this.grid.addEventListener('click', (e) => show(e.target));
+    this.grid.addEventListener('pointerleave', () => (this.readout.textContent = ''));
+    this.render();
+  }
+
+  setTranslator(tr: Translator): void {
+    this.tr = tr;
+    this.render();
+  }
+
+  update(profile: Profile): void {
+    this.profile = profile;
+    this.error.hidden = true;
+    this.render();
+  }
+
+  showError(message: string): void {
+    this.error.textContent = this.tr.t('heatError', { message });
+    this.error.hidden = false;
+  }
+
+  private render(): void {
+    const { t, locale } = this.tr;
+    const days = weekdayNames(locale, 'short');
+    const hours = hourLabels(locale);
+    this.title.textContent = t('heatTitle');
+    this.legend.less.textContent = t('heatLess');
+    this.legend.more.textContent = t('heatMore');
+    this.legend.hidden.textContent = t('heatHidden');
+    this.legend.empty.textContent = t('heatEmpty');
+    this.hourHeads.forEach((head, i) => (head.textContent = hours[i * LABEL_EVERY_HOURS] ?? ''));
+    this.dayHeads.forEach((head, i) => (head.textContent = days[i] ?? ''));
+    const p = this.profile;
+    this.subtitle.textContent = p ? t('heatSubtitle', { weeks: p.weeks, tz: p.tz }) : '…';
+    this.root.dataset.loaded = String(p !== null);
+    const perMinute = (mean: number) => mean / 60; // an hour's value is the sum of its minutes
+    let max = 0;
+    let busiest = -1;
+    for (let i = 0; i < (p?.mean.length ?? 0); i++) {
+      const m = p!.mean[i];
+      if (m !== null && m !== undefined && m > max) {
+        max = m;
+        busiest = i;
+      }
+    }
+    const num = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    let painted = 0;
+    this.cells.forEach((cell, slot) => {
+      const day = days[Math.floor(slot / HOURS_PER_DAY)] ?? '';
+      const hour = hours[slot % HOURS_PER_DAY] ?? '';
+      const mean = p?.mean[slot] ?? null;
+      const hidden = p?.suppressed[slot] ?? 0;
+      const state = p ? cellState(mean, hidden) : 'empty';
+      cell.dataset.state = state;
+      if (state === 'value' && mean !== null) {
+        const fraction = max > 0 ? mean / max : 0;
+        cell.style.backgroundColor = heatColor(fraction);
+        cell.classList.toggle('heat-cell-dark', heatTextIsLight(fraction));
+        cell.dataset.value = String(mean);
+        const values = { day, hour, value: num.format(perMinute(mean)), n: p?.hours[slot] ?? 0, hidden };
+        cell.title = t(hidden > 0 ? 'heatCellPartly' : 'heatCell', values);
+        painted++;
+      } else {
+        cell.style.backgroundColor = '';
+        cell.classList.remove('heat-cell-dark');
+        delete cell.dataset.value;
+        cell.title = p ? t(state === 'hidden' ? 'heatCellHidden' : 'heatCellEmpty', { day, hour }) : '';
+      }
+    });
+    this.grid.dataset.painted = String(painted);
+    const summary =
+      p === null
+        ? ''
+        : busiest >= 0
+          ? t('heatBusiest', {
+              day: weekdayNames(locale, 'long')[Math.floor(busiest / HOURS_PER_DAY)] ?? '',
+              hour: hours[busiest % HOURS_PER_DAY] ?? '',
+              value: num.format(perMinute(max)),
+            })
+          : t('heatNothing');
+    this.summary.textContent = summary;
+    this.grid.setAttribute('aria-label', `${t('heatTitle')}. ${summary}`);
+  }
+}
