@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, startAggregator } from '@passant/aggregator';
+import { startAgent } from '@passant/sensor-agent';
+import { fetchMetrics, metricValue } from './helpers/metrics.ts';
 import { topics } from '@passant/shared';
 import { makeCertificates, startMosquitto, type MosquittoBroker, type MosquittoFiles } from './helpers/mosquitto.ts';
 import { requireTool } from './helpers/tools.ts';
@@ -462,6 +464,44 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       expect(metric(text, /result="rejected".*reason="sensor_mismatch"|reason="sensor_mismatch".*result="rejected"/)).toBe(1);
       expect(metric(text, /result="stored"/)).toBe(1);
     } finally {
+      await aggregator.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('carries a real sensor agent\'s counts to the aggregator over TLS, each with its own login', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-tls-agent-'));
+    const aggregator = await startAggregator(
+      parseConfig({
+        aggregator: { id: 'agg-tls-test' },
+        mqtt: { url: broker.tlsUrl!, username: 'aggregator', password: SERVICE_PASSWORDS.aggregator, caFile: broker.caFile!, reconnectPeriodMs: 200 },
+        http: { port: 0, host: '127.0.0.1' },
+        data: { dir: dataDir },
+        log: { level: 'silent', statsIntervalSeconds: 0 },
+        zones: [{ id: 'z1', name: 'Zone 1', sensors: ['s-001', 's-002'] }],
+      }),
+    );
+    const agent = await startAgent({
+      sensorId: 's-002',
+      mqtt: { url: broker.tlsUrl!, username: 's-002', password: sensorPasswords['s-002']!, caFile: broker.caFile!, reconnectPeriodMs: 200 },
+      outbox: { path: ':memory:' },
+      source: { kind: 'simulator', simulator: { backfillHours: 1 } },
+      log: { level: 'silent' },
+    });
+    try {
+      await aggregator.mqttReady;
+      expect(await agent.drain(20_000)).toBe(true);
+      const sent = agent.stats().publisher.published;
+      expect(sent).toBeGreaterThanOrEqual(60);
+      let text = '';
+      await waitFor('the aggregator to store every window the agent sent', () => {
+        void fetchMetrics(aggregator.url).then((t) => (text = t), () => undefined);
+        return metricValue(text, 'passant_ingest_messages_total', { result: 'stored' }) >= sent;
+      }, 15_000);
+      expect(metricValue(text, 'passant_ingest_messages_total', { result: 'stored' })).toBe(sent);
+      expect(metricValue(text, 'passant_ingest_messages_total', { result: 'rejected' })).toBe(0);
+    } finally {
+      await agent.close();
       await aggregator.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
