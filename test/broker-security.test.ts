@@ -16,6 +16,7 @@ import { fetchMetrics, metricValue } from './helpers/metrics.ts';
 import { topics } from '@passant/shared';
 import { makeCertificates, startMosquitto, type MosquittoBroker, type MosquittoFiles } from './helpers/mosquitto.ts';
 import { requireTool } from './helpers/tools.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEPLOY = path.join(REPO_ROOT, 'deploy/mosquitto');
@@ -94,14 +95,6 @@ function countsPayload(sensorId: string, seq: number): string {
   const radio = { devices: 1, randomized: 1, frames: 2, rssiHistogram: [0, 0, 2, 0, 0, 0] };
   // `note` is not part of the schema; the broker does not care, and it carries the canary for the log check.
   return JSON.stringify({ v: 1, sensorId, windowStart: 60 * seq, windowSeconds: 60, seq, wifi: radio, ble: radio, rssiFloor: null, note: CANARY });
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -260,7 +253,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     // it has arrived, anything forbidden would have arrived before it.
     await s1.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 2), { qos: 0 });
     await s1.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', 3), { qos: 1 });
-    await waitFor('the aggregator to receive s-001 counts', () => received.some((m) => m.topic === topics.sensorCounts('s-001')));
+    await waitFor(() => received.some((m) => m.topic === topics.sensorCounts('s-001')), 'the aggregator to receive s-001 counts', 5_000);
     expect(received.map((m) => m.topic)).toEqual([topics.sensorCounts('s-001')]);
   });
 
@@ -282,7 +275,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const s2 = await connect('s-002', sensorPasswords['s-002']);
     await s2.publishAsync(topics.sensorStatus('s-002'), JSON.stringify({ v: 1, state: 'online', role: 'sensor', id: 's-002' }), { qos: 1, retain: true });
     await s2.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 10), { qos: 1 });
-    await waitFor('the aggregator to receive s-002 counts', () => aggReceived.some((m) => m.topic === topics.sensorCounts('s-002')));
+    await waitFor(() => aggReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the aggregator to receive s-002 counts', 5_000);
     await sleep(200);
     expect(s1Received).toEqual([]);
 
@@ -325,7 +318,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
         will: { topic: topics.sensorStatus('s-001'), payload: Buffer.from(offline('s-001')), qos: 1, retain: true },
       });
       s1.stream.destroy();
-      await waitFor('the last will of s-001', () => received.some((m) => m.topic === topics.sensorStatus('s-001')));
+      await waitFor(() => received.some((m) => m.topic === topics.sensorStatus('s-001')), 'the last will of s-001', 5_000);
       await sleep(100);
       expect(received).toEqual([{ topic: topics.sensorStatus('s-001'), payload: offline('s-001') }]);
     } finally {
@@ -347,7 +340,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     // connected, closing old connection") and hand its session to the sensor.
     const intruder = await connect('s-001', sensorPasswords['s-001'], { clientId: 'passant-aggregator-agg-1' });
     await intruder.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', 50), { qos: 1 });
-    await waitFor('the aggregator to receive the counts', () => received.length > 0);
+    await waitFor(() => received.length > 0, 'the aggregator to receive the counts', 5_000);
     expect(closed).toBe(false);
     expect(aggregator.connected).toBe(true);
   });
@@ -365,7 +358,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const s1 = await connect('s-001', sensorPasswords['s-001']);
     const total = 20;
     for (let seq = 100; seq < 100 + total; seq++) await s1.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', seq), { qos: 1 });
-    await waitFor('all shared messages', () => r1.length + r2.length >= total);
+    await waitFor(() => r1.length + r2.length >= total, 'all shared messages', 5_000);
     await sleep(100);
     const seqs = [...r1, ...r2].map((m) => (JSON.parse(m.payload) as { seq: number }).seq).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => 100 + i));
@@ -395,7 +388,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
 
     const s2 = await connect('s-002', sensorPasswords['s-002']);
     await s2.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 200), { qos: 1 });
-    await waitFor('the audit to read sensor counts', () => auditReceived.some((m) => m.topic === topics.sensorCounts('s-002')));
+    await waitFor(() => auditReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the audit to read sensor counts', 5_000);
     expect(auditReceived.map((m) => m.topic)).toEqual([topics.aggregatorStatus('agg-1'), topics.sensorCounts('s-002')]);
   });
 
@@ -415,7 +408,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
 
     const s1again = await connect('s-001', sensorPasswords['s-001']);
     await s1again.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', 301), { qos: 1 });
-    await waitFor('the small message', () => received.some((m) => m.payload.includes('"seq":301')));
+    await waitFor(() => received.some((m) => m.payload.includes('"seq":301')), 'the small message', 5_000);
     expect(received.map((m) => m.payload.length).every((n) => n < 32_768)).toBe(true);
   });
 
@@ -450,19 +443,17 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       await s1.publishAsync(topics.sensorCounts('s-001'), counts('s-002', 1), { qos: 1 });
       await s1.publishAsync(topics.sensorCounts('s-001'), counts('s-001', 2), { qos: 1 });
 
-      const metric = (text: string, labels: RegExp) =>
-        Number(text.split('\n').find((line) => line.startsWith('passant_ingest_messages_total{') && labels.test(line))?.split(' ').pop() ?? 0);
+      const ingested = (text: string, labels: Record<string, string>) => metricValue(text, 'passant_ingest_messages_total', labels);
+      const mismatch = { result: 'rejected', reason: 'sensor_mismatch' };
       let text = '';
-      await waitFor('the aggregator to handle both messages', () => {
-        void fetch(`${aggregator.url}/metrics`)
-          .then((r) => r.text())
-          .then((t) => (text = t), () => undefined);
-        return metric(text, /reason="sensor_mismatch"/) >= 1 && metric(text, /result="stored"/) >= 1;
-      }, 10_000).catch((err: Error) => {
+      await waitFor(() => {
+        void fetchMetrics(aggregator.url).then((t) => (text = t), () => undefined);
+        return ingested(text, mismatch) >= 1 && ingested(text, { result: 'stored' }) >= 1;
+      }, 'the aggregator to handle both messages', 10_000).catch((err: Error) => {
         throw new Error(`${err.message}; metrics:\n${text}`);
       });
-      expect(metric(text, /result="rejected".*reason="sensor_mismatch"|reason="sensor_mismatch".*result="rejected"/)).toBe(1);
-      expect(metric(text, /result="stored"/)).toBe(1);
+      expect(ingested(text, mismatch)).toBe(1);
+      expect(ingested(text, { result: 'stored' })).toBe(1);
     } finally {
       await aggregator.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -494,10 +485,10 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       const sent = agent.stats().publisher.published;
       expect(sent).toBeGreaterThanOrEqual(60);
       let text = '';
-      await waitFor('the aggregator to store every window the agent sent', () => {
+      await waitFor(() => {
         void fetchMetrics(aggregator.url).then((t) => (text = t), () => undefined);
         return metricValue(text, 'passant_ingest_messages_total', { result: 'stored' }) >= sent;
-      }, 15_000);
+      }, 'the aggregator to store every window the agent sent', 15_000);
       expect(metricValue(text, 'passant_ingest_messages_total', { result: 'stored' })).toBe(sent);
       expect(metricValue(text, 'passant_ingest_messages_total', { result: 'rejected' })).toBe(0);
     } finally {
@@ -537,7 +528,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       onMessage: (_topic, payload) => seen.add((JSON.parse(payload.toString('utf8')) as { seq: number }).seq),
     });
     expect(again.connected).toBe(true);
-    await waitFor(`${total} queued messages`, () => seen.size >= total, 30_000);
+    await waitFor(() => seen.size >= total, `${total} queued messages`, 30_000);
     expect(seen.size).toBe(total);
   });
 });

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CountsMessageSchema, emptyRadioCounts, topics, windowStartOf, type CountsMessage, type Radio, type SeriesResponse,
 } from '@passant/shared';
-import { fetchMetrics, metricValue, waitFor } from './helpers/metrics.ts';
+import { fetchMetrics, metricValue } from './helpers/metrics.ts';
 import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const K = 5;
 const ZONES = [
@@ -81,10 +82,13 @@ function pipelineSuite(name: string, brokerUrl: () => string | undefined) {
       // The backfilled day: every minute before the stack started, for all three sensors.
       to = startMinute;
       from = to - BACKFILL_HOURS * 3600 + 3600; // leave out the first hour (the simulator may start mid-hour)
-      await waitFor('the aggregator to store every published window', async () => {
+      await waitFor(async () => {
         const metrics = await fetchMetrics(stack.baseUrl);
         return metricValue(metrics, 'passant_ingest_messages_total', { result: 'stored' }) >= published.size;
-      });
+      }, 'the aggregator to store every published window', 30_000, 100);
+      // Stored is not yet released: freeze every zone-minute that has settled (all its sensors reported) now,
+      // instead of waiting for the release layer's own settle timer, which a loaded machine can delay.
+      while ((await stack.aggregator.release.settle()).length > 0);
     });
 
     afterAll(async () => {
@@ -132,10 +136,10 @@ function pipelineSuite(name: string, brokerUrl: () => string | undefined) {
       // Every window of zone A's sensors in the range again, as a broker redelivering or a sensor resending would.
       const again = [...published.values()].filter((m) => m.windowStart >= from && m.windowStart < to && m.sensorId !== 's-3');
       for (const m of again) await tester.publishAsync(topics.sensorCounts(m.sensorId), JSON.stringify(m), { qos: 1 });
-      await waitFor('the duplicates to be counted', async () => {
+      await waitFor(async () => {
         const metrics = await fetchMetrics(stack.baseUrl);
         return metricValue(metrics, 'passant_ingest_messages_total', { result: 'duplicate' }) >= dupBefore + again.length;
-      });
+      }, 'the duplicates to be counted', 30_000, 100);
       const metricsAfter = await fetchMetrics(stack.baseUrl);
       expect(metricValue(metricsAfter, 'passant_ingest_messages_total', { result: 'duplicate' })).toBe(dupBefore + again.length);
       // Live windows may be stored meanwhile, but none of the resent ones.
@@ -153,10 +157,10 @@ function pipelineSuite(name: string, brokerUrl: () => string | undefined) {
       const bad = { ...goodMessage('s-3', early, 9), mac: 'aa:bb:cc:dd:ee:ff' };
       await tester.publishAsync(topics.sensorCounts('s-3'), JSON.stringify(bad), { qos: 1 });
       await tester.publishAsync(topics.sensorCounts('s-3'), JSON.stringify(goodMessage('s-3', early, 9)), { qos: 1 });
-      await waitFor('the good message after the bad ones to be released', async () => {
+      await waitFor(async () => {
         const s = await getSeries(stack, 'z-b', early, early + 60, 60, 'wifi');
         return s.devices[0] === 9;
-      });
+      }, 'the good message after the bad ones to be released', 30_000, 100);
       const metricsAfter = await fetchMetrics(stack.baseUrl);
       expect(metricValue(metricsAfter, 'passant_ingest_messages_total', { result: 'rejected', reason: 'invalid_json' })).toBe(rejectedBefore + 1);
       expect(metricValue(metricsAfter, 'passant_ingest_messages_total', { result: 'rejected', reason: 'invalid_schema' })).toBe(schemaBefore + 1);

@@ -20,13 +20,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { spawnAggregator, type AggregatorProcess, type IngestMetrics } from '../bench/lib/aggregator-process.ts';
 import { expectedWifiDevices, makeCountsLoad, minuteStartAgo, sensorIdOf } from '../bench/lib/counts-payloads.ts';
 import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
 import { requireTool } from './helpers/tools.ts';
+import { readCountsRows, readStoreFile, type CountsRow } from './helpers/store-file.ts';
 
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 
@@ -45,24 +45,6 @@ const PREFIX = 'two-agg';
 const ZONES = 10; // 10 sensors each
 const SETTLE_WAIT_MS = 20_000;
 
-interface CountsRow {
-  sensor_id: string;
-  window_start: number;
-  wifi_devices: number;
-}
-
-/** Reads the shared SQLite file read-only, as a separate connection (the aggregators keep theirs open). */
-function readRows(dbFile: string): CountsRow[] {
-  if (!fs.existsSync(dbFile)) return [];
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
-    return db.prepare('SELECT sensor_id, window_start, wifi_devices FROM counts').all() as CountsRow[];
-  } finally {
-    db.close();
-  }
-}
-
 interface CellRow {
   zone_id: string;
   window_start: number;
@@ -78,17 +60,6 @@ interface RollupRow {
   wifi_sum: number;
   wifi_released: number;
   wifi_suppressed: number;
-}
-
-/** Runs `read` on a read-only connection to the shared SQLite file. */
-function readDb<T>(dbFile: string, read: (db: Database.Database) => T): T {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
-    return read(db);
-  } finally {
-    db.close();
-  }
 }
 
 function zoneOfSensorIndex(s: number): string {
@@ -176,16 +147,16 @@ describe('two aggregators on one shared subscription', () => {
         // Restarted only when the survivor is idle, so that what reaches the restarted one is what Mosquitto kept
         // for its session while it was away.
         await waitUntilIdle(a);
-        const rowsBeforeRestart = readRows(dbFile).length;
+        const rowsBeforeRestart = readCountsRows(dbFile).length;
         const b2 = await spawnAggregator({ ...common, id: 'agg-b' });
         aggregators.push(b2);
 
         // Wait, bounded, until the store holds them all.
         const deadline = Date.now() + STORE_WAIT_MS;
-        let rows = readRows(dbFile);
+        let rows = readCountsRows(dbFile);
         while (rows.length < TOTAL && Date.now() < deadline) {
           await sleep(200);
-          rows = readRows(dbFile);
+          rows = readCountsRows(dbFile);
         }
         const finalA = await a.metrics();
         const finalB2 = await b2.metrics();
@@ -229,13 +200,13 @@ describe('two aggregators on one shared subscription', () => {
 
         // Both settle jobs (every 5 s) work through the unsettled queue of the shared file.
         const settleDeadline = Date.now() + SETTLE_WAIT_MS;
-        let unsettled = readDb(dbFile, (db) => (db.prepare('SELECT COUNT(*) AS n FROM unsettled').get() as { n: number }).n);
+        let unsettled = readStoreFile(dbFile, (db) => (db.prepare('SELECT COUNT(*) AS n FROM unsettled').get() as { n: number }).n);
         while (unsettled > 0 && Date.now() < settleDeadline) {
           await sleep(250);
-          unsettled = readDb(dbFile, (db) => (db.prepare('SELECT COUNT(*) AS n FROM unsettled').get() as { n: number }).n);
+          unsettled = readStoreFile(dbFile, (db) => (db.prepare('SELECT COUNT(*) AS n FROM unsettled').get() as { n: number }).n);
         }
         expect(unsettled, 'unsettled windows left').toBe(0);
-        const { cells, rollups } = readDb(dbFile, (db) => ({
+        const { cells, rollups } = readStoreFile(dbFile, (db) => ({
           cells: db.prepare('SELECT zone_id, window_start, sensors, wifi_devices, wifi_released FROM cells').all() as CellRow[],
           rollups: db.prepare('SELECT zone_id, step, t, wifi_sum, wifi_released, wifi_suppressed FROM rollups').all() as RollupRow[],
         }));

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ID_PATTERN, SensorIdSchema } from '@passant/shared';
+import { ID_PATTERN, SensorIdSchema, configEnvName, isPlainObject, mergeConfigLayers, setConfigPath } from '@passant/shared';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
@@ -484,10 +484,6 @@ interface JsonSchemaNode {
   defaultLabel?: string;
 }
 
-function envName(pathParts: string[]): string {
-  return `PASSANT_${pathParts.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
-}
-
 /** Every key of the configuration, in schema order, with its environment variable, default and description. */
 export function configReference(): ConfigKeyReference[] {
   const root = z.toJSONSchema(AggregatorConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
@@ -502,7 +498,7 @@ export function configReference(): ConfigKeyReference[] {
       const type = child.enum ? 'string' : (child.type ?? 'string');
       const row: ConfigKeyReference = {
         key: p.join('.'),
-        env: type === 'array' || type === 'object' ? null : envName(p),
+        env: type === 'array' || type === 'object' ? null : configEnvName(p),
         type,
         default: child.defaultLabel ?? (child.default === undefined ? '(unset)' : JSON.stringify(child.default)),
         description: child.description ?? '',
@@ -533,27 +529,6 @@ const ENV_ALIASES: Record<string, string> = { PORT: 'PASSANT_HTTP_PORT' };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Objects are merged key by key; anything else (arrays too) in `over` replaces what is in `base`. */
-function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
-  return out;
-}
-
-function setPath(target: Record<string, unknown>, parts: string[], value: unknown): void {
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (!isPlainObject(node[part])) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1]!] = value;
-}
-
 /** Converts an environment string to the key's type; a value that does not convert stays a string for zod to report. */
 function coerceEnv(raw: string, type: string): unknown {
   const value = raw.trim();
@@ -576,7 +551,7 @@ function formatPath(parts: readonly PropertyKey[]): string {
 }
 
 /** Reads a JSON or YAML config file; problems are added to `problems`. */
-function readConfigFile(file: string, problems: string[]): unknown {
+function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -617,9 +592,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AggregatorConfig {
   const sourceOf = new Map<string, string>();
 
   const configFile = options.configFile ?? (env.PASSANT_CONFIG?.trim() || undefined);
-  let merged: unknown = {};
+  let merged: Record<string, unknown> = {};
   if (configFile !== undefined) merged = readConfigFile(configFile, problems);
-  if (options.overrides) merged = deepMerge(merged, options.overrides);
+  if (options.overrides) merged = mergeConfigLayers(merged, options.overrides);
 
   const fromEnv: Record<string, unknown> = {};
   for (const row of configReference()) {
@@ -627,10 +602,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AggregatorConfig {
     const alias = Object.entries(ENV_ALIASES).find(([, target]) => target === row.env)?.[0];
     const name = env[row.env]?.trim() ? row.env : alias !== undefined && env[alias]?.trim() ? alias : undefined;
     if (name === undefined) continue;
-    setPath(fromEnv, row.key.split('.'), coerceEnv(env[name]!, row.type));
+    setConfigPath(fromEnv, row.key.split('.'), coerceEnv(env[name]!, row.type));
     sourceOf.set(row.key, `set by ${name}`);
   }
-  merged = deepMerge(merged, fromEnv);
+  merged = mergeConfigLayers(merged, fromEnv);
 
   const result = AggregatorConfigSchema.safeParse(merged);
   if (!result.success) {

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { startBroker } from './helpers/broker.ts';
-import { makeDataDir, removeDir, waitFor } from './helpers/aggregator.ts';
+import { startAedes } from '../../test/helpers/aedes-broker.ts';
+import { makeDataDir, removeDir } from './helpers/aggregator.ts';
+import { waitFor } from '../../test/helpers/wait.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/passant-aggregator.js');
 
@@ -35,7 +36,7 @@ function run(args: string[], env: Record<string, string>, timeoutMs = 30_000): P
 
 describe('passant-aggregator', () => {
   it('lists every config problem and exits 1 before connecting anything', async () => {
-    const broker = await startBroker();
+    const broker = await startAedes();
     const dir = makeDataDir();
     try {
       let connections = 0;
@@ -69,7 +70,7 @@ describe('passant-aggregator', () => {
   });
 
   it('runs, answers /healthz, and on SIGTERM stops cleanly after publishing offline', async () => {
-    const broker = await startBroker();
+    const broker = await startAedes();
     const dir = makeDataDir();
     const watcher = await mqtt.connectAsync(broker.url, { clientId: 'cli-watcher', reconnectPeriod: 0 });
     const states: string[] = [];

@@ -12,9 +12,9 @@ import { Registry } from '../src/registry.ts';
 import { RegistryWatcher } from '../src/registry-watcher.ts';
 import { loadConfig } from '../src/config.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
-import { startBroker } from './helpers/broker.ts';
-import type { TestBroker } from './helpers/broker.ts';
-import { removeDir, startTestAggregator, waitFor } from './helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
+import { removeDir, startTestAggregator } from './helpers/aggregator.ts';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { countsMessage, minuteAgo } from './helpers/messages.ts';
 
 const D = 1_699_920_000;
@@ -167,7 +167,7 @@ describe('RegistryWatcher: reload on change of the config file', () => {
 describe('a running aggregator with a config file', () => {
   let broker: TestBroker;
   beforeEach(async () => {
-    broker = await startBroker();
+    broker = await startAedes();
   });
   afterEach(async () => {
     await broker.close();

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { topics } from '@passant/shared';
+import { fetchMetrics, metricValue } from '../../test/helpers/metrics.ts';
 import { freePort } from '../../test/helpers/tools.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,20 +77,6 @@ export interface AggregatorProcess {
   kill(signal: NodeJS.Signals): void;
   /** SIGTERM and wait (SIGKILL after a time limit). Safe to call twice and after a kill. */
   stop(): Promise<void>;
-}
-
-/** Sum of every sample of `name` whose labels contain all of `labels`. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const labelText = match[2] ?? '';
-    if (!Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) continue;
-    sum += Number(match[3]);
-  }
-  return sum;
 }
 
 export function parseIngestMetrics(text: string): IngestMetrics {
@@ -177,10 +164,7 @@ export async function spawnAggregator(options: SpawnAggregatorOptions): Promise<
     exited,
     output,
     async metrics(timeoutMs = 5000) {
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`GET ${url}/metrics: HTTP ${res.status}`);
-      return parseIngestMetrics(text);
+      return parseIngestMetrics(await fetchMetrics(url, timeoutMs));
     },
     kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -15,7 +15,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { ID_PATTERN, SensorIdSchema, TOPIC_BASE, WINDOW_SECONDS_ALLOWED, isAllowedWindowSeconds } from '@passant/shared';
+import {
+  ID_PATTERN,
+  SensorIdSchema,
+  TOPIC_BASE,
+  WINDOW_SECONDS_ALLOWED,
+  configEnvName,
+  isAllowedWindowSeconds,
+  isPlainObject,
+  mergeConfigLayers,
+  setConfigPath,
+} from '@passant/shared';
 
 /** This machine's host name made into a valid sensor id (so two sensors left at the default do not collide). */
 export function defaultSensorId(hostname = os.hostname()): string {
@@ -283,10 +293,6 @@ export const EXTRA_ENV = {
   PASSANT_DATA_DIR: 'directory for the outbox when outbox.path is not set (systemd: the StateDirectory)',
 } as const;
 
-function envName(keyPath: string[]): string {
-  return ['PASSANT', ...keyPath.map((k) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())].join('_');
-}
-
 interface JsonSchemaNode {
   type?: string;
   anyOf?: JsonSchemaNode[];
@@ -321,7 +327,7 @@ export function sensorConfigKeys(): ConfigKey[] {
       const { type, values } = leafType(child);
       out.push({
         path: p.join('.'),
-        env: envName(p),
+        env: configEnvName(p),
         type,
         default: p.join('.') === 'sensorId' ? undefined : child.default,
         description: child.description ?? '',
@@ -349,16 +355,6 @@ function fromEnv(raw: string, type: string): unknown {
   return raw;
 }
 
-function setPath(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
-  let node = target;
-  for (const k of keyPath.slice(0, -1)) {
-    const next = node[k];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[k] = {};
-    node = node[k] as Record<string, unknown>;
-  }
-  node[keyPath[keyPath.length - 1]!] = value;
-}
-
 function getPath(source: unknown, keyPath: string[]): unknown {
   let node = source;
   for (const k of keyPath) {
@@ -366,19 +362,6 @@ function getPath(source: unknown, keyPath: string[]): unknown {
     node = (node as Record<string, unknown>)[k];
   }
   return node;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Deep merge of plain objects; arrays and scalars of `over` replace those of `base`. */
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
-  }
-  return out;
 }
 
 export interface LoadSensorConfigOptions {
@@ -407,7 +390,7 @@ export function loadSensorConfig(options: LoadSensorConfigOptions = {}): SensorC
     problems.push({ path: 'command line', message: (err as Error).message });
   }
 
-  if (env.PASSANT_DATA_DIR) layered = merge(layered, { outbox: { path: path.join(env.PASSANT_DATA_DIR, 'outbox.sqlite') } });
+  if (env.PASSANT_DATA_DIR) layered = mergeConfigLayers(layered, { outbox: { path: path.join(env.PASSANT_DATA_DIR, 'outbox.sqlite') } });
 
   if (configFile !== undefined) {
     const fromFile = readConfigFile(configFile, problems);
@@ -419,7 +402,7 @@ export function loadSensorConfig(options: LoadSensorConfigOptions = {}): SensorC
         });
         delete (fromFile.mqtt as Record<string, unknown>).password;
       }
-      layered = merge(layered, fromFile);
+      layered = mergeConfigLayers(layered, fromFile);
     }
   }
 
@@ -427,10 +410,10 @@ export function loadSensorConfig(options: LoadSensorConfigOptions = {}): SensorC
   for (const key of sensorConfigKeys()) {
     const raw = env[key.env];
     if (raw === undefined) continue;
-    setPath(layered, key.path.split('.'), fromEnv(raw, key.type));
+    setConfigPath(layered, key.path.split('.'), fromEnv(raw, key.type));
     fromEnvPaths.set(key.path, key.env);
   }
-  if (options.overrides) layered = merge(layered, options.overrides as Record<string, unknown>);
+  if (options.overrides) layered = mergeConfigLayers(layered, options.overrides as Record<string, unknown>);
 
   const parsed = SensorConfigSchema.safeParse(layered);
   if (!parsed.success) {

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, StatusMessageSchema, topics, windowStartOfMs, type CountsMessage } from '@passant/shared';
 import { startAgent, type Agent } from '../src/agent.ts';
 import { Simulator } from '../src/sources/simulator.ts';
-import { startAedes, type TestBroker } from './helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { LINKTYPE, bleAdvPdu, blePhdrRecord, radiotapProbeRequest, writePcap } from './helpers/pcap-writer.ts';
 
 let dir: string;
@@ -23,14 +24,6 @@ afterEach(async () => {
 
 function countsOf(b: TestBroker, sensorId: string): CountsMessage[] {
   return b.published.filter((p) => p.topic === topics.sensorCounts(sensorId)).map((p) => CountsMessageSchema.parse(JSON.parse(p.payload.toString('utf8'))));
-}
-
-async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('startAgent', () => {
@@ -82,7 +75,7 @@ describe('startAgent', () => {
     expect(await agent.waitConnected(5000)).toBe(true);
     now += 3 * 60_000;
     // The agent's 1 s clock closes the three minutes that have passed.
-    await until(() => countsOf(broker, 'live-1').length >= 3);
+    await waitFor(() => countsOf(broker, 'live-1').length >= 3, 'three windows of live-1', 10_000);
     const msgs = countsOf(broker, 'live-1');
     expect(msgs.slice(0, 3).map((m) => m.windowStart)).toEqual([0, 1, 2].map((i) => Date.UTC(2024, 2, 18, 15, i) / 1000));
     expect(msgs[0]!.wifi.frames + msgs[0]!.ble.frames).toBeGreaterThan(0);
@@ -126,10 +119,10 @@ describe('startAgent', () => {
   });
 
   it('refuses a bad config before connecting anything', async () => {
-    const before = broker.broker.connectedClients;
+    const before = broker.aedes.connectedClients;
     await expect(startAgent({ sensorId: 'Not Valid', mqtt: { url: broker.url } } as never)).rejects.toThrow(/sensorId/);
     await new Promise((r) => setTimeout(r, 100));
-    expect(broker.broker.connectedClients).toBe(before);
+    expect(broker.aedes.connectedClients).toBe(before);
     expect(broker.published).toEqual([]);
   });
 
@@ -142,7 +135,7 @@ describe('startAgent', () => {
     agents.push(agent);
     expect(await agent.waitConnected(5000)).toBe(true);
     now += 2 * 60_000;
-    await until(() => countsOf(broker, 'quiet-1').length >= 2);
+    await waitFor(() => countsOf(broker, 'quiet-1').length >= 2, 'two windows of quiet-1', 10_000);
     for (const m of countsOf(broker, 'quiet-1')) {
       expect([m.wifi.devices, m.wifi.frames, m.ble.devices, m.ble.frames]).toEqual([0, 0, 0, 0]);
     }

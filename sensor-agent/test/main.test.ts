@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StatusMessageSchema, topics } from '@passant/shared';
-import { startAedes, type TestBroker } from './helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
 import { spawnSensor, type AgentProcess } from './helpers/agent-process.ts';
 
 let dir: string;
@@ -29,7 +29,7 @@ function run(env: Record<string, string>, args: string[] = []): AgentProcess {
 describe('passant-sensor run', () => {
   it('lists every config problem and exits 1 before connecting anything', async () => {
     let connections = 0;
-    broker.broker.on('client', () => connections++);
+    broker.aedes.on('client', () => connections++);
     const configFile = path.join(dir, 'bad.yaml');
     fs.writeFileSync(configFile, 'outbox:\n  maxMessages: -3\nsource:\n  kind: telepathy\n');
     const p = run({

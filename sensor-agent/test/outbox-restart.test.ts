@@ -9,14 +9,15 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, topics, type CountsMessage } from '@passant/shared';
+import { startMosquitto, type MosquittoBroker } from '../../test/helpers/mosquitto.ts';
+import { requireTool } from '../../test/helpers/tools.ts';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { spawnSensor, type AgentProcess } from './helpers/agent-process.ts';
-import { mosquitto, type Mosquitto } from './helpers/mosquitto.ts';
-import { requireTool } from './helpers/tools.ts';
 
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 
 let dir: string;
-let broker: Mosquitto | null = null;
+let broker: MosquittoBroker | null = null;
 const processes: AgentProcess[] = [];
 const clients: MqttClient[] = [];
 beforeEach(() => {
@@ -35,8 +36,8 @@ const queuedSeqs = (p: AgentProcess): number[] =>
 
 describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () => {
   it('delivers every window exactly once and in order across a broker outage and an agent crash', { timeout: 120_000 }, async () => {
-    broker = await mosquitto(dir);
-    await broker.start();
+    // Persistence, saved only when Mosquitto exits (autosave_interval 0), so that sessions survive its restart.
+    broker = await startMosquitto({ persistence: true, config: 'autosave_interval 0\nmax_queued_messages 100000' });
     const sensorId = 'outbox-1';
 
     // The subscriber has a persistent session (clean: false) that Mosquitto keeps across its own restart.
@@ -68,12 +69,12 @@ describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () =>
     const first = spawnSensor(['run'], env);
     processes.push(first);
     await first.waitForLog((l) => l.msg === 'connected to the broker', 20_000);
-    await waitUntil(() => received.length >= 1, 25_000);
+    await waitFor(() => received.length >= 1, 'the first window', 25_000);
 
     // 2. The broker goes away right after a delivery (nothing in flight); the agent keeps counting.
-    await broker.stop();
+    await broker.stop({ keepDir: true });
     const queuedBeforeOutage = queuedSeqs(first).length;
-    await waitUntil(() => queuedSeqs(first).length >= queuedBeforeOutage + 1, 25_000);
+    await waitFor(() => queuedSeqs(first).length >= queuedBeforeOutage + 1, 'a window queued during the outage', 25_000);
 
     // 3. kill -9: what was queued is in the file.
     expect(await first.stop('SIGKILL')).toBe('SIGKILL');
@@ -100,7 +101,7 @@ describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () =>
     await broker.start();
     await second.waitForLog((l) => l.msg === 'reconnected to the broker' || l.msg === 'connected to the broker', 20_000);
     const expected = () => [...new Set([...seqsFirst, ...queuedSeqs(second)])].sort((a, b) => a - b);
-    await waitUntil(() => received.length > 0 && received.at(-1)!.seq >= expected().at(-1)!, 30_000);
+    await waitFor(() => received.length > 0 && received.at(-1)!.seq >= expected().at(-1)!, 'the backlog and the new windows', 30_000);
     expect(await second.stop('SIGTERM')).toBe(0);
 
     const seqs = received.map((m) => m.seq);
@@ -114,11 +115,3 @@ describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () =>
     db.close();
   });
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, topics, type CountsMessage } from '@passant/shared';
-import { startAedes, type TestBroker } from './helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
 import { spawnSensor } from './helpers/agent-process.ts';
 import { findAddressLeaks, type Haystack } from './helpers/canary.ts';
 import {
@@ -31,7 +31,7 @@ import {
   writePcapng,
   type Frame,
 } from './helpers/pcap-writer.ts';
-import { requireTool } from './helpers/tools.ts';
+import { requireTool } from '../../test/helpers/tools.ts';
 
 const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CAPTURES = path.resolve(REPO, '../shared/captures');

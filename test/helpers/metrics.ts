@@ -1,4 +1,7 @@
-/** Reads one sample of the aggregator's Prometheus text (`GET /metrics`); 0 when the series is absent. */
+/**
+ * Reads the aggregator's Prometheus text (`GET /metrics`): the sum of every sample of `name` whose labels include
+ * all of `labels` (each equal); 0 when there is none.
+ */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
   let total = 0;
   for (const line of text.split('\n')) {
@@ -11,18 +14,10 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return total;
 }
 
-export async function fetchMetrics(baseUrl: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/metrics`);
-  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
-  return res.text();
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes; then throws with `what`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** `GET <baseUrl>/metrics` as text; throws on an HTTP error, and after `timeoutMs` when one is given. */
+export async function fetchMetrics(baseUrl: string, timeoutMs?: number): Promise<string> {
+  const res = await fetch(`${baseUrl}/metrics`, timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${baseUrl}/metrics: HTTP ${res.status}`);
+  return text;
 }

@@ -24,6 +24,8 @@
  *   `log()` (everything Mosquitto logged so far), `restart()` (SIGTERM, wait, start again on the same ports with
  *   the same files: retained messages and sessions survive only with persistence), `stop()` (SIGTERM, wait for
  *   the exit, then remove the temp dir; `log()` still answers afterwards). Both are safe to call twice.
+ *   For an outage of some length: `stop({ keepDir: true })` (SIGTERM, wait, the files stay), later `start()`
+ *   (again on the same ports with the same files; does nothing while it runs). `stop()` still removes the dir.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -94,8 +96,10 @@ export interface MosquittoBroker {
   log(): string;
   /** Stops (SIGTERM) and starts again on the same ports with the same files. */
   restart(): Promise<void>;
-  /** Stops (SIGTERM, wait) and removes the temp dir. */
-  stop(): Promise<void>;
+  /** Starts it again after `stop({ keepDir: true })`, on the same ports with the same files; nothing while it runs. */
+  start(): Promise<void>;
+  /** Stops (SIGTERM, wait) and removes the temp dir; with `keepDir`, the files stay for `start()`. */
+  stop(options?: { keepDir?: boolean }): Promise<void>;
 }
 
 export async function startMosquitto(options: StartMosquittoOptions = {}): Promise<MosquittoBroker> {
@@ -135,15 +139,18 @@ export async function startMosquitto(options: StartMosquittoOptions = {}): Promi
       configPath,
       log: () => (removed ? finalLog : readLog()),
       async restart() {
-        if (removed) throw new Error('this Mosquitto was stopped; start a new one');
-        if (running) await terminate(running);
-        running = undefined;
+        await broker.stop({ keepDir: true });
+        await broker.start();
+      },
+      async start() {
+        if (removed) throw new Error('this Mosquitto was stopped and its files removed; start a new one');
+        if (running) return;
         running = await launch(binary, configPath, outputFile, readLog, portsOf(files));
       },
-      async stop() {
+      async stop(options = {}) {
         if (running) await terminate(running);
         running = undefined;
-        if (!removed) {
+        if (!options.keepDir && !removed) {
           finalLog = readLog();
           removed = true;
           fs.rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ID_PATTERN } from '@passant/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
+import { setWalMode } from '../store/sqlite-wal.ts';
 
 export const ROLES = ['viewer', 'admin', 'privacy'] as const;
 /** viewer: only the zones (and sites) on the token; admin: everything; privacy: health, audit, privacy page. */
@@ -161,7 +162,7 @@ export class TokenStore {
     try {
       // busy_timeout first, and the version read under a write lock: two aggregators may open a new file at once.
       db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
+      setWalMode(db);
       db.transaction(() => {
         const version = db.pragma('user_version', { simple: true }) as number;
         if (version > MIGRATIONS.length) {

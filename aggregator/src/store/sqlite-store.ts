@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { CountsMessage, Radio } from '@passant/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
+import { setWalMode } from './sqlite-wal.ts';
 import { ROLLUP_STEPS, rollupStart } from './types.ts';
 import type {
   CellsReadOptions,
@@ -363,7 +364,7 @@ export class SqliteStore implements ReleaseStore {
     try {
       // busy_timeout first: several aggregators may open one file at the same moment.
       db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
+      setWalMode(db);
       // NORMAL in WAL mode: a commit survives a crash of this process (the case the MQTT ack waits for); a power
       // cut may lose the last commits, which FULL would keep at the price of an fsync per transaction.
       db.pragma('synchronous = NORMAL');

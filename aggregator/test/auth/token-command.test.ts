@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tokenCommand } from '../../src/auth/token-command.ts';
 import { TokenStore } from '../../src/auth/token-store.ts';
-import { startBroker } from '../helpers/broker.ts';
+import { startAedes } from '../../../test/helpers/aedes-broker.ts';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/passant-aggregator.js');
@@ -94,7 +94,7 @@ describe('token command', () => {
   });
 
   it('the real program: a token it creates opens the API of a running aggregator, and revoking it closes it', async () => {
-    const broker = await startBroker();
+    const broker = await startAedes();
     const dataDir = path.join(dir, 'data');
     const agg = await startTestAggregator(broker.url, { zones: [{ id: 'front', name: 'Front', sensors: ['s1'] }], aggregator: { id: 'token-cli' } }, { dataDir });
     const exec = (args: string[]) =>

@@ -47,17 +47,6 @@ export async function startTestAggregator(
   return Object.assign(running, { dataDir, logText: () => lines.join('') });
 }
 
-/** Polls `check` until it returns true (or a value), at most `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -10,9 +10,10 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/http/openapi.ts';
 import type { RouteDoc } from '../../src/http/openapi.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
+import { readEvents } from '../helpers/events.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
 
@@ -65,53 +66,8 @@ function routeUrl(route: RouteDoc, id: string, extraQuery = ''): string {
   return `${path}${query ? `?${query}` : ''}`;
 }
 
-/** Reads an event stream until `until` holds or the stream ends; returns the parsed `data:` events. */
-async function readEvents(url: string, until: (events: any[]) => boolean, options: { token?: string; timeoutMs?: number } = {}) {
-  const controller = new AbortController();
-  const res = await fetch(url, { signal: controller.signal, headers: options.token ? { authorization: `Bearer ${options.token}` } : {} });
-  const events: any[] = [];
-  let ended = false;
-  if (res.status !== 200) {
-    await res.text();
-    return { status: res.status, events, ended: true, stop: async () => undefined };
-  }
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const pump = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          for (const line of block.split('\n')) if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)));
-        }
-        if (until(events)) break;
-      }
-      ended = true;
-    } catch {
-      // aborted
-    }
-  })();
-  return {
-    status: 200,
-    events,
-    get ended() {
-      return ended;
-    },
-    async stop() {
-      controller.abort();
-      await pump;
-    },
-  };
-}
-
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'access-publisher', reconnectPeriod: 0 });
   // auth.public is left at its default: nothing but the privacy page is public.
   agg = await startTestAggregator(broker.url, { k: 5, zones: ZONES, sites: SITES, aggregator: { id: 'access-test' } });

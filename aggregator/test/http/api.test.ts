@@ -7,9 +7,10 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountsStore } from '../../src/index.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { makeDataDir, removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
+import { readEvents } from '../helpers/events.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
 
@@ -37,7 +38,7 @@ async function getJson(pathAndQuery: string): Promise<{ status: number; body: an
 }
 
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'api-publisher', reconnectPeriod: 0 });
   dashboardDir = makeDataDir();
   fs.writeFileSync(path.join(dashboardDir, 'index.html'), '<!doctype html><title>Passant test dashboard</title>');
@@ -224,31 +225,10 @@ describe('GET /healthz, /metrics, security headers, dashboard', () => {
 
 describe('GET /api/v1/events (Server-Sent Events)', () => {
   it('emits a zone-minute once every sensor of the zone reported it, released through k', async () => {
-    const controller = new AbortController();
-    const res = await fetch(`${agg.url}/api/v1/events?zone=front`, { signal: controller.signal });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    const events: any[] = [];
-    const pump = (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += decoder.decode(value, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            for (const line of block.split('\n')) if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)));
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })();
+    const stream = await readEvents(`${agg.url}/api/v1/events?zone=front`, () => false);
+    expect(stream.status).toBe(200);
+    expect(stream.contentType).toMatch(/^text\/event-stream/);
+    const { events } = stream;
     try {
       await waitFor(() => agg.metrics.eventClients.get() === 1, 'event client registered');
       const t = minuteAgo(1);
@@ -268,8 +248,7 @@ describe('GET /api/v1/events (Server-Sent Events)', () => {
       const { body } = await getJson(`/api/v1/zones/front/series?from=${t}&to=${t + 60}`);
       expect(body).toEqual({ t: [t], devices: [6], suppressed: [0] });
     } finally {
-      controller.abort();
-      await pump;
+      await stream.stop();
     }
     await waitFor(() => agg.metrics.eventClients.get() === 0, 'event client gone');
   });
@@ -346,7 +325,7 @@ describe('errors and unavailability', () => {
   });
 
   it('healthz is 503 when the broker is gone, and 200 again when it is back', async () => {
-    const own = await startBroker();
+    const own = await startAedes();
     const other = await startTestAggregator(own.url, { aggregator: { id: 'lonely' } });
     let restarted: TestBroker | undefined;
     try {
@@ -358,7 +337,7 @@ describe('errors and unavailability', () => {
       const body = await (await fetch(`${other.url}/healthz`)).json();
       expect(body).toMatchObject({ status: 'unavailable', mqtt: 'disconnected', store: 'ok' });
       expect(other.metrics.render()).toContain('passant_mqtt_connected 0');
-      restarted = await startBroker(port);
+      restarted = await startAedes(port);
       await waitFor(async () => (await fetch(`${other.url}/healthz`)).status === 200, 'healthz 200 after reconnect');
     } finally {
       await other.close();

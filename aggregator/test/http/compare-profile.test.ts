@@ -5,9 +5,9 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hourOfWeek, WEEK_SECONDS } from '../../src/http/compare.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 
@@ -31,7 +31,7 @@ async function getJson(path: string): Promise<{ status: number; body: any }> {
 }
 
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'compare-publisher', reconnectPeriod: 0 });
   agg = await startTestAggregator(broker.url, {
     k: 5,

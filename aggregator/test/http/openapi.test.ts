@@ -14,9 +14,9 @@ import { createLogger } from '../../src/logger.ts';
 import { createHttpApp } from '../../src/http/app.ts';
 import { buildOpenApiDocument, openApiPath, ROUTES } from '../../src/http/openapi.ts';
 import type { OpenApiDocument } from '../../src/http/openapi.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { makeDataDir, removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 
@@ -61,7 +61,7 @@ function exampleUrl(path: string, params: { name: string; example?: string }[]):
 }
 
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'openapi-publisher', reconnectPeriod: 0 });
   // A high burst: this file makes hundreds of requests with one token (access.test.ts checks the limit).
   agg = await startTestAggregator(broker.url, { k: 5, zones: ZONES, sites: SITES, aggregator: { id: 'openapi-test' }, http: { rateLimitBurst: 100_000 } });

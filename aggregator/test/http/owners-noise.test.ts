@@ -7,9 +7,9 @@ import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 
@@ -29,7 +29,7 @@ async function get(path: string, token?: string): Promise<{ status: number; body
 }
 
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'owners-publisher', reconnectPeriod: 0 });
   agg = await startTestAggregator(broker.url, {
     aggregator: { id: 'owners-noise' },

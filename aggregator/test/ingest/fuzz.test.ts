@@ -17,9 +17,10 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASONS } from '../../src/ingest/validate-counts.ts';
 import type { RejectReason } from '../../src/ingest/validate-counts.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
+import { rng } from '../helpers/rng.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 
@@ -29,18 +30,6 @@ const BAD_STATUS = 300;
 /** In every payload that can carry text; must never reach the log. */
 const MARKER = 'FUZZMARKER';
 const MAC = 'de:ad:be:ef:00:42';
-
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   topic: string;
@@ -205,7 +194,7 @@ async function publishAll(messages: { topic: string; payload: Buffer }[]): Promi
 }
 
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'fuzz-publisher', reconnectPeriod: 0 });
   agg = await startTestAggregator(broker.url, {
     aggregator: { id: 'fuzz' },

@@ -8,16 +8,17 @@
  * are received and not yet stored: acknowledged on receipt (ackMode 'received'), those would be lost and this
  * test fails.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { metricValue, parseIngestMetrics, spawnAggregator } from '../../../bench/lib/aggregator-process.ts';
+import { parseIngestMetrics, spawnAggregator } from '../../../bench/lib/aggregator-process.ts';
+import { fetchMetrics, metricValue } from '../../../test/helpers/metrics.ts';
 import type { AggregatorProcess } from '../../../bench/lib/aggregator-process.ts';
 import { expectedWifiDevices, makeCountsLoad, minuteStartAgo } from '../../../bench/lib/counts-payloads.ts';
-import { makeDataDir, removeDir, waitFor } from '../helpers/aggregator.ts';
-import { startBroker } from '../helpers/broker.ts';
+import { makeDataDir, removeDir } from '../helpers/aggregator.ts';
+import { readCountsRows } from '../../../test/helpers/store-file.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes } from '../../../test/helpers/aedes-broker.ts';
 
 const SENSORS = 50;
 const WINDOWS = 60;
@@ -27,20 +28,9 @@ const CHUNK_EVERY_MS = 50; // 2,000 messages/s, 1.5 s of publishing
 const ID = 'crash-test';
 const ENV = { PASSANT_INGEST_BATCH_MAX_DELAY_MS: '200' };
 
-function readRows(dbFile: string): { sensor_id: string; window_start: number; wifi_devices: number }[] {
-  if (!fs.existsSync(dbFile)) return [];
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 2000');
-    return db.prepare('SELECT sensor_id, window_start, wifi_devices FROM counts').all() as { sensor_id: string; window_start: number; wifi_devices: number }[];
-  } finally {
-    db.close();
-  }
-}
-
 describe('ingest crash', () => {
   it('SIGKILL while PUBACKs are held, then a restart: every window stored exactly once', async () => {
-    const broker = await startBroker();
+    const broker = await startAedes();
     const dataDir = makeDataDir();
     const dbFile = path.join(dataDir, 'passant.db');
     const clientId = `passant-aggregator-${ID}`;
@@ -68,7 +58,7 @@ describe('ingest crash', () => {
       // Killed once a third is stored and messages are waiting for their batch, their PUBACKs held.
       const before = await waitFor(
         async () => {
-          const text = await fetch(`${first.url}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+          const text = await fetchMetrics(first.url, 2000).catch(() => '');
           const m = parseIngestMetrics(text);
           const unacked = metricValue(text, 'passant_ingest_unacked_messages');
           return m.stored >= TOTAL / 3 && unacked >= 20 ? { ...m, unacked } : undefined;
@@ -82,15 +72,15 @@ describe('ingest crash', () => {
       expect(before.stored).toBeLessThan(TOTAL); // mid-stream
       expect(before.storeWrites).toBeLessThan(before.stored / 5); // it was batching
       expect(acksBeforeKill).toBeGreaterThan(0);
-      const rowsAtKill = readRows(dbFile).length;
+      const rowsAtKill = readCountsRows(dbFile).length;
       // nothing acknowledged before it was stored: the broker got no more PUBACKs than there were rows
       expect(acksBeforeKill).toBeLessThanOrEqual(rowsAtKill);
       await publishing;
 
       procs.push(await spawnAggregator({ id: ID, mqttUrl: broker.url, dataDir, logLevel: 'warn', env: ENV }));
-      await waitFor(() => readRows(dbFile).length >= TOTAL, 'every window stored after the restart', 30_000);
+      await waitFor(() => readCountsRows(dbFile).length >= TOTAL, 'every window stored after the restart', 30_000);
       await new Promise((r) => setTimeout(r, 300));
-      const rows = readRows(dbFile);
+      const rows = readCountsRows(dbFile);
       expect(rows).toHaveLength(TOTAL);
       const byKey = new Map(rows.map((r) => [`${r.sensor_id}@${r.window_start}`, r.wifi_devices]));
       for (let s = 0; s < SENSORS; s++) {

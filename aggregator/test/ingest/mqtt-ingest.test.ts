@@ -7,9 +7,9 @@ import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/index.ts';
 import type { CountsStore, PutResult, WindowSum } from '../../src/index.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { makeDataDir, removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
 
@@ -18,7 +18,7 @@ let publisher: MqttClient;
 const toClose: (() => Promise<void>)[] = [];
 
 beforeEach(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'test-publisher', reconnectPeriod: 0 });
 });
 afterEach(async () => {

@@ -7,9 +7,8 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PubackDeferral } from '../../src/ingest/puback-deferral.ts';
 import type { PubackTicket } from '../../src/ingest/puback-deferral.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const SUBSCRIBER = 'deferral-subscriber';
 
@@ -25,7 +24,7 @@ let subscriber: MqttClient | undefined;
 let acked: string[];
 
 beforeEach(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   acked = [];
   broker.aedes.on('ack', (packet, client) => {
     if (client?.id === SUBSCRIBER && packet && 'payload' in packet) acked.push(String(packet.payload));

@@ -3,9 +3,10 @@ import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { requireTool } from '../../../test/helpers/tools.ts';
-import { removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
-import { startMosquitto } from '../helpers/mosquitto.ts';
+import { startMosquitto } from '../../../test/helpers/mosquitto.ts';
 
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 

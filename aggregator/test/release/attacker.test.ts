@@ -34,9 +34,10 @@ import type { SiteInput, ZoneInput } from '../../src/registry.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { addToRollup, emptyRollupRadio } from '../../src/store/types.ts';
 import type { ReleaseStore, Rollup, RollupStep } from '../../src/store/types.ts';
-import { startBroker } from '../helpers/broker.ts';
-import type { TestBroker } from '../helpers/broker.ts';
-import { makeDataDir, removeDir, startTestAggregator, waitFor } from '../helpers/aggregator.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
+import { rng } from '../helpers/rng.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 
@@ -48,17 +49,6 @@ const RADIOS = ['wifi', 'ble'] as const;
 /** A day-aligned base time (2023-11-14T00:00:00Z); the aggregator's clock is set just after each data set. */
 const BASE = 1_699_920_000;
 const PRIME = 67_108_859; // < 2^26: products of two residues stay below 2^53
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ------------------------------------------------------------------ data sets
 
@@ -417,7 +407,7 @@ let broker: TestBroker;
 let publisher: mqtt.MqttClient;
 
 beforeAll(async () => {
-  broker = await startBroker();
+  broker = await startAedes();
   publisher = await mqtt.connectAsync(broker.url, { clientId: 'attack-publisher', reconnectPeriod: 0 });
 });
 afterAll(async () => {

@@ -4,8 +4,9 @@ import { CountsMessageSchema, StatusMessageSchema, emptyRadioCounts, topics } fr
 import type { WindowCounts } from '../../src/pipeline/types.ts';
 import { MqttPublisher, type MqttPublisherSettings } from '../../src/sinks/mqtt-publisher.ts';
 import { Outbox } from '../../src/sinks/outbox.ts';
-import { startAedes, type TestBroker } from '../helpers/aedes-broker.ts';
-import { freePort } from '../helpers/tools.ts';
+import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { freePort } from '../../../test/helpers/tools.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 /** Brokers close last, after their clients. */
@@ -66,14 +67,6 @@ async function subscriber(url: string, filter = '#') {
   return { client, got };
 }
 
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const COUNTS = topics.sensorCounts('s-1');
 const STATUS = topics.sensorStatus('s-1');
 
@@ -88,7 +81,7 @@ describe('MqttPublisher with an in-process broker', () => {
     expect(await pub.drain(5000)).toBe(true);
     expect(outbox.size).toBe(0);
 
-    await until(() => b.published.filter((p) => p.topic === COUNTS).length >= 12);
+    await waitFor(() => b.published.filter((p) => p.topic === COUNTS).length >= 12, 'twelve counts messages at the broker', 5000);
     const counts = b.published.filter((p) => p.topic === COUNTS);
     expect(counts).toHaveLength(12);
     for (const [i, p] of counts.entries()) {
@@ -99,7 +92,7 @@ describe('MqttPublisher with an in-process broker', () => {
       expect(m).toMatchObject({ v: 1, sensorId: 's-1', seq: i, windowStart: 1_700_000_040 + i * 60 });
       expect(m.wifi.devices).toBe(i);
     }
-    await until(() => sub.got.filter((g) => g.topic === COUNTS).length === 12);
+    await waitFor(() => sub.got.filter((g) => g.topic === COUNTS).length === 12, 'twelve counts messages at the subscriber', 5000);
     expect(sub.got.filter((g) => g.topic === COUNTS).map((g) => JSON.parse(g.payload).seq)).toEqual([...Array(12).keys()]);
 
     const online = b.published.find((p) => p.topic === STATUS)!;
@@ -115,7 +108,7 @@ describe('MqttPublisher with an in-process broker', () => {
     expect(JSON.parse(offline.payload.toString('utf8'))).toMatchObject({ state: 'offline', id: 's-1' });
     // A late subscriber finds the retained offline status.
     const late = await subscriber(b.url, STATUS);
-    await until(() => late.got.length > 0);
+    await waitFor(() => late.got.length > 0, 'the retained status', 5000);
     expect(late.got[0]).toMatchObject({ retain: true });
     expect(JSON.parse(late.got[0]!.payload).state).toBe('offline');
   });
@@ -126,14 +119,14 @@ describe('MqttPublisher with an in-process broker', () => {
     const pub = startPublisher(b.url, outbox, { reconnectPeriodMs: 60_000 });
     expect(await pub.waitConnected(5000)).toBe(true);
     const watcher = await subscriber(b.url, STATUS);
-    await until(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'online'));
+    await waitFor(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'online'), 'the online status', 5000);
     // Kill the connection without DISCONNECT, as a crash or a pulled cable would.
     pub.mqttClient.stream.destroy();
-    await until(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'offline'));
+    await waitFor(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'offline'), 'the last will', 5000);
     const offline = watcher.got.find((g) => JSON.parse(g.payload).state === 'offline')!;
     expect(StatusMessageSchema.parse(JSON.parse(offline.payload))).toMatchObject({ state: 'offline', role: 'sensor', id: 's-1' });
     const late = await subscriber(b.url, STATUS);
-    await until(() => late.got.length > 0);
+    await waitFor(() => late.got.length > 0, 'the retained status', 5000);
     expect(late.got[0]!.retain).toBe(true);
     expect(JSON.parse(late.got[0]!.payload).state).toBe('offline');
   });

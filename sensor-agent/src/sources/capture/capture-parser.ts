@@ -75,13 +75,7 @@ export class CaptureParser {
         return;
       }
       const take = need - left - this.#pendingLen;
-      const joined = Buffer.concat([this.#buf.subarray(this.#pos), ...this.#pending, chunk.subarray(0, take)], need);
-      this.#base += this.#pos;
-      this.#buf = joined;
-      this.#pos = 0;
-      this.#pending = [];
-      this.#pendingLen = 0;
-      this.#parse();
+      this.#parseJoined(Buffer.concat([this.#buf.subarray(this.#pos), ...this.#pending, chunk.subarray(0, take)], need));
       chunk = chunk.subarray(take);
       if (this.#pos === this.#buf.length) {
         this.#base += this.#buf.length;
@@ -94,6 +88,16 @@ export class CaptureParser {
       // The unit was complete but the next one (now known) needs more bytes: carry on with the rest of the chunk.
       if (chunk.length === 0) return;
     }
+  }
+
+  /** Parses `joined` (the unparsed bytes held, the pending chunks, and any more) in place of what was held. */
+  #parseJoined(joined: Buffer): void {
+    this.#base += this.#pos;
+    this.#buf = joined;
+    this.#pos = 0;
+    this.#pending = [];
+    this.#pendingLen = 0;
+    this.#parse();
   }
 
   /**
@@ -113,13 +117,7 @@ export class CaptureParser {
     this.#ended = true;
     if (this.#pending.length > 0) {
       const left = this.#buf.length - this.#pos;
-      const joined = Buffer.concat([this.#buf.subarray(this.#pos), ...this.#pending], left + this.#pendingLen);
-      this.#base += this.#pos;
-      this.#buf = joined;
-      this.#pos = 0;
-      this.#pending = [];
-      this.#pendingLen = 0;
-      this.#parse();
+      this.#parseJoined(Buffer.concat([this.#buf.subarray(this.#pos), ...this.#pending], left + this.#pendingLen));
     }
     const left = this.#buf.length - this.#pos;
     const offset = this.#base + this.#pos;
