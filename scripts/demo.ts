@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { parseTopic, TOPIC_BASE } from '@passant/shared';
 import { createLogger as createAggregatorLogger, loadConfig, startAggregator, type AggregatorConfig, type RunningAggregator } from '@passant/aggregator';
 import { createLogger as createSensorLogger, startAgent, type Agent } from '@passant/sensor-agent';
 
@@ -69,7 +70,18 @@ async function listen(server: net.Server, port: number): Promise<number> {
 }
 
 async function startEmbeddedBroker(port: number, progress: (line: string) => void): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+  const broker = await Aedes.createBroker({
+    // Like the production ACL (deploy/mosquitto/acl), the demo broker takes under passant/ only Passant's own
+    // topics. Besides, aedes 1.2 drops the subscriber's connection when it forwards a topic with an empty level
+    // such as passant/sensors//counts; refusing it here keeps the aggregator connected.
+    authorizePublish: (_client, packet, callback) => {
+      if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
+      if (packet.topic.startsWith(`${TOPIC_BASE}/`) && parseTopic(packet.topic) === null) {
+        return callback(new Error('not a Passant topic'));
+      }
+      callback(null);
+    },
+  });
   const server = net.createServer(broker.handle);
   let bound: number;
   try {
