@@ -84,7 +84,11 @@ export class RegistryWatcher {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.reloading = this.reloading.then(() => this.reloadIfChanged());
+      // A failed reload is logged and the chain goes on: an unhandled rejection would end the process, and
+      // every later reload would be skipped.
+      this.reloading = this.reloading
+        .then(() => this.reloadIfChanged())
+        .catch((err: unknown) => this.options.logger.error({ err: (err as Error)?.message }, 'config reload failed; the registry is unchanged'));
     }, this.debounceMs);
     this.timer.unref();
   }

@@ -66,6 +66,21 @@ export class AccessPolicy {
     return token.role === 'admin' || (token.role === 'viewer' && token.sites.includes(siteId));
   }
 
+  /**
+   * True when the principal gets exact released values (no open-data noise) for a zone or site: an admin, or a
+   * viewer whose token names it (zones also by owner label). Whatever is readable only because it is public is
+   * read as the public reads it; otherwise a viewer could take a public site's exact sum apart by zones.
+   */
+  grantsExact(principal: Principal, target: { kind: 'zone' | 'site'; id: string }): boolean {
+    if (principal.kind === 'anonymous') return false;
+    const { token } = principal;
+    if (token.role === 'admin') return true;
+    if (token.role !== 'viewer') return false;
+    if (target.kind === 'site') return token.sites.includes(target.id);
+    if (token.zones.includes(target.id)) return true;
+    return token.owners.length > 0 && this.ownersOf(target.id).some((owner) => token.owners.includes(owner));
+  }
+
   /** True when the principal may read every zone, whatever zones exist now or later. */
   readsAllZones(principal: Principal): boolean {
     return this.publicAccess.zones === 'all' || roleOf(principal) === 'admin';

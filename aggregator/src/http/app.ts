@@ -265,16 +265,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   }
 
   /**
-   * Viewer and admin tokens get exact released values; the public and the privacy officer get what open data gets
-   * (noisy when noise is on).
+   * Admin tokens, and viewer tokens for the zones and sites they name, get exact released values; everything else
+   * is read as open data (noisy when noise is on).
    */
-  function exactFor(principal: Principal): boolean {
-    const role = roleOf(principal);
-    return role === 'viewer' || role === 'admin';
-  }
-
   async function released(res: Response, target: SeriesTarget, query: ParsedSeriesQuery): Promise<ReleasedSeries> {
-    const series = await release.series(target, query, { exact: exactFor(principalOf(res)) });
+    const series = await release.series(target, query, { exact: access.grantsExact(principalOf(res), target) });
     if (series === undefined) throw notFound(target.kind, target.id);
     return series;
   }
@@ -296,7 +291,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return siteId !== undefined && access.canReadSite(principal, siteId) ? siteId : null;
   }
 
-  function siteInfo(id: string): z.infer<typeof SiteInfoSchema> | undefined {
+  /** A site as the caller may see it: only the zones it may read are listed (others are not shown to exist). */
+  function siteInfo(principal: Principal, id: string): z.infer<typeof SiteInfoSchema> | undefined {
     const site = registry.site(id);
     if (site === undefined) return undefined;
     const coordinates = site.coordinates;
@@ -304,7 +300,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       id: site.id,
       name: site.name,
       coordinates: coordinates ? { lat: coordinates.lat, lon: coordinates.lon } : null,
-      zones: [...site.zones],
+      zones: site.zones.filter((zoneId) => access.canReadZone(principal, zoneId)),
     };
   }
 
@@ -353,7 +349,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const sites = registry
       .listSites()
       .filter((s) => access.canReadSite(principal, s.id))
-      .map((s) => siteInfo(s.id)!);
+      .map((s) => siteInfo(principal, s.id)!);
     res.json(sites);
   });
 

@@ -423,7 +423,10 @@ export class ReleaseLayer extends EventEmitter<Events> {
       }
       const cutoff = this.retentionCutoff();
       for (const [zoneId, windows] of byZone) {
-        const zone = this.registry.zone(zoneId)!;
+        // The registry may have been reloaded while this pass awaited the store: a zone gone meanwhile waits for
+        // the next pass (its windows stay unsettled).
+        const zone = this.registry.zone(zoneId);
+        if (zone === undefined) continue;
         // Minutes older than the retention period whose hour was closed by retention: their frozen cells are gone,
         // so whether a minute was released cannot be told; none of them is released again (it could be counted
         // twice, and an old window delivered again would then show as a difference).

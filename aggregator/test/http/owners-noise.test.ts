@@ -1,7 +1,7 @@
 /**
  * Two access details on a real server: viewer tokens tied to an owner label follow the configuration (also
- * after a reload), and with noise on, the public and the privacy officer get noisy values while viewer and
- * admin tokens get exact ones.
+ * after a reload), and with noise on, the public and the privacy officer get noisy values while admin tokens, and
+ * viewer tokens for their own zones, get exact ones.
  */
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
@@ -92,5 +92,18 @@ describe('noise', () => {
     expect(csv.headers.get('x-passant-noise')).toBe('mechanism=geometric; epsilon=0.5');
     await csv.text();
     expect((await get('/api/v1/privacy')).body.noise).toEqual({ epsilon: 0.5, mechanism: 'geometric' });
+  });
+
+  it('a viewer reads a public zone that is not on its token as the public does: with noise', async () => {
+    const url = `/api/v1/zones/bakery/series?from=${D}&to=${D + 900}`;
+    const butcherViewer = agg.tokens.create({ role: 'viewer', zones: ['butcher'] }).token;
+    const open = (await get(url)).body;
+    const asViewer = (await get(url, butcherViewer)).body;
+    expect(asViewer.noise).toEqual({ epsilon: 0.5, mechanism: 'geometric' });
+    expect(asViewer).toEqual(open);
+    // its own zone stays exact
+    const own = (await get(`/api/v1/zones/butcher/series?from=${D}&to=${D + 900}`, butcherViewer)).body;
+    expect(own.noise).toBeUndefined();
+    expect(own.devices).toEqual(Array.from({ length: 15 }, (_, i) => 21 + 2 * i));
   });
 });

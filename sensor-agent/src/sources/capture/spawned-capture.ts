@@ -32,15 +32,22 @@ export interface SpawnedCaptureSummary extends SourceSummary {
 
 const MAX_STDERR_LINE = 300;
 
-/** Address-like text (aa:bb:cc:dd:ee:ff, aa-bb-.., aabb.ccdd.eeff, 12 bare hex digits). */
-const ADDRESS_LIKE = /\b[0-9a-f]{2}([:-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}\b|\b[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}\b|\b[0-9a-f]{12}\b/gi;
+/**
+ * Address-like text, generously: three or more hex octets separated by ':', '-' or ' ' (aa:bb:.., aa-bb-..,
+ * a hexdump's "aa bb cc", and the tail of an address cut by a clamp), dotted groups (aabb.ccdd.eeff), and any run
+ * of 12 or more hex digits (0xaabbccddeeff, mac_aabbccddeeff). Boundaries are "not a hex digit", not \b, so a
+ * prefix such as 0x or _ does not hide an address. Some harmless text (a time 12:34:56) is scrubbed too.
+ */
+const ADDRESS_LIKE =
+  /(?<![0-9a-f])[0-9a-f]{2}(?:[:\- ][0-9a-f]{2}){2,}(?![0-9a-f])|(?<![0-9a-f])[0-9a-f]{4}(?:\.[0-9a-f]{4}){1,2}(?![0-9a-f])|(?<![0-9a-f])[0-9a-f]{12,}(?![0-9a-f])/gi;
 
 /**
  * A tool's stderr line as it may be logged: clamped, and with anything that looks like an address replaced
  * (tcpdump and btmon print none when they write a capture, but a configured command might).
  */
 export function scrubToolLine(line: string): string {
-  return line.slice(0, MAX_STDERR_LINE).replace(ADDRESS_LIKE, '(address)');
+  // Scrub first, then clamp: a clamp must not cut an address into a piece the pattern no longer sees.
+  return line.replace(ADDRESS_LIKE, '(address)').slice(0, MAX_STDERR_LINE);
 }
 
 /** A capture tool that could not be started, or that died with an error. */
