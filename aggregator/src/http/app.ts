@@ -559,10 +559,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       if (!res.writableEnded) res.end();
       return false;
     };
-    const onCell = (cell: ReleasedCell) => {
+    const onCell = (open: ReleasedCell, exact: ReleasedCell) => {
       if (res.writableEnded) return;
-      if (zone !== undefined ? cell.zoneId !== zone : !access.canReadZone(principal, cell.zoneId)) return;
+      if (zone !== undefined ? open.zoneId !== zone : !access.canReadZone(principal, open.zoneId)) return;
       if (!stillValid()) return;
+      // The same values as this caller's series: exact for admin and the zone's own viewers, else open data.
+      const cell = access.grantsExact(principal, { kind: 'zone', id: open.zoneId }) ? exact : open;
       metrics.releasedCells.inc({ result: cell.devices === null ? 'suppressed' : 'released' });
       res.write(`data: ${JSON.stringify(cell)}\n\n`);
     };

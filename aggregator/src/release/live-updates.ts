@@ -17,7 +17,8 @@ export interface LiveUpdatesOptions {
 }
 
 interface Events {
-  cell: [ReleasedCell];
+  /** A newly released base cell as open data gets it (noisy when noise is on), and exact (for admin and owners). */
+  cell: [open: ReleasedCell, exact: ReleasedCell];
 }
 
 export class LiveUpdates extends EventEmitter<Events> {
@@ -29,7 +30,8 @@ export class LiveUpdates extends EventEmitter<Events> {
     if (this.listenerCount('cell') === 0) return;
     for (const cell of cells) {
       if (this.registry.zone(cell.zoneId) === undefined) continue;
-      for (const released of this.release.releasedCells(cell)) this.emit('cell', released);
+      const exact = this.release.releasedCells(cell, { exact: true });
+      this.release.releasedCells(cell).forEach((open, i) => this.emit('cell', open, exact[i]!));
     }
   };
 

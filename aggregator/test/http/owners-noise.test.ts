@@ -12,6 +12,7 @@ import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
+import { readEvents } from '../helpers/events.ts';
 
 const D = 1_699_920_000;
 const ZONES = [
@@ -92,6 +93,30 @@ describe('noise', () => {
     expect(csv.headers.get('x-passant-noise')).toBe('mechanism=geometric; epsilon=0.5');
     await csv.text();
     expect((await get('/api/v1/privacy')).body.noise).toEqual({ epsilon: 0.5, mechanism: 'geometric' });
+  });
+
+  it('live updates carry the same values as each caller\'s series: exact for the zone\'s viewer, open data for others', async () => {
+    const viewer = agg.tokens.create({ role: 'viewer', zones: ['bakery'] }).token;
+    const eventsUrl = `${agg.url}/api/v1/events?zone=bakery`;
+    const minutes = Array.from({ length: 6 }, (_, i) => D + 3600 + 60 * i);
+    const wifiOf = (events: any[]) => events.filter((e) => e.radio === 'wifi').map((e) => e.devices);
+    const enough = (events: any[]) => wifiOf(events).length >= minutes.length;
+    const [open, own] = await Promise.all([readEvents(eventsUrl, enough), readEvents(eventsUrl, enough, { token: viewer })]);
+    try {
+      for (const [i, t] of minutes.entries()) {
+        const m = countsMessage('s1', t, 40 + i);
+        await publisher.publishAsync(topics.sensorCounts('s1'), JSON.stringify(m), { qos: 1 });
+      }
+      await waitFor(() => open.ended && own.ended, 'both streams to see every new minute');
+      const range = `from=${minutes[0]}&to=${minutes.at(-1)! + 60}`;
+      expect(wifiOf(own.events)).toEqual(minutes.map((_, i) => 40 + i));
+      expect(wifiOf(own.events)).toEqual((await get(`/api/v1/zones/bakery/series?${range}`, viewer)).body.devices);
+      expect(wifiOf(open.events)).toEqual((await get(`/api/v1/zones/bakery/series?${range}`)).body.devices);
+      expect(wifiOf(open.events)).not.toEqual(wifiOf(own.events));
+    } finally {
+      await open.stop();
+      await own.stop();
+    }
   });
 
   it('a viewer reads a public zone that is not on its token as the public does: with noise', async () => {
