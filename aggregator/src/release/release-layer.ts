@@ -38,6 +38,7 @@ import type { Registry } from '../registry.ts';
 import type { DeleteResult, FrozenCell, ReleaseStore, Rollup, RollupStep, SensorWindow, WindowKey } from '../store/types.ts';
 import { rollupStart } from '../store/types.ts';
 import { NOISE_MECHANISM, noiseFor, type NoiseSettings } from './noise.ts';
+import { releaseCell } from './release-series.ts';
 import { settleDeadline } from './settle.ts';
 
 export interface ReleaseLayerOptions {
@@ -481,7 +482,7 @@ export class ReleaseLayer extends EventEmitter<Events> {
   private buildCell(zoneId: string, windowStart: number, parts: SensorWindow[]): FrozenCell {
     const radio = (r: Radio) => {
       const devices = parts.reduce((sum, p) => sum + p[r], 0);
-      const released = devices >= this.k;
+      const released = releaseCell(devices, this.k) !== null;
       const noise = released && this.noise !== null ? noiseFor(this.noise, ['cell', zoneId, windowStart, r, this.windowSeconds]) : null;
       return { devices, released, noise };
     };

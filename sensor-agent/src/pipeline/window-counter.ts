@@ -13,7 +13,7 @@
  * from the first one to the last is emitted, empty ones with zeros, except that a run of more than
  * `maxEmptyWindows` empty windows (a clock that jumped, a bogus timestamp in a file) is skipped and counted.
  */
-import { MAX_COUNT, RSSI_BUCKETS, isAllowedWindowSeconds, rssiBucket, type RadioCounts } from '@passant/shared';
+import { MAX_COUNT, RSSI_BUCKETS, emptyRadioCounts, isAllowedWindowSeconds, rssiBucket, type RadioCounts } from '@passant/shared';
 import { KeyedHash } from './keyed-hash.ts';
 import { PseudonymSet } from './pseudonym-set.ts';
 import type { DetectionSink, Radio, WindowCounts, WindowSink } from './types.ts';
@@ -272,7 +272,7 @@ function newRadioState(): RadioState {
 }
 
 function radioCounts(r: RadioState | undefined): RadioCounts {
-  if (r === undefined) return { devices: 0, randomized: 0, frames: 0, rssiHistogram: new Array<number>(RSSI_BUCKETS).fill(0) };
+  if (r === undefined) return emptyRadioCounts();
   // Clamped to the schema's bound (far above what one radio hears in a window) so a window is never unpublishable.
   return {
     devices: Math.min(r.set?.size ?? 0, MAX_COUNT),
