@@ -183,7 +183,8 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
       const t0 = performance.now();
       counter.startAt(fromMs);
       backfillFrames = source.backfill(fromMs, startedAtMs, counter);
-      await counter.advance(startedAtMs);
+      // Every frame up to startedAtMs is in: each window that has ended goes out now, lateness or not.
+      await counter.closeEndedBy(startedAtMs);
       await publisher.flush();
       log.info({ hours: backfillHours, frames: backfillFrames, ms: Math.round(performance.now() - t0) }, 'simulator backfill done');
     } else {

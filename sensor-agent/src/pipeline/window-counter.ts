@@ -147,6 +147,14 @@ export class WindowCounter implements DetectionSink {
     return this.#closeBefore(Math.floor((nowMs - this.#latenessMs) / this.#windowMs));
   }
 
+  /**
+   * Closes every window that ends at or before `endMs`, without waiting out the lateness: for input known to be
+   * complete up to `endMs` (a simulator's backfill).
+   */
+  closeEndedBy(endMs: number): Promise<void> {
+    return this.#closeBefore(Math.floor(endMs / this.#windowMs));
+  }
+
   /** Closes every open window up to and including the last one that saw a frame (end of file, shutdown). */
   flush(): Promise<void> {
     return this.#closeBefore(this.#maxSeen + 1);
