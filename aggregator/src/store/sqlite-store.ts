@@ -28,7 +28,7 @@ import type {
 } from './types.ts';
 
 /** Schema migrations; migration i brings user_version from i to i + 1. Append only, never edit a shipped one. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE counts (
      sensor_id        TEXT    NOT NULL,
      window_start     INTEGER NOT NULL,
@@ -96,6 +96,29 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO unsettled (window_start, sensor_id) SELECT window_start, sensor_id FROM counts;
    INSERT INTO sensors (sensor_id, first_window, last_window, last_received_at, messages)
      SELECT sensor_id, MIN(window_start), MAX(window_start), MAX(received_at), COUNT(*) FROM counts GROUP BY sensor_id;`,
+  // 3: counts keyed by (window_start, sensor_id). Sensors send window by window, so a batch of one minute's messages
+  // from every sensor now lands at the end of the tree (a few pages per commit) instead of on one leaf page per
+  // sensor; retention deletes a key prefix.
+  `CREATE TABLE counts_by_window (
+     sensor_id        TEXT    NOT NULL,
+     window_start     INTEGER NOT NULL,
+     window_seconds   INTEGER NOT NULL,
+     seq              INTEGER NOT NULL,
+     wifi_devices     INTEGER NOT NULL,
+     wifi_randomized  INTEGER NOT NULL,
+     wifi_frames      INTEGER NOT NULL,
+     wifi_rssi        TEXT    NOT NULL,
+     ble_devices      INTEGER NOT NULL,
+     ble_randomized   INTEGER NOT NULL,
+     ble_frames       INTEGER NOT NULL,
+     ble_rssi         TEXT    NOT NULL,
+     rssi_floor       INTEGER,
+     received_at      INTEGER NOT NULL,
+     PRIMARY KEY (window_start, sensor_id)
+   ) WITHOUT ROWID;
+   INSERT INTO counts_by_window SELECT * FROM counts ORDER BY window_start, sensor_id;
+   DROP TABLE counts;
+   ALTER TABLE counts_by_window RENAME TO counts;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -282,7 +305,7 @@ export class SqliteStore implements ReleaseStore {
     });
 
     // One statement whatever the number of sensors: the ids travel as one JSON array. The primary key
-    // (sensor_id, window_start) serves the lookup: one range scan per sensor.
+    // (window_start, sensor_id) serves the window range; the ids are a filter on it.
     const sumSql = (column: string) =>
       `SELECT window_start, SUM(${column}) AS devices, COUNT(*) AS sensors
          FROM counts

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteStore, StoreError } from '../../src/index.ts';
+import { MIGRATIONS } from '../../src/store/sqlite-store.ts';
 import { countsMessage } from '../helpers/messages.ts';
 
 const T = 1_700_000_040;
@@ -79,22 +80,67 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('reads a window range with the primary key, not a table scan', async () => {
+  it('reads a window range and deletes old windows with the primary key, not a table scan', async () => {
     const file = path.join(dir, 'passant.db');
     const store = SqliteStore.open(file);
     await store.close();
     const raw = new Database(file, { readonly: true });
     try {
-      const plan = raw
-        .prepare(
-          `EXPLAIN QUERY PLAN SELECT window_start, SUM(wifi_devices), COUNT(*) FROM counts
+      const plan = (sql: string, ...args: unknown[]) =>
+        (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((p) => p.detail).join('\n');
+      expect(
+        plan(
+          `SELECT window_start, SUM(wifi_devices), COUNT(*) FROM counts
             WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
             GROUP BY window_start ORDER BY window_start`,
-        )
-        .all('["a"]', 0, 60) as { detail: string }[];
-      expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH counts USING PRIMARY KEY \(sensor_id=\? AND window_start>\? AND window_start<\?\)/);
+          '["a"]',
+          0,
+          60,
+        ),
+      ).toMatch(/SEARCH counts USING PRIMARY KEY \(window_start>\? AND window_start<\?\)/);
+      expect(plan('DELETE FROM counts WHERE window_start < ?', 60)).toMatch(/SEARCH counts USING PRIMARY KEY \(window_start<\?\)/);
     } finally {
       raw.close();
+    }
+  });
+
+  it('migrates a version 2 file (counts keyed by sensor first) without losing or changing a row', async () => {
+    const file = path.join(dir, 'passant.db');
+    const raw = new Database(file);
+    raw.exec(MIGRATIONS[0]!);
+    raw.exec(MIGRATIONS[1]!);
+    raw.pragma('user_version = 2');
+    const insert = raw.prepare(
+      `INSERT INTO counts VALUES (?, ?, 60, ?, ?, 0, ?, '[0,0,0,0,0,0]', ?, 0, ?, '[0,0,0,0,0,0]', NULL, ?)`,
+    );
+    const rows: [string, number, number, number, number, number, number, number][] = [];
+    for (const sensor of ['b', 'a', 'c']) {
+      for (let w = 0; w < 5; w++) rows.push([sensor, T + w * 60, w, w + 1, 3 * (w + 1), w % 3, w % 3, T + 500]);
+    }
+    for (const r of rows) insert.run(...r);
+    const before = raw.prepare('SELECT * FROM counts ORDER BY window_start, sensor_id').all();
+    raw.close();
+
+    const store = SqliteStore.open(file);
+    try {
+      expect(store.schemaVersion()).toBe(SQLITE_SCHEMA_VERSION);
+      const windows = await store.sensorWindows(['a', 'b'], T + 60, T + 180);
+      expect(windows.map((w) => [w.sensorId, w.windowStart])).toEqual([
+        ['a', T + 60],
+        ['b', T + 60],
+        ['a', T + 120],
+        ['b', T + 120],
+      ]);
+      // A window stored before the migration is still a duplicate after it.
+      expect(await store.put([countsMessage('c', T, 9)], T + 600)).toEqual(['duplicate']);
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.prepare('SELECT * FROM counts ORDER BY window_start, sensor_id').all()).toEqual(before);
+    } finally {
+      after.close();
     }
   });
 
