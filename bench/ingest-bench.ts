@@ -307,6 +307,7 @@ function aggregatorConsumer(options: AggregatorCaseOptions, influx: TestServer |
               logLevel: 'warn',
               env,
               ...(options.count > 1 ? { shareGroup: SHARE_GROUP } : {}),
+              ...(process.env.PASSANT_BENCH_AGGREGATOR_NODE_ARGS ? { nodeArgs: process.env.PASSANT_BENCH_AGGREGATOR_NODE_ARGS.split(' ') } : {}),
             }),
           );
         }
@@ -523,21 +524,27 @@ async function main(): Promise<number> {
 
   console.log('');
   const rate = (r: CaseResult) => Math.round(r.rate).toLocaleString('en');
-  for (const mode of ['live', 'drain'] as const) {
-    const prefix = mode === 'live' ? '' : 'drain-';
-    const reference = referenceOf(mode);
-    const one = byKey(`${prefix}agg-sqlite`);
-    const two = byKey(`${prefix}two-agg-sqlite`);
-    if (reference && one) {
-      const share = one.rate / reference.rate;
-      console.log(
-        `goal (${mode}): aggregator on SQLite (ack after store) >= 70 % of (a): ${rate(one)} vs ${rate(reference)} messages/s = ${Math.round(share * 100)} % -> ${share >= 0.7 && one.complete ? 'MET' : 'NOT MET'}`,
-      );
-    } else console.log(`goal (${mode}): aggregator on SQLite >= 70 % of (a): not measured`);
-    if (one && two) {
-      const faster = two.rate > one.rate && two.complete;
-      console.log(`goal (${mode}): 2 aggregators together faster than 1 (SQLite, ack after store): ${rate(two)} vs ${rate(one)} messages/s -> ${faster ? 'MET' : 'NOT MET'}`);
-    } else console.log(`goal (${mode}): several aggregators faster than one: not measured`);
+  // Each goal is judged in the mode that measures what it is about (bench/README.md): the share of the stream
+  // that one aggregator takes in, live; the capacity that a second aggregator adds, drain (live, the load
+  // generator and the broker take the cores a second aggregator would use). The other mode's figures follow as
+  // "also" lines.
+  const share = (one: CaseResult, reference: CaseResult) => `${rate(one)} vs ${rate(reference)} messages/s = ${Math.round((one.rate / reference.rate) * 100)} %`;
+  const versus = (two: CaseResult, one: CaseResult) => `${rate(two)} vs ${rate(one)} messages/s (${(two.rate / one.rate).toFixed(2)} x)`;
+  const live = { reference: referenceOf('live'), one: byKey('agg-sqlite'), two: byKey('two-agg-sqlite') };
+  const drain = { reference: referenceOf('drain'), one: byKey('drain-agg-sqlite'), two: byKey('drain-two-agg-sqlite') };
+  if (live.reference && live.one) {
+    const met = live.one.rate >= 0.7 * live.reference.rate && live.one.complete;
+    console.log(`goal: one aggregator on SQLite (ack after store) >= 70 % of (a), live: ${share(live.one, live.reference)} -> ${met ? 'MET' : 'NOT MET'}`);
+  } else console.log('goal: one aggregator on SQLite >= 70 % of (a), live: not measured (cases mqttjs, agg-sqlite)');
+  if (drain.one && drain.two) {
+    const met = drain.two.rate > drain.one.rate && drain.two.complete;
+    console.log(`goal: 2 aggregators together faster than 1 (SQLite, ack after store), drain: ${versus(drain.two, drain.one)} -> ${met ? 'MET' : 'NOT MET'}`);
+  } else console.log('goal: 2 aggregators together faster than 1, drain: not measured (cases drain-agg-sqlite, drain-two-agg-sqlite)');
+  if (live.one && live.two) {
+    console.log(`also (live): 2 aggregators vs 1: ${versus(live.two, live.one)}; publisher, broker and consumers share ${os.cpus().length} cores`);
+  }
+  if (drain.reference && drain.one) {
+    console.log(`also (drain): one aggregator vs (a): ${share(drain.one, drain.reference)}; (a) only parses MQTT packets, with nothing else on the machine to wait for`);
   }
 
   console.log('');

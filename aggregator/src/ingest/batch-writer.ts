@@ -1,7 +1,8 @@
 /**
  * Groups store writes: messages submitted while a write is running, or within `maxDelayMs`, go into one
  * store call (one SQLite transaction), at most `maxSize` at a time. Writes run one after another, in order.
- * `submit` resolves with the message's result once it is stored, so the caller can acknowledge then.
+ * `submit` resolves with the message's result once it is stored, so the caller can acknowledge then; `add` does
+ * the same with a callback (the ingest's path: no promise per message).
  */
 import type { CountsMessage } from '@passant/shared';
 import type { AggregatorMetrics } from '../metrics.ts';
@@ -22,10 +23,12 @@ export interface BatchWriterOptions {
   onWritten?: (written: WrittenMessage[]) => void;
 }
 
+/** Called once a message's batch is written (`err` undefined) or failed. Must not throw. */
+export type WrittenCallback = (err: unknown, result?: PutResult) => void;
+
 interface Pending {
   message: CountsMessage;
-  resolve: (result: PutResult) => void;
-  reject: (err: unknown) => void;
+  done: WrittenCallback;
 }
 
 export class BatchWriter {
@@ -40,9 +43,13 @@ export class BatchWriter {
 
   submit(message: CountsMessage): Promise<PutResult> {
     return new Promise<PutResult>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
-      this.schedule();
+      this.add(message, (err, result) => (err === undefined ? resolve(result!) : reject(err)));
     });
+  }
+
+  add(message: CountsMessage, done: WrittenCallback): void {
+    this.queue.push({ message, done });
+    this.schedule();
   }
 
   /** Messages waiting for a write. */
@@ -97,11 +104,11 @@ export class BatchWriter {
           metrics.storeBatchMessages.observe(batch.length);
           const written = batch.map((p, i) => ({ message: p.message, result: results[i] ?? 'stored' }));
           this.options.onWritten?.(written);
-          batch.forEach((p, i) => p.resolve(written[i]!.result));
+          for (let i = 0; i < batch.length; i++) batch[i]!.done(undefined, written[i]!.result);
         },
         (err: unknown) => {
           metrics.storeWriteErrors.inc({}, 1);
-          for (const p of batch) p.reject(err);
+          for (const p of batch) p.done(err ?? new Error('store write failed'));
         },
       )
       .finally(() => {

@@ -63,12 +63,17 @@ export function validateCounts(topic: string, payload: Uint8Array | string, opti
   if (parsedTopic === null || parsedTopic.kind !== 'sensor' || parsedTopic.channel !== 'counts') {
     return { ok: false, reason: 'invalid_topic' };
   }
+  return validateSensorCounts(parsedTopic.sensorId, payload, options);
+}
+
+/** A counts message whose topic was already parsed: `passant/sensors/{sensorId}/counts`. */
+export function validateSensorCounts(sensorId: string, payload: Uint8Array | string, options: ValidateCountsOptions): Verdict<CountsMessage> {
   const json = parseJson(payload);
   if (!json.ok) return json;
   const result = CountsMessageSchema.safeParse(json.value);
   if (!result.success) return { ok: false, reason: 'invalid_schema', issues: issuesOf(result.error) };
   const message = result.data;
-  if (message.sensorId !== parsedTopic.sensorId) return { ok: false, reason: 'sensor_mismatch' };
+  if (message.sensorId !== sensorId) return { ok: false, reason: 'sensor_mismatch' };
   if (message.windowSeconds !== SUPPORTED_WINDOW_SECONDS) return { ok: false, reason: 'unsupported_window' };
   if (message.windowStart > options.now + options.maxFutureSeconds) return { ok: false, reason: 'future_window' };
   return { ok: true, message };
