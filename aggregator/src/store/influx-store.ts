@@ -195,15 +195,16 @@ export class InfluxStore implements ReleaseStore {
     }
     const found = new Set<string>();
     for (const c of clusters) {
+      // The tag selected as a column: one series of [time, sensor] rows instead of a series per sensor.
       const series = await this.http.query(
-        `SELECT "seq" FROM "${MEASUREMENT}" WHERE ${sensorCondition(c.sensors)} ` +
-          `AND time >= ${timeLiteral(c.from)} AND time <= ${timeLiteral(c.to)} GROUP BY "${SENSOR_TAG}"`,
+        `SELECT "seq", "${SENSOR_TAG}" FROM "${MEASUREMENT}" WHERE ${sensorCondition(c.sensors)} ` +
+          `AND time >= ${timeLiteral(c.from)} AND time <= ${timeLiteral(c.to)}`,
       );
       for (const s of series) {
-        const sensor = s.tags?.[SENSOR_TAG];
-        if (sensor === undefined) throw new InfluxStoreError(`InfluxQL answer has a series without the ${SENSOR_TAG} tag`);
         const timeIndex = s.columns.indexOf('time');
-        for (const row of s.values) found.add(keyOf(sensor, numberAt(row, timeIndex, 'time')));
+        const sensorIndex = s.columns.indexOf(SENSOR_TAG);
+        if (sensorIndex < 0) throw new InfluxStoreError(`InfluxQL answer has no ${SENSOR_TAG} column`);
+        for (const row of s.values) found.add(keyOf(String(row[sensorIndex]), numberAt(row, timeIndex, 'time')));
       }
     }
     return found;

@@ -197,6 +197,22 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
+    it('a sensor id never matches another that it is a prefix or a part of', async () => {
+      await withStore(async ({ store }) => {
+        const ids = ['a', 'ab', 'a-b', 'ba', 'xa-bx'];
+        await store.put(
+          ids.map((id, i) => countsMessage(id, T0, 10 ** i)),
+          T0 + 61,
+        );
+        for (const [i, id] of ids.entries()) {
+          expect(plain(await store.sumByWindow([id], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 10 ** i }]);
+          expect((await store.sensorWindows([id], T0, T0 + 60)).map((w) => w.sensorId)).toEqual([id]);
+        }
+        // a batch of the same keys again: each is a duplicate of its own sensor's window only
+        expect(await store.put([countsMessage('ab', T0, 1), countsMessage('b', T0, 1)], T0 + 120)).toEqual(['duplicate', 'stored']);
+      });
+    });
+
     it('sumByWindow reports sensorCount, when it does, as the sensors with a row in the window', async () => {
       await withStore(async ({ store }) => {
         await store.put([countsMessage('a', T0, 1), countsMessage('b', T0, 2), countsMessage('a', T0 + 60, 3)], T0 + 120);
