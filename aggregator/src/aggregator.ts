@@ -208,7 +208,7 @@ export async function startAggregator(
     store,
     metrics,
     health,
-    mqttConnected: () => ingest.connected,
+    mqttLink: () => ingest.link,
     logger: httpLogger,
     dashboardDir: config.http.dashboardDir,
     maxSeriesBuckets: config.http.maxSeriesBuckets,

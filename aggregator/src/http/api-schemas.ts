@@ -192,7 +192,7 @@ export const MeSchema = z
 
 export const HealthzSchema = z.strictObject({
   status: z.enum(['ok', 'unavailable']),
-  mqtt: z.enum(['connected', 'disconnected']),
+  mqtt: z.enum(['connected', 'not-subscribed', 'disconnected']).describe('not-subscribed: connected, but the broker refused the subscription'),
   store: z.enum(['ok', 'failing']),
   sensors: z.strictObject({ online: Count, offline: Count, unknown: Count }),
   uptimeSeconds: Count,

@@ -47,7 +47,8 @@ export interface HttpAppOptions {
   metrics: AggregatorMetrics;
   health: SensorHealthTracker;
   /** True while the MQTT connection is up. */
-  mqttConnected: () => boolean;
+  /** The broker link: counts flow only when 'subscribed'. */
+  mqttLink: () => 'subscribed' | 'connected' | 'disconnected';
   logger: Logger;
   dashboardDir: string;
   maxSeriesBuckets: number;
@@ -177,11 +178,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get('/healthz', async (req, res) => {
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     const storeOk = await withTimeout(store.ping().catch(() => false), 2000, false);
-    const mqttOk = options.mqttConnected();
-    const ok = storeOk && mqttOk;
+    const link = options.mqttLink();
+    const ok = storeOk && link === 'subscribed';
     res.status(ok ? 200 : 503).setHeader('Cache-Control', 'no-store').json({
       status: ok ? 'ok' : 'unavailable',
-      mqtt: mqttOk ? 'connected' : 'disconnected',
+      // 'connected' alone: the broker took the login but refused the subscription (no counts arrive).
+      mqtt: link === 'subscribed' ? 'connected' : link === 'connected' ? 'not-subscribed' : 'disconnected',
       store: storeOk ? 'ok' : 'failing',
       sensors: health.countByState(),
       uptimeSeconds: Math.floor(now() - startedAt),

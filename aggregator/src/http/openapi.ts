@@ -158,7 +158,7 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     path: '/healthz',
     operationId: 'getHealth',
-    summary: 'Liveness and readiness: 200 while the store answers and MQTT is connected, else 503',
+    summary: 'Liveness and readiness: 200 while the store answers and the counts subscription is in place, else 503',
     tag: 'operations',
     auth: 'public',
     access: 'anyone (no counts)',

@@ -68,6 +68,7 @@ export class MqttIngest {
   private stopping = false;
   private subscribed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private subscribeTimer: NodeJS.Timeout | undefined;
   private readonly rejectLog = new Map<RejectReason, { at: number; skipped: number }>();
   /** Holds PUBACKs until the store write; undefined when this mqtt.js lacks the hook (serial acknowledgements). */
   private acks: PubackDeferral | undefined;
@@ -107,6 +108,7 @@ export class MqttIngest {
       this.logger.info({ sessionPresent: connack.sessionPresent, clientId: clientIdOf(this.instanceId) }, 'MQTT connected');
       void this.afterConnect().then(resolveReady, (err: unknown) => {
         this.logger.warn({ err: (err as Error).message }, 'MQTT subscribe or status publish failed');
+        this.retryAfterConnect(resolveReady);
       });
     });
     this.client.on('close', () => {
@@ -120,6 +122,15 @@ export class MqttIngest {
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  /**
+   * The broker link as /healthz reports it: 'subscribed' (counts flow), 'connected' without the subscription (the
+   * broker refused it, e.g. an ACL mistake; retried), or 'disconnected'.
+   */
+  get link(): 'subscribed' | 'connected' | 'disconnected' {
+    if (!this.client.connected) return 'disconnected';
+    return this.subscribed ? 'subscribed' : 'connected';
   }
 
   /** QoS 1 messages received whose PUBACK is held until they are stored. */
@@ -162,6 +173,23 @@ export class MqttIngest {
       startedAt: this.startedAt,
     });
     return JSON.stringify(status);
+  }
+
+  /**
+   * A refused subscription (or a failed status publish) is tried again while connected, every
+   * `mqtt.reconnectPeriodMs` (at least a second); /healthz says 503 meanwhile. A reconnect tries anew anyway.
+   */
+  private retryAfterConnect(resolveReady: () => void): void {
+    if (this.subscribeTimer !== undefined || this.stopping) return;
+    this.subscribeTimer = setTimeout(() => {
+      this.subscribeTimer = undefined;
+      if (this.stopping || !this.client.connected) return;
+      void this.afterConnect().then(resolveReady, (err: unknown) => {
+        this.logger.debug({ err: (err as Error).message }, 'MQTT subscribe or status publish failed again');
+        this.retryAfterConnect(resolveReady);
+      });
+    }, Math.max(1000, this.options.config.mqtt.reconnectPeriodMs));
+    this.subscribeTimer.unref();
   }
 
   private async afterConnect(): Promise<void> {
@@ -310,6 +338,8 @@ export class MqttIngest {
     this.stopping = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    if (this.subscribeTimer) clearTimeout(this.subscribeTimer);
+    this.subscribeTimer = undefined;
     await this.writer.flush();
     // The handlers of what was just written settle in the microtasks that follow; one event loop turn later their
     // PUBACKs are on the wire.

@@ -287,3 +287,34 @@ describe('MQTT ingest', () => {
     expect(await sum(agg.store, Array.from({ length: n }, (_, i) => `s${i}`), t)).toEqual([{ windowStart: t, devices: n, sensorCount: n }]);
   });
 });
+
+describe('a subscription the broker refuses', () => {
+  it('shows on /healthz (503, not-subscribed), is retried while connected, and counts flow once the broker grants it', async () => {
+    // Mosquitto 2.0 grants a subscription its ACL denies (and then delivers nothing); aedes can refuse it (SUBACK 0x80).
+    let allow = false;
+    broker.aedes.authorizeSubscribe = (_client, sub, callback) => callback(null, allow || !sub.topic.startsWith('passant/sensors/') ? sub : null);
+    const agg = await startTestAggregator(broker.url);
+    toClose.push(async () => {
+      await agg.close();
+      removeDir(agg.dataDir);
+    });
+    const healthz = async () => {
+      const res = await fetch(`${agg.url}/healthz`);
+      return { status: res.status, body: (await res.json()) as { status: string; mqtt: string } };
+    };
+    let last = await healthz();
+    await waitFor(async () => (last = await healthz()).body.mqtt === 'not-subscribed', 'the refused subscription on /healthz');
+    expect(last).toMatchObject({ status: 503, body: { status: 'unavailable', mqtt: 'not-subscribed' } });
+    const connects = agg.metrics.mqttConnects.get();
+
+    allow = true;
+    await agg.mqttReady;
+    await waitFor(async () => (last = await healthz()).status === 200, '/healthz 200 once the subscription is granted');
+    expect(last.body).toMatchObject({ status: 'ok', mqtt: 'connected' });
+    expect(agg.metrics.mqttConnects.get()).toBe(connects); // retried on the same connection
+
+    const t = minuteAgo(3);
+    await publishCounts(countsMessage('s1', t, 8));
+    await waitFor(() => ingested(agg, 'stored') === 1, 'stored');
+  });
+});
