@@ -427,19 +427,30 @@ export class MqttPublisher implements WindowSink {
       this.#removeScheduled = null;
     }
     if (this.#acked.size === 0 || this.#outbox.closed) return;
-    const ids = [...this.#acked];
+    this.#deleteAcked();
+    if (this.#isDrained()) for (const w of [...this.#drainWaiters]) w();
+  }
+
+  #deleteAcked(): void {
     try {
-      this.#outbox.remove(ids);
+      this.#outbox.remove([...this.#acked]);
       this.#acked.clear();
     } catch (err) {
       // Stays acknowledged in memory; removed on the next try. At worst it is sent again after a restart.
       this.#log.error({ error: errorInfo(err) }, 'could not remove acknowledged messages from the outbox');
     }
-    if (this.#isDrained()) for (const w of [...this.#drainWaiters]) w();
   }
 
+  /**
+   * Nothing waits: no window pending, nothing in flight, and the outbox empty once the acknowledged rows are
+   * removed. (Counting `size - acked` instead went wrong when a full outbox had dropped rows that were then
+   * acknowledged: their ids were in `acked` but no longer in `size`.)
+   */
   #isDrained(): boolean {
-    return this.#pending.length === 0 && (this.#outbox.closed || this.#outbox.size - this.#acked.size === 0) && this.#inFlight.size === 0;
+    if (this.#pending.length > 0 || this.#inFlight.size > 0) return false;
+    if (this.#outbox.closed) return true;
+    if (this.#acked.size > 0) this.#deleteAcked();
+    return this.#outbox.size === 0;
   }
 }
 
