@@ -187,9 +187,10 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     throw new Error('the connection was accepted');
   }
 
-  it('starts with the production config, with TLS and the plain listener', () => {
+  it('starts with the production config, with TLS and the plain listener', async () => {
     expect(broker.tlsPort).toBeGreaterThan(0);
-    expect(broker.log()).toMatch(/mosquitto version 2\.\d+\.\d+ running/);
+    // Mosquitto logs "running" a moment after its listeners accept connections (which is when the helper resolves).
+    await waitFor(() => /mosquitto version 2\.\d+\.\d+ running/.test(broker.log()), 'Mosquitto to log that it runs', 5_000);
   });
 
   it('refuses anonymous clients with "not authorized"', async () => {
