@@ -190,7 +190,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
   it('starts with the production config, with TLS and the plain listener', async () => {
     expect(broker.tlsPort).toBeGreaterThan(0);
     // Mosquitto logs "running" a moment after its listeners accept connections (which is when the helper resolves).
-    await waitFor(() => /mosquitto version 2\.\d+\.\d+ running/.test(broker.log()), 'Mosquitto to log that it runs', 5_000);
+    await waitFor(() => /mosquitto version 2\.\d+\.\d+ running/.test(broker.log()), 'Mosquitto to log that it runs', 15_000);
   });
 
   it('refuses anonymous clients with "not authorized"', async () => {
@@ -254,7 +254,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     // it has arrived, anything forbidden would have arrived before it.
     await s1.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 2), { qos: 0 });
     await s1.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', 3), { qos: 1 });
-    await waitFor(() => received.some((m) => m.topic === topics.sensorCounts('s-001')), 'the aggregator to receive s-001 counts', 5_000);
+    await waitFor(() => received.some((m) => m.topic === topics.sensorCounts('s-001')), 'the aggregator to receive s-001 counts', 15_000);
     expect(received.map((m) => m.topic)).toEqual([topics.sensorCounts('s-001')]);
   });
 
@@ -276,7 +276,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const s2 = await connect('s-002', sensorPasswords['s-002']);
     await s2.publishAsync(topics.sensorStatus('s-002'), JSON.stringify({ v: 1, state: 'online', role: 'sensor', id: 's-002' }), { qos: 1, retain: true });
     await s2.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 10), { qos: 1 });
-    await waitFor(() => aggReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the aggregator to receive s-002 counts', 5_000);
+    await waitFor(() => aggReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the aggregator to receive s-002 counts', 15_000);
     await sleep(200);
     expect(s1Received).toEqual([]);
 
@@ -319,7 +319,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
         will: { topic: topics.sensorStatus('s-001'), payload: Buffer.from(offline('s-001')), qos: 1, retain: true },
       });
       s1.stream.destroy();
-      await waitFor(() => received.some((m) => m.topic === topics.sensorStatus('s-001')), 'the last will of s-001', 5_000);
+      await waitFor(() => received.some((m) => m.topic === topics.sensorStatus('s-001')), 'the last will of s-001', 15_000);
       await sleep(100);
       expect(received).toEqual([{ topic: topics.sensorStatus('s-001'), payload: offline('s-001') }]);
     } finally {
@@ -341,7 +341,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     // connected, closing old connection") and hand its session to the sensor.
     const intruder = await connect('s-001', sensorPasswords['s-001'], { clientId: 'passant-aggregator-agg-1' });
     await intruder.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', 50), { qos: 1 });
-    await waitFor(() => received.length > 0, 'the aggregator to receive the counts', 5_000);
+    await waitFor(() => received.length > 0, 'the aggregator to receive the counts', 15_000);
     expect(closed).toBe(false);
     expect(aggregator.connected).toBe(true);
   });
@@ -359,7 +359,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const s1 = await connect('s-001', sensorPasswords['s-001']);
     const total = 20;
     for (let seq = 100; seq < 100 + total; seq++) await s1.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', seq), { qos: 1 });
-    await waitFor(() => r1.length + r2.length >= total, 'all shared messages', 5_000);
+    await waitFor(() => r1.length + r2.length >= total, 'all shared messages', 15_000);
     await sleep(100);
     const seqs = [...r1, ...r2].map((m) => (JSON.parse(m.payload) as { seq: number }).seq).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => 100 + i));
@@ -389,7 +389,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
 
     const s2 = await connect('s-002', sensorPasswords['s-002']);
     await s2.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 200), { qos: 1 });
-    await waitFor(() => auditReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the audit to read sensor counts', 5_000);
+    await waitFor(() => auditReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the audit to read sensor counts', 15_000);
     expect(auditReceived.map((m) => m.topic)).toEqual([topics.aggregatorStatus('agg-1'), topics.sensorCounts('s-002')]);
   });
 
@@ -409,7 +409,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
 
     const s1again = await connect('s-001', sensorPasswords['s-001']);
     await s1again.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', 301), { qos: 1 });
-    await waitFor(() => received.some((m) => m.payload.includes('"seq":301')), 'the small message', 5_000);
+    await waitFor(() => received.some((m) => m.payload.includes('"seq":301')), 'the small message', 15_000);
     expect(received.map((m) => m.payload.length).every((n) => n < 32_768)).toBe(true);
   });
 

@@ -136,12 +136,12 @@ describe('RegistryWatcher: reload on change of the config file', () => {
     // several quick writes: one reload, with the last content
     fs.writeFileSync(file, yaml(['s1', 's2']));
     fs.writeFileSync(file, yaml(['s1', 's2', 's3']));
-    await waitFor(() => registry.zoneOf('s3') === 'front', 'the new sensor', 5000);
+    await waitFor(() => registry.zoneOf('s3') === 'front', 'the new sensor', 15_000);
     expect(results).toHaveLength(1);
 
     // an invalid file: two problems, both logged, the registry stays
     fs.writeFileSync(file, `${yaml(['s1', 's1'])}  - id: Bad Id\n    name: x\n`);
-    await waitFor(() => results.length === 2, 'the failed reload', 5000);
+    await waitFor(() => results.length === 2, 'the failed reload', 15_000);
     expect(results[1]).toMatchObject({ ok: false });
     expect((results[1] as { problems: string[] }).problems.length).toBeGreaterThanOrEqual(2);
     expect(registry.zoneOf('s3')).toBe('front');
@@ -154,12 +154,12 @@ describe('RegistryWatcher: reload on change of the config file', () => {
     const tmp = path.join(dir, '.passant.yaml.swp');
     fs.writeFileSync(tmp, yaml(['s4']));
     fs.renameSync(tmp, file);
-    await waitFor(() => registry.zoneOf('s4') === 'front', 'the renamed file', 5000);
+    await waitFor(() => registry.zoneOf('s4') === 'front', 'the renamed file', 15_000);
     expect(registry.zoneOf('s1')).toBeUndefined();
 
     // a change outside zones and sites is reported, not applied
     fs.writeFileSync(file, yaml(['s4'], 'settleSeconds: 30\n'));
-    await waitFor(() => results.length === 4, 'the reload', 5000);
+    await waitFor(() => results.length === 4, 'the reload', 15_000);
     expect(results[3]).toEqual({ ok: true, change: null, restartNeeded: ['settleSeconds'] });
   });
 });
@@ -187,7 +187,7 @@ describe('a running aggregator with a config file', () => {
       expect((await agg.release.series('front', { from: T, to: T + 120, step: 60, radio: 'wifi' }))!.devices).toEqual([6, null]);
       expect((await agg.registry.unassignedSensors()).map((s) => s.sensorId)).toEqual(['s9']);
       fs.writeFileSync(file, JSON.stringify(config(['s1', 's9'])));
-      await waitFor(() => agg.registry.zoneOf('s9') === 'front', 'the reload', 5000);
+      await waitFor(() => agg.registry.zoneOf('s9') === 'front', 'the reload', 15_000);
       await agg.release.idle();
       expect((await agg.release.series('front', { from: T, to: T + 120, step: 60, radio: 'wifi' }))!.devices).toEqual([6, 30]);
       expect(await agg.registry.unassignedSensors()).toEqual([]);

@@ -647,7 +647,7 @@ describe('every route answers only through the release layer', () => {
       ];
       await agg.mqttReady;
       for (const m of messages) await publisher.publishAsync(topics.sensorCounts(m.sensorId), JSON.stringify(m), { qos: 1 });
-      await waitFor(() => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' }) === messages.length, 'stored', 10_000);
+      await waitFor(() => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' }) === messages.length, 'stored', 30_000);
       now += 600;
       await agg.release.settle();
       await agg.live.idle();

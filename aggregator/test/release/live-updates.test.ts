@@ -66,7 +66,7 @@ describe('LiveUpdates', () => {
     await live.idle();
     expect(events).toEqual([]);
     now = D + 60 + 120;
-    await waitFor(() => events.length === 2, 'swept cell', 2000);
+    await waitFor(() => events.length === 2, 'swept cell', 15_000);
     expect(events[0]).toEqual({ zoneId: 'front', radio: 'wifi', t: D, devices: 9, suppressed: 0 });
   });
 

@@ -213,7 +213,7 @@ describe('rollups and retention', () => {
       await release.idle();
       expect((await store.sensorWindows(['s3'], 0, D + 60)).map((w) => w.windowStart)).toEqual([D]);
       await store.put([countsMessage('s3', D - 3 * 86_400, 7)], D);
-      await waitFor(async () => (await store.sensorWindows(['s3'], 0, D)).length === 0, 'the periodic retention run', 2000);
+      await waitFor(async () => (await store.sensorWindows(['s3'], 0, D)).length === 0, 'the periodic retention run', 15_000);
       expect((await release.series('back', { from: D - 5 * 86_400, to: D + 86_400, step: 86_400, radio: 'wifi' }))!.devices).toEqual([9, null, null, null, null, 8]);
     } finally {
       await release.stop();

@@ -81,7 +81,7 @@ describe('MqttPublisher with an in-process broker', () => {
     expect(await pub.drain(5000)).toBe(true);
     expect(outbox.size).toBe(0);
 
-    await waitFor(() => b.published.filter((p) => p.topic === COUNTS).length >= 12, 'twelve counts messages at the broker', 5000);
+    await waitFor(() => b.published.filter((p) => p.topic === COUNTS).length >= 12, 'twelve counts messages at the broker', 15_000);
     const counts = b.published.filter((p) => p.topic === COUNTS);
     expect(counts).toHaveLength(12);
     for (const [i, p] of counts.entries()) {
@@ -92,7 +92,7 @@ describe('MqttPublisher with an in-process broker', () => {
       expect(m).toMatchObject({ v: 1, sensorId: 's-1', seq: i, windowStart: 1_700_000_040 + i * 60 });
       expect(m.wifi.devices).toBe(i);
     }
-    await waitFor(() => sub.got.filter((g) => g.topic === COUNTS).length === 12, 'twelve counts messages at the subscriber', 5000);
+    await waitFor(() => sub.got.filter((g) => g.topic === COUNTS).length === 12, 'twelve counts messages at the subscriber', 15_000);
     expect(sub.got.filter((g) => g.topic === COUNTS).map((g) => JSON.parse(g.payload).seq)).toEqual([...Array(12).keys()]);
 
     const online = b.published.find((p) => p.topic === STATUS)!;
@@ -108,7 +108,7 @@ describe('MqttPublisher with an in-process broker', () => {
     expect(JSON.parse(offline.payload.toString('utf8'))).toMatchObject({ state: 'offline', id: 's-1' });
     // A late subscriber finds the retained offline status.
     const late = await subscriber(b.url, STATUS);
-    await waitFor(() => late.got.length > 0, 'the retained status', 5000);
+    await waitFor(() => late.got.length > 0, 'the retained status', 15_000);
     expect(late.got[0]).toMatchObject({ retain: true });
     expect(JSON.parse(late.got[0]!.payload).state).toBe('offline');
   });
@@ -119,14 +119,14 @@ describe('MqttPublisher with an in-process broker', () => {
     const pub = startPublisher(b.url, outbox, { reconnectPeriodMs: 60_000 });
     expect(await pub.waitConnected(5000)).toBe(true);
     const watcher = await subscriber(b.url, STATUS);
-    await waitFor(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'online'), 'the online status', 5000);
+    await waitFor(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'online'), 'the online status', 15_000);
     // Kill the connection without DISCONNECT, as a crash or a pulled cable would.
     pub.mqttClient.stream.destroy();
-    await waitFor(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'offline'), 'the last will', 5000);
+    await waitFor(() => watcher.got.some((g) => JSON.parse(g.payload).state === 'offline'), 'the last will', 15_000);
     const offline = watcher.got.find((g) => JSON.parse(g.payload).state === 'offline')!;
     expect(StatusMessageSchema.parse(JSON.parse(offline.payload))).toMatchObject({ state: 'offline', role: 'sensor', id: 's-1' });
     const late = await subscriber(b.url, STATUS);
-    await waitFor(() => late.got.length > 0, 'the retained status', 5000);
+    await waitFor(() => late.got.length > 0, 'the retained status', 15_000);
     expect(late.got[0]!.retain).toBe(true);
     expect(JSON.parse(late.got[0]!.payload).state).toBe('offline');
   });
