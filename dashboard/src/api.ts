@@ -9,7 +9,22 @@
  * The token (see auth.ts) goes out as `Authorization: Bearer ...` on every request, and as `access_token` only on
  * the event stream (EventSource cannot send headers). It is never put in a URL the page shows or links to.
  */
-import type { ApiError as ApiErrorBody, Radio, SeriesQuery, SeriesResponse } from '@passant/shared';
+import type {
+  ApiError as ApiErrorBody,
+  AuditBody,
+  CompareBody,
+  MeBody,
+  NoiseBody,
+  PrivacyInfoBody,
+  ProfileBody,
+  Radio,
+  SensorHealthBody,
+  SensorHealthListBody,
+  SeriesQuery,
+  SeriesResponse,
+  SiteInfoBody,
+  ZoneInfoBody,
+} from '@passant/shared';
 
 export type { Radio };
 
@@ -27,125 +42,56 @@ export interface Target {
   id: string;
 }
 
-export interface ZoneInfo {
-  id: string;
-  name: string;
-  /** The zone's site, when the caller may read it; else null. */
-  site: string | null;
-}
+// The response types are the API's own (`@passant/shared`, api-schemas.ts), narrowed to the fields the dashboard
+// reads and its checks below verify: a renamed or retyped field breaks this build, not the page.
 
-export interface SiteInfo {
-  id: string;
-  name: string;
-  zones: string[];
-}
+/** A zone; `site` is the zone's site when the caller may read it, else null. */
+export type ZoneInfo = Pick<ZoneInfoBody, 'id' | 'name' | 'site'>;
 
-export const ROLES = ['public', 'viewer', 'admin', 'privacy'] as const;
-export type Role = (typeof ROLES)[number];
+export type SiteInfo = Pick<SiteInfoBody, 'id' | 'name' | 'zones'>;
+
+export type Role = MeBody['role'];
+export const ROLES = ['public', 'viewer', 'admin', 'privacy'] as const satisfies readonly Role[];
 
 /** `GET /api/v1/me`: who the caller is and what it may read. */
-export interface Me {
-  role: Role;
-  name: string | null;
-  zones: 'all' | string[];
-  sites: 'all' | string[];
-  health: boolean;
-  audit: boolean;
-  admin: boolean;
-}
+export type Me = Omit<MeBody, 'tokenId'>;
 
-export interface Noise {
-  epsilon: number;
-  mechanism: string;
-}
+export type Noise = NoiseBody;
 
 export type Series = SeriesResponse;
 
-/** One period of a comparison. */
-export interface Period {
-  from: number;
-  to: number;
-  t: number[];
-  devices: (number | null)[];
-  suppressed: number[];
-  /** Sum of the released values; null when none was released. */
-  total: number | null;
-  suppressedCells: number;
-}
+/** One period of a comparison (`total`: sum of the released values, null when none was released). */
+export type Period = CompareBody['current'];
 
-export interface ComparedPeriod extends Period {
-  /** Percentage change of the current total against this period; null when either total is null or this one is 0. */
-  change: number | null;
-}
+/** `change`: percentage change of the current total against this period; null when either total is null or this one is 0. */
+export type ComparedPeriod = CompareBody['previous'];
 
 /** `GET /api/v1/{zones|sites}/:id/compare`. */
-export interface Comparison {
-  step: number;
-  radio: Radio;
-  current: Period;
-  previous: ComparedPeriod;
-  lastWeek: ComparedPeriod;
-  noise?: Noise;
-}
+export type Comparison = CompareBody;
 
 export const HOURS_OF_WEEK = 168;
 
 /** `GET /api/v1/{zones|sites}/:id/profile`: index weekday*24+hour, weekday 0 = Monday. */
-export interface Profile {
-  weeks: number;
-  tz: string;
-  radio: Radio;
-  from: number;
-  to: number;
-  mean: (number | null)[];
-  hours: number[];
-  suppressed: number[];
-  noise?: Noise;
-}
+export type Profile = ProfileBody;
 
-export const SENSOR_STATES = ['online', 'offline', 'unknown'] as const;
-export type SensorState = (typeof SENSOR_STATES)[number];
+export const SENSOR_STATES = ['online', 'offline', 'unknown'] as const satisfies readonly SensorHealthBody['state'][];
+export type SensorState = SensorHealthBody['state'];
 
-export interface SensorHealth {
-  sensorId: string;
-  zoneId: string;
-  state: SensorState;
-  lastMessageAt: number | null;
-  lastWindowStart: number | null;
-  messagesLastHour: number;
-  missingLastHour: number;
-  missingLastDay: number;
-  version: string | null;
-}
+export type SensorHealth = Omit<SensorHealthBody, 'online'>;
 
 /** `GET /api/v1/sensors`: health only, never counts. */
-export interface SensorHealthReport {
-  asOf: number;
-  windowSeconds: number;
-  sensors: SensorHealth[];
-}
+export type SensorHealthReport = Omit<SensorHealthListBody, 'sensors'> & { sensors: SensorHealth[] };
 
-export type PublicScope = 'none' | 'all' | string[];
+export type PublicScope = PrivacyInfoBody['publicAccess']['zones'];
 
 /** `GET /api/v1/privacy`. */
-export interface PrivacyInfo {
-  k: number;
-  windowSeconds: number;
-  settleSeconds: number;
-  retention: Record<string, number | null>;
-  suppressedShare: { periodSeconds: number; wifi: number | null; ble: number | null };
-  noise: Noise | null;
-  publicAccess: { zones: PublicScope; sites: PublicScope };
-  countsSchema: Record<string, unknown>;
-}
+export type PrivacyInfo = PrivacyInfoBody;
 
-/** `GET /api/v1/privacy/audit`. */
-export interface Audit {
-  since: number;
-  ingest: { stored: number; duplicate: number; rejected: Record<string, number> };
-  statusMessages: { accepted: number; rejected: number };
+/** `GET /api/v1/privacy/audit`: the rejection reasons and token roles as the server lists them. */
+export type Audit = Omit<AuditBody, 'ingest' | 'tokens'> & {
+  ingest: Omit<AuditBody['ingest'], 'rejected'> & { rejected: Record<string, number> };
   tokens: Record<string, number>;
-}
+};
 
 /** A live update, as `GET /api/v1/events` sends it (the `data` of a `message` event). */
 export interface LiveEvent {
@@ -360,6 +306,10 @@ function isTime(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
 }
 
+function isStep(value: unknown): value is Comparison['step'] {
+  return value === 60 || value === 3600 || value === 86400;
+}
+
 function isNullableTime(value: unknown): value is number | null {
   return value === null || isTime(value);
 }
@@ -373,7 +323,7 @@ function isScope(value: unknown): value is PublicScope {
 }
 
 function isNoise(value: unknown): value is Noise {
-  return isRecord(value) && isValue(value.epsilon) && typeof value.mechanism === 'string';
+  return isRecord(value) && isValue(value.epsilon) && value.mechanism === 'geometric';
 }
 
 function optionalNoise(value: Record<string, unknown>): boolean {
@@ -427,21 +377,22 @@ export function isSeriesResponse(value: unknown): value is SeriesResponse {
 
 function isPeriod(value: unknown): value is Period {
   return (
-    isSeriesResponse(value) &&
     isRecord(value) &&
     isTime(value.from) &&
     isTime(value.to) &&
     (value.total === null || isValue(value.total)) &&
-    isCount(value.suppressedCells)
+    isCount(value.suppressedCells) &&
+    value.noise === undefined &&
+    isSeriesResponse(value)
   );
 }
 
 function isComparedPeriod(value: unknown): value is ComparedPeriod {
-  return isPeriod(value) && isRecord(value) && (value.change === null || isValue(value.change));
+  return isRecord(value) && (value.change === null || isValue(value.change)) && isPeriod(value);
 }
 
 export function isComparison(value: unknown): value is Comparison {
-  if (!isRecord(value) || !isRadio(value.radio) || !isCount(value.step) || !optionalNoise(value)) return false;
+  if (!isRecord(value) || !isRadio(value.radio) || !isStep(value.step) || !optionalNoise(value)) return false;
   return isPeriod(value.current) && isComparedPeriod(value.previous) && isComparedPeriod(value.lastWeek);
 }
 

@@ -1,12 +1,27 @@
 /**
- * The response bodies of the HTTP API as zod schemas: the single source of the OpenAPI document's schemas
- * (`z.toJSONSchema`), and what the OpenAPI test validates real responses against (through the document).
+ * The response bodies of the aggregator's HTTP API as zod schemas: the single source of the OpenAPI document's
+ * schemas (`z.toJSONSchema`), of what the OpenAPI test validates real responses against (through the document),
+ * and (as the `...Body` types) of what the aggregator builds and the dashboard reads. The dashboard takes the
+ * types only, so no schema library reaches the browser.
  */
-import { countsMessageJsonSchema, RADIOS, SERIES_STEPS } from '@passant/shared';
 import { z } from 'zod';
-import { REJECT_REASONS } from '../ingest/validate-counts.ts';
+import { ID_PATTERN } from './ids.ts';
+import { RADIOS } from './messages.ts';
+import { SERIES_STEPS } from './windows.ts';
 
-const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+/** Why the aggregator rejects a counts message: the `reason` label of `passant_ingest_messages_total`. */
+export const REJECT_REASONS = [
+  'invalid_topic',
+  'payload_too_large',
+  'invalid_json',
+  'invalid_schema',
+  'sensor_mismatch',
+  'unsupported_window',
+  'future_window',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+const Id = z.string().regex(ID_PATTERN);
 const UnixSeconds = z.number().int().describe('Unix seconds');
 const Count = z.number().int().nonnegative();
 const Radio = z.enum(RADIOS);
@@ -198,7 +213,17 @@ export const HealthzSchema = z.strictObject({
   uptimeSeconds: Count,
 });
 
-/** The counts message JSON Schema, for the privacy page. */
-export function countsSchemaForPrivacy(): Record<string, unknown> {
-  return countsMessageJsonSchema();
-}
+export type ApiErrorBody = z.infer<typeof ErrorSchema>;
+export type ZoneInfoBody = z.infer<typeof ZoneInfoSchema>;
+export type SiteInfoBody = z.infer<typeof SiteInfoSchema>;
+export type NoiseBody = z.infer<typeof NoiseSchema>;
+export type SeriesBody = z.infer<typeof SeriesSchema>;
+export type CompareBody = z.infer<typeof CompareSchema>;
+export type ProfileBody = z.infer<typeof ProfileSchema>;
+export type SensorHealthBody = z.infer<typeof SensorHealthSchema>;
+export type SensorHealthListBody = z.infer<typeof SensorHealthListSchema>;
+export type UnassignedSensorBody = z.infer<typeof UnassignedSensorSchema>;
+export type PrivacyInfoBody = z.infer<typeof PrivacyInfoSchema>;
+export type AuditBody = z.infer<typeof AuditSchema>;
+export type MeBody = z.infer<typeof MeSchema>;
+export type HealthzBody = z.infer<typeof HealthzSchema>;

@@ -1,5 +1,6 @@
 /** Types of the aggregator's HTTP API (`/api/v1`), shared with the dashboard. */
 import type { Radio } from './messages.ts';
+import type { ApiErrorBody, SeriesBody } from './api-schemas.ts';
 import type { SeriesStep } from './windows.ts';
 
 export interface ZoneInfo {
@@ -10,18 +11,11 @@ export interface ZoneInfo {
 /**
  * A columnar series (what uPlot takes): `t[i]` is the bucket start in Unix seconds, `devices[i]` the sum of
  * the released base cells in bucket i (null when every cell in it was suppressed or none exists),
- * `suppressed[i]` how many base cells in it were below k.
+ * `suppressed[i]` how many base cells in it were below k. `noise` is present when the values carry noise (open
+ * data, aggregator config `noise`): integer noise from the two-sided geometric distribution with this epsilon per
+ * released zone-minute, the same on every request.
  */
-export interface SeriesResponse {
-  t: number[];
-  devices: (number | null)[];
-  suppressed: number[];
-  /**
-   * Present when the values carry noise (open data, aggregator config `noise`): integer noise from the two-sided
-   * geometric distribution with this epsilon per released zone-minute, the same on every request.
-   */
-  noise?: { epsilon: number; mechanism: 'geometric' };
-}
+export type SeriesResponse = SeriesBody;
 
 export interface SeriesQuery {
   from: number;
@@ -31,6 +25,4 @@ export interface SeriesQuery {
 }
 
 /** Every HTTP error body. */
-export interface ApiError {
-  error: { code: string; message: string };
-}
+export type ApiError = ApiErrorBody;

@@ -5,3 +5,4 @@ export * from './messages.ts';
 export * from './json-schema.ts';
 export * from './config-layers.ts';
 export type * from './api.ts';
+export * from './api-schemas.ts';

@@ -13,22 +13,28 @@ import path from 'node:path';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { ApiError } from '@passant/shared';
-import { RADIOS } from '@passant/shared';
+import type {
+  ApiError,
+  AuditBody,
+  CompareBody,
+  MeBody,
+  PrivacyInfoBody,
+  ProfileBody,
+  SiteInfoBody,
+  UnassignedSensorBody,
+  ZoneInfoBody,
+} from '@passant/shared';
+import { countsMessageJsonSchema, RADIOS, REJECT_REASONS } from '@passant/shared';
 import { ANONYMOUS, AccessPolicy, roleOf } from '../auth/access.ts';
 import type { Principal, PublicAccess } from '../auth/access.ts';
 import type { TokenStore } from '../auth/token-store.ts';
 import { HttpError } from '../errors.ts';
 import type { SensorHealthTracker } from '../ingest/sensor-health.ts';
-import { REJECT_REASONS } from '../ingest/validate-counts.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { Registry } from '../registry.ts';
 import type { LiveUpdates } from '../release/live-updates.ts';
 import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesTarget } from '../release/release-layer.ts';
 import type { CountsStore, ReleaseStore } from '../store/types.ts';
-import { countsSchemaForPrivacy } from './api-schemas.ts';
-import type { z } from 'zod';
-import type { AuditSchema, CompareSchema, MeSchema, PrivacyInfoSchema, ProfileSchema, SiteInfoSchema, UnassignedSensorSchema, ZoneInfoSchema } from './api-schemas.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from './compare.ts';
 import { csvFileName, seriesCsv } from './csv.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -276,7 +282,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return series;
   }
 
-  function readableZones(principal: Principal): z.infer<typeof ZoneInfoSchema>[] {
+  function readableZones(principal: Principal): ZoneInfoBody[] {
     return registry
       .allZones()
       .filter((zone) => access.canReadZone(principal, zone.id))
@@ -294,7 +300,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   }
 
   /** A site as the caller may see it: only the zones it may read are listed (others are not shown to exist). */
-  function siteInfo(principal: Principal, id: string): z.infer<typeof SiteInfoSchema> | undefined {
+  function siteInfo(principal: Principal, id: string): SiteInfoBody | undefined {
     const site = registry.site(id);
     if (site === undefined) return undefined;
     const coordinates = site.coordinates;
@@ -314,7 +320,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   api.get('/me', (req, res) => {
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     const principal = principalOf(res);
-    const body: z.infer<typeof MeSchema> = {
+    const body: MeBody = {
       role: roleOf(principal) ?? 'public',
       name: principal.kind === 'token' ? principal.token.name : null,
       tokenId: principal.kind === 'token' ? principal.token.id : null,
@@ -393,7 +399,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         ...summarize(series),
       });
       const cur = period(current!, periods.current);
-      const body: z.infer<typeof CompareSchema> = {
+      const body: CompareBody = {
         step: query.step,
         radio: query.radio,
         current: cur,
@@ -408,7 +414,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const { target } = readable(res, kind, (req.params as Record<string, string>).id);
       const query = parseProfileQuery(req.query as Record<string, unknown>, limits());
       const hourly = await released(res, target, { from: query.from, to: query.to, step: 3600, radio: query.radio });
-      const body: z.infer<typeof ProfileSchema> = {
+      const body: ProfileBody = {
         weeks: query.weeks,
         tz: query.tz,
         radio: query.radio,
@@ -432,7 +438,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   api.get('/admin/unassigned-sensors', async (req, res) => {
     requireAccess(res, (p) => access.isAdmin(p), 'the list of unassigned sensors', 'admin tokens');
     rejectUnknownParams(req.query as Record<string, unknown>, []);
-    const rows = new Map<string, z.infer<typeof UnassignedSensorSchema>>();
+    const rows = new Map<string, UnassignedSensorBody>();
     for (const u of await registry.unassignedSensors()) {
       rows.set(u.sensorId, {
         sensorId: u.sensorId,
@@ -463,13 +469,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.json({ sensors: [...rows.values()].sort((a, b) => a.sensorId.localeCompare(b.sensorId)) });
   });
 
-  let shareCache: { at: number; value: z.infer<typeof PrivacyInfoSchema>['suppressedShare'] } | undefined;
-  async function suppressedShare(): Promise<z.infer<typeof PrivacyInfoSchema>['suppressedShare']> {
+  let shareCache: { at: number; value: PrivacyInfoBody['suppressedShare'] } | undefined;
+  async function suppressedShare(): Promise<PrivacyInfoBody['suppressedShare']> {
     const at = now();
     if (shareCache && at - shareCache.at < SUPPRESSED_SHARE_CACHE_SECONDS) return shareCache.value;
     const to = Math.floor(at / 60) * 60;
     const from = to - SUPPRESSED_SHARE_PERIOD_SECONDS;
-    const value: z.infer<typeof PrivacyInfoSchema>['suppressedShare'] = { periodSeconds: SUPPRESSED_SHARE_PERIOD_SECONDS, wifi: null, ble: null };
+    const value: PrivacyInfoBody['suppressedShare'] = { periodSeconds: SUPPRESSED_SHARE_PERIOD_SECONDS, wifi: null, ble: null };
     for (const radio of RADIOS) {
       let releasedCells = 0;
       let suppressedCells = 0;
@@ -491,7 +497,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   api.get('/privacy', async (req, res) => {
     requireAccess(res, (p) => access.canSeePrivacyPage(p), 'the privacy page', 'admin and privacy tokens (auth.public.privacyPage is off)');
     rejectUnknownParams(req.query as Record<string, unknown>, []);
-    const body: z.infer<typeof PrivacyInfoSchema> = {
+    const body: PrivacyInfoBody = {
       k: release.k,
       windowSeconds: release.windowSeconds,
       settleSeconds: release.settleSeconds,
@@ -499,7 +505,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       noise: release.noiseInfo,
       suppressedShare: await suppressedShare(),
       publicAccess: { zones: access.public.zones === 'all' || access.public.zones === 'none' ? access.public.zones : [...access.public.zones], sites: access.public.sites === 'all' || access.public.sites === 'none' ? access.public.sites : [...access.public.sites] },
-      countsSchema: countsSchemaForPrivacy(),
+      countsSchema: countsMessageJsonSchema(),
     };
     res.json(body);
   });
@@ -514,7 +520,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       if (t.revokedAt !== null) tokenCounts.revoked++;
       else tokenCounts[t.role]++;
     }
-    const body: z.infer<typeof AuditSchema> = {
+    const body: AuditBody = {
       since: Math.floor(startedAt),
       ingest: {
         stored: m.get({ result: 'stored', reason: 'none' }),

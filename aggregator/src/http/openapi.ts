@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3.1 document of the HTTP API, served at /api/v1/openapi.json. Routes are listed once here (path,
- * who may call it, query parameters from params.ts, response schemas from api-schemas.ts through
+ * who may call it, query parameters from params.ts, response schemas from @passant/shared (api-schemas.ts) through
  * `z.toJSONSchema`); a test checks that every route express serves is in it and the other way round, that the
  * documented parameters are the accepted ones, and that real responses match the documented schemas.
  */
@@ -18,7 +18,7 @@ import {
   SiteListSchema,
   UnassignedSensorListSchema,
   ZoneListSchema,
-} from './api-schemas.ts';
+} from '@passant/shared';
 import { EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
 import type { ParamSpec } from './params.ts';
 

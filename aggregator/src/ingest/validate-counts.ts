@@ -5,18 +5,10 @@
  * it), then the checks that tie the message to its topic and to the clock.
  */
 import { CountsMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, StatusMessageSchema } from '@passant/shared';
-import type { CountsMessage, StatusMessage } from '@passant/shared';
+import type { CountsMessage, RejectReason, StatusMessage } from '@passant/shared';
 
-export const REJECT_REASONS = [
-  'invalid_topic',
-  'payload_too_large',
-  'invalid_json',
-  'invalid_schema',
-  'sensor_mismatch',
-  'unsupported_window',
-  'future_window',
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
+export { REJECT_REASONS } from '@passant/shared';
+export type { RejectReason } from '@passant/shared';
 
 /** Window length the aggregator takes for now; the release layer's base cell is this long. */
 export const SUPPORTED_WINDOW_SECONDS = 60;
