@@ -5,4 +5,6 @@ export * from './messages.ts';
 export * from './json-schema.ts';
 export * from './config-layers.ts';
 export type * from './api.ts';
-export * from './api-schemas.ts';
+// The API's response schemas are zod objects built at import, of no use to the sensor: the aggregator imports them
+// from '@passant/shared/api-schemas'. Their types come along here, as types only.
+export type * from './api-schemas.ts';

@@ -24,7 +24,8 @@ import type {
   UnassignedSensorBody,
   ZoneInfoBody,
 } from '@passant/shared';
-import { countsMessageJsonSchema, RADIOS, REJECT_REASONS } from '@passant/shared';
+import { countsMessageJsonSchema, RADIOS } from '@passant/shared';
+import { REJECT_REASONS } from '@passant/shared/api-schemas';
 import { ANONYMOUS, AccessPolicy, roleOf } from '../auth/access.ts';
 import type { Principal, PublicAccess } from '../auth/access.ts';
 import type { TokenStore } from '../auth/token-store.ts';

@@ -18,7 +18,7 @@ import {
   SiteListSchema,
   UnassignedSensorListSchema,
   ZoneListSchema,
-} from '@passant/shared';
+} from '@passant/shared/api-schemas';
 import { EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
 import type { ParamSpec } from './params.ts';
 

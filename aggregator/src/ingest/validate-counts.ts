@@ -7,7 +7,7 @@
 import { CountsMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, StatusMessageSchema } from '@passant/shared';
 import type { CountsMessage, RejectReason, StatusMessage } from '@passant/shared';
 
-export { REJECT_REASONS } from '@passant/shared';
+export { REJECT_REASONS } from '@passant/shared/api-schemas';
 export type { RejectReason } from '@passant/shared';
 
 /** Window length the aggregator takes for now; the release layer's base cell is this long. */
