@@ -1,6 +1,6 @@
 # One image for the Passant programs: the aggregator (default command, serves the dashboard on 8080) and the
 # sensor agent (`node sensor-agent/bin/passant-sensor.js run`). Used by docker-compose.yml.
-# The programs run their TypeScript through tsx; only the dashboard is built.
+# The aggregator runs its TypeScript through tsx; the dashboard and the sensor agent are built (`npm run build`).
 
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 downloads a prebuilt binary; the compiler is the fallback when none fits.

@@ -1,0 +1,79 @@
+/**
+ * bin/passant-sensor.js runs the bundle from `npm run build` when it is newer than every source file (of the
+ * sensor and of shared), else the TypeScript sources through tsx. Tested on a copy of the bin in a temp tree with
+ * a stand-in bundle and stand-in sources that say which one ran.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.resolve(HERE, '../bin/passant-sensor.js');
+const NODE_MODULES = path.resolve(HERE, '../../node_modules');
+
+let root: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-bin-'));
+  fs.symlinkSync(NODE_MODULES, path.join(root, 'node_modules'), 'dir');
+  fs.mkdirSync(path.join(root, 'sensor-agent/bin'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'sensor-agent/src/sub'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'shared/src'), { recursive: true });
+  fs.copyFileSync(BIN, path.join(root, 'sensor-agent/bin/passant-sensor.js'));
+  fs.writeFileSync(path.join(root, 'sensor-agent/package.json'), '{ "type": "module" }\n');
+  fs.writeFileSync(
+    path.join(root, 'sensor-agent/src/cli.ts'),
+    "export async function main(argv: string[]): Promise<number> {\n  const from: string = 'source';\n  process.stdout.write(`${from} ${argv.join(' ')}`);\n  return 3;\n}\n",
+  );
+  fs.writeFileSync(path.join(root, 'sensor-agent/src/sub/deep.ts'), 'export const x = 1;\n');
+  fs.writeFileSync(path.join(root, 'shared/src/index.ts'), 'export const y = 2;\n');
+});
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function writeBundle(): void {
+  fs.mkdirSync(path.join(root, 'sensor-agent/dist'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'sensor-agent/dist/passant-sensor.mjs'),
+    "export async function main(argv) { process.stdout.write(`bundle ${argv.join(' ')}`); return 3; }\n",
+  );
+}
+
+/** Sets a file's modification time `seconds` from now. */
+function age(file: string, seconds: number): void {
+  const t = new Date(Date.now() + seconds * 1000);
+  fs.utimesSync(path.join(root, file), t, t);
+}
+
+function run(): { stdout: string; status: number } {
+  try {
+    return { stdout: execFileSync(process.execPath, [path.join(root, 'sensor-agent/bin/passant-sensor.js'), 'count', 'x.pcap'], { encoding: 'utf8' }), status: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; status: number };
+    return { stdout: e.stdout, status: e.status };
+  }
+}
+
+describe('bin/passant-sensor.js', () => {
+  it('runs the bundle when it is newer than every source, passing the arguments and the exit code', () => {
+    writeBundle();
+    for (const f of ['sensor-agent/src/cli.ts', 'sensor-agent/src/sub/deep.ts', 'shared/src/index.ts']) age(f, -60);
+    expect(run()).toEqual({ stdout: 'bundle count x.pcap', status: 3 });
+  });
+
+  it('runs the sources through tsx when there is no bundle', () => {
+    expect(run()).toEqual({ stdout: 'source count x.pcap', status: 3 });
+  });
+
+  it('runs the sources when a file of the sensor (in a subfolder too) or of shared is newer than the bundle', () => {
+    writeBundle();
+    for (const file of ['sensor-agent/src/sub/deep.ts', 'shared/src/index.ts']) {
+      for (const f of ['sensor-agent/src/cli.ts', 'sensor-agent/src/sub/deep.ts', 'shared/src/index.ts']) age(f, -60);
+      age(file, 60);
+      expect(run().stdout, file).toBe('source count x.pcap');
+    }
+  });
+});
