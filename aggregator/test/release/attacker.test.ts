@@ -585,7 +585,9 @@ describe('every route answers only through the release layer', () => {
     for (const [who, token] of Object.entries(tokens)) {
       for (const url of urls) {
         const res = await fetch(`${agg.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-        const text = `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n${await res.text()}`;
+        // ETags are hashes of the body (base64 may hold any digits), not data: left out of the scan.
+        const headers = [...res.headers].filter(([k]) => k !== 'etag');
+        const text = `${headers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n${await res.text()}`;
         bodies++;
         if (/\b95[0-9]\b/.test(text)) released = true;
         const m = markerPattern.exec(text);
