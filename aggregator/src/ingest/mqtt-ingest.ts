@@ -256,15 +256,26 @@ export class MqttIngest {
     }
     if (this.options.config.ingest.ackMode === 'received') {
       this.writer.add(message, (err) => {
-        if (err !== undefined) this.onStoreFailure(err, false);
+        if (err !== undefined) this.guarded(() => this.onStoreFailure(err, false));
       });
       return settle(true);
     }
-    this.writer.add(message, (err) => {
-      if (err === undefined) return settle(true);
-      this.onStoreFailure(err, true);
-      settle(false);
-    });
+    // The batch writer calls this for every message of a batch in turn: it must not throw.
+    this.writer.add(message, (err) =>
+      this.guarded(() => {
+        if (err === undefined) return settle(true);
+        this.onStoreFailure(err, true);
+        settle(false);
+      }),
+    );
+  }
+
+  private guarded(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'acknowledging a stored message failed');
+    }
   }
 
   private onWritten(written: WrittenMessage[]): void {
