@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ID_PATTERN, SensorIdSchema, configEnvName, isPlainObject, mergeConfigLayers, setConfigPath } from '@passant/shared';
+import { ID_PATTERN, SensorIdSchema, configEnvName, configSchemaLeaves, isPlainObject, mergeConfigLayers, setConfigPath } from '@passant/shared';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
@@ -475,40 +475,20 @@ export interface ConfigKeyReference {
   values?: string[];
 }
 
-interface JsonSchemaNode {
-  type?: string;
-  enum?: unknown[];
-  properties?: Record<string, JsonSchemaNode>;
-  default?: unknown;
-  description?: string;
-  defaultLabel?: string;
-}
-
 /** Every key of the configuration, in schema order, with its environment variable, default and description. */
 export function configReference(): ConfigKeyReference[] {
-  const root = z.toJSONSchema(AggregatorConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
-  const rows: ConfigKeyReference[] = [];
-  const walk = (node: JsonSchemaNode, parts: string[]): void => {
-    for (const [name, child] of Object.entries(node.properties ?? {})) {
-      const p = [...parts, name];
-      if (child.type === 'object' && child.properties) {
-        walk(child, p);
-        continue;
-      }
-      const type = child.enum ? 'string' : (child.type ?? 'string');
-      const row: ConfigKeyReference = {
-        key: p.join('.'),
-        env: type === 'array' || type === 'object' ? null : configEnvName(p),
-        type,
-        default: child.defaultLabel ?? (child.default === undefined ? '(unset)' : JSON.stringify(child.default)),
-        description: child.description ?? '',
-      };
-      if (child.enum) row.values = child.enum.map(String);
-      rows.push(row);
-    }
-  };
-  walk(root, []);
-  return rows;
+  return configSchemaLeaves(AggregatorConfigSchema).map(({ path: p, node }) => {
+    const type = node.enum ? 'string' : (node.type ?? 'string');
+    const row: ConfigKeyReference = {
+      key: p.join('.'),
+      env: type === 'array' || type === 'object' ? null : configEnvName(p),
+      type,
+      default: node.defaultLabel ?? (node.default === undefined ? '(unset)' : JSON.stringify(node.default)),
+      description: node.description ?? '',
+    };
+    if (node.enum) row.values = node.enum.map(String);
+    return row;
+  });
 }
 
 /** The configuration reference as a Markdown table (for the README). */

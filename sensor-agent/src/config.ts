@@ -21,6 +21,8 @@ import {
   TOPIC_BASE,
   WINDOW_SECONDS_ALLOWED,
   configEnvName,
+  configSchemaLeaves,
+  type ConfigSchemaNode,
   isAllowedWindowSeconds,
   isPlainObject,
   mergeConfigLayers,
@@ -293,51 +295,30 @@ export const EXTRA_ENV = {
   PASSANT_DATA_DIR: 'directory for the outbox when outbox.path is not set (systemd: the StateDirectory)',
 } as const;
 
-interface JsonSchemaNode {
-  type?: string;
-  anyOf?: JsonSchemaNode[];
-  enum?: string[];
-  properties?: Record<string, JsonSchemaNode>;
-  default?: unknown;
-  description?: string;
-}
-
-function leafType(node: JsonSchemaNode): { type: string; values?: string[] } {
+function leafType(node: ConfigSchemaNode): { type: string; values?: string[] } {
   if (node.anyOf) {
     const parts = node.anyOf.map((n) => leafType(n));
     return { type: parts.map((p) => p.type).join('|'), values: parts.find((p) => p.values)?.values };
   }
-  return { type: node.type ?? 'any', values: node.enum };
+  return { type: node.type ?? 'any', values: node.enum?.map(String) };
 }
 
 let cachedKeys: ConfigKey[] | null = null;
 
 /** Every leaf key of the schema with its environment variable, type, default and description (for the README). */
 export function sensorConfigKeys(): ConfigKey[] {
-  if (cachedKeys !== null) return cachedKeys;
-  const root = z.toJSONSchema(SensorConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
-  const out: ConfigKey[] = [];
-  const walk = (node: JsonSchemaNode, at: string[]): void => {
-    for (const [key, child] of Object.entries(node.properties ?? {})) {
-      const p = [...at, key];
-      if (child.type === 'object' && child.properties) {
-        walk(child, p);
-        continue;
-      }
-      const { type, values } = leafType(child);
-      out.push({
-        path: p.join('.'),
-        env: configEnvName(p),
-        type,
-        default: p.join('.') === 'sensorId' ? undefined : child.default,
-        description: child.description ?? '',
-        ...(values ? { values } : {}),
-      });
-    }
-  };
-  walk(root, []);
-  cachedKeys = out;
-  return out;
+  cachedKeys ??= configSchemaLeaves(SensorConfigSchema).map(({ path: p, node }) => {
+    const { type, values } = leafType(node);
+    return {
+      path: p.join('.'),
+      env: configEnvName(p),
+      type,
+      default: p.join('.') === 'sensorId' ? undefined : node.default,
+      description: node.description ?? '',
+      ...(values ? { values } : {}),
+    };
+  });
+  return cachedKeys;
 }
 
 /** Converts one environment value to the key's type; returns the string unchanged when it does not convert (zod then says why). */

@@ -1,7 +1,36 @@
 /**
  * How both programs layer their configuration (defaults < config file < environment), the part they must agree on:
- * the environment variable of a key, and how one layer is laid over another. Pure functions, no I/O.
+ * the environment variable of a key, how one layer is laid over another, and the keys of a config schema (for
+ * their README tables and environment readers). Pure functions, no I/O.
  */
+import { z } from 'zod';
+
+/** A node of the JSON Schema of a config schema (`z.toJSONSchema`, input side): the fields the key listings read. */
+export interface ConfigSchemaNode {
+  type?: string;
+  anyOf?: ConfigSchemaNode[];
+  enum?: unknown[];
+  properties?: Record<string, ConfigSchemaNode>;
+  default?: unknown;
+  description?: string;
+  /** Set through `.meta({ defaultLabel })` where the default is computed. */
+  defaultLabel?: string;
+}
+
+/** Every leaf key of a config schema, in schema order (objects are walked into), with its path and schema node. */
+export function configSchemaLeaves(schema: z.ZodType): { path: string[]; node: ConfigSchemaNode }[] {
+  const root = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as ConfigSchemaNode;
+  const leaves: { path: string[]; node: ConfigSchemaNode }[] = [];
+  const walk = (node: ConfigSchemaNode, parts: string[]): void => {
+    for (const [name, child] of Object.entries(node.properties ?? {})) {
+      const path = [...parts, name];
+      if (child.type === 'object' && child.properties) walk(child, path);
+      else leaves.push({ path, node: child });
+    }
+  };
+  walk(root, []);
+  return leaves;
+}
 
 /** The environment variable of a config key: `['mqtt', 'reconnectPeriodMs']` -> `PASSANT_MQTT_RECONNECT_PERIOD_MS`. */
 export function configEnvName(keyPath: readonly string[]): string {
