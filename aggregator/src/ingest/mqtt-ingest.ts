@@ -25,8 +25,8 @@ import { BatchWriter } from './batch-writer.ts';
 import type { WrittenMessage } from './batch-writer.ts';
 import { PubackDeferral } from './puback-deferral.ts';
 import type { SensorHealthTracker } from './sensor-health.ts';
-import { validateSensorCounts, validateSensorStatus } from './validate-counts.ts';
-import type { RejectReason, Verdict } from './validate-counts.ts';
+import { validateCounts, validateSensorStatus } from './validate-counts.ts';
+import type { RejectReason } from './validate-counts.ts';
 
 export interface MqttIngestOptions {
   config: AggregatorConfig;
@@ -239,10 +239,7 @@ export class MqttIngest {
         return settle(true);
       }
       const { metrics, config } = this.options;
-      const verdict: Verdict<CountsMessage> =
-        parsed?.kind === 'sensor' && parsed.channel === 'counts'
-          ? validateSensorCounts(parsed.sensorId, payload, { now: this.now(), maxFutureSeconds: config.ingest.maxFutureSeconds })
-          : { ok: false, reason: 'invalid_topic' };
+      const verdict = validateCounts(parsed, payload, { now: this.now(), maxFutureSeconds: config.ingest.maxFutureSeconds });
       if (!verdict.ok) {
         metrics.ingestMessages.inc({ result: 'rejected', reason: verdict.reason });
         this.logRejected(verdict.reason, payload.byteLength, verdict.issues);

@@ -5,7 +5,7 @@
  * it), then the checks that tie the message to its topic and to the clock.
  */
 import { CountsMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, StatusMessageSchema } from '@passant/shared';
-import type { CountsMessage, RejectReason, StatusMessage } from '@passant/shared';
+import type { CountsMessage, ParsedTopic, RejectReason, StatusMessage } from '@passant/shared';
 
 export { REJECT_REASONS } from '@passant/shared/api-schemas';
 export type { RejectReason } from '@passant/shared';
@@ -50,22 +50,18 @@ export interface ValidateCountsOptions {
   maxFutureSeconds: number;
 }
 
-export function validateCounts(topic: string, payload: Uint8Array | string, options: ValidateCountsOptions): Verdict<CountsMessage> {
-  const parsedTopic = parseTopic(topic);
+/** `topic` as received, or already parsed (the ingest parses it once to tell counts from status). */
+export function validateCounts(topic: string | ParsedTopic | null, payload: Uint8Array | string, options: ValidateCountsOptions): Verdict<CountsMessage> {
+  const parsedTopic = typeof topic === 'string' ? parseTopic(topic) : topic;
   if (parsedTopic === null || parsedTopic.kind !== 'sensor' || parsedTopic.channel !== 'counts') {
     return { ok: false, reason: 'invalid_topic' };
   }
-  return validateSensorCounts(parsedTopic.sensorId, payload, options);
-}
-
-/** A counts message whose topic was already parsed: `passant/sensors/{sensorId}/counts`. */
-export function validateSensorCounts(sensorId: string, payload: Uint8Array | string, options: ValidateCountsOptions): Verdict<CountsMessage> {
   const json = parseJson(payload);
   if (!json.ok) return json;
   const result = CountsMessageSchema.safeParse(json.value);
   if (!result.success) return { ok: false, reason: 'invalid_schema', issues: issuesOf(result.error) };
   const message = result.data;
-  if (message.sensorId !== sensorId) return { ok: false, reason: 'sensor_mismatch' };
+  if (message.sensorId !== parsedTopic.sensorId) return { ok: false, reason: 'sensor_mismatch' };
   if (message.windowSeconds !== SUPPORTED_WINDOW_SECONDS) return { ok: false, reason: 'unsupported_window' };
   if (message.windowStart > options.now + options.maxFutureSeconds) return { ok: false, reason: 'future_window' };
   return { ok: true, message };
