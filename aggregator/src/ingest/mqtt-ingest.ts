@@ -106,10 +106,7 @@ export class MqttIngest {
       options.metrics.mqttConnected.set(1);
       options.metrics.mqttConnects.inc();
       this.logger.info({ sessionPresent: connack.sessionPresent, clientId: clientIdOf(this.instanceId) }, 'MQTT connected');
-      void this.afterConnect().then(resolveReady, (err: unknown) => {
-        this.logger.warn({ err: (err as Error).message }, 'MQTT subscribe or status publish failed');
-        this.retryAfterConnect(resolveReady);
-      });
+      this.trySubscribe(resolveReady, false);
     });
     this.client.on('close', () => {
       if (options.metrics.mqttConnected.get() === 1 && !this.stopping) this.logger.warn('MQTT connection lost; reconnecting');
@@ -176,20 +173,21 @@ export class MqttIngest {
   }
 
   /**
-   * A refused subscription (or a failed status publish) is tried again while connected, every
-   * `mqtt.reconnectPeriodMs` (at least a second); /healthz says 503 meanwhile. A reconnect tries anew anyway.
+   * Subscribes and publishes the online status (`afterConnect`). A refused subscription (or a failed status
+   * publish) is tried again while connected, every `mqtt.reconnectPeriodMs` (at least a second); /healthz says 503
+   * meanwhile. A reconnect tries anew anyway.
    */
-  private retryAfterConnect(resolveReady: () => void): void {
-    if (this.subscribeTimer !== undefined || this.stopping) return;
-    this.subscribeTimer = setTimeout(() => {
-      this.subscribeTimer = undefined;
-      if (this.stopping || !this.client.connected) return;
-      void this.afterConnect().then(resolveReady, (err: unknown) => {
-        this.logger.debug({ err: (err as Error).message }, 'MQTT subscribe or status publish failed again');
-        this.retryAfterConnect(resolveReady);
-      });
-    }, Math.max(1000, this.options.config.mqtt.reconnectPeriodMs));
-    this.subscribeTimer.unref();
+  private trySubscribe(resolveReady: () => void, retry: boolean): void {
+    void this.afterConnect().then(resolveReady, (err: unknown) => {
+      // The first failure of a connection at warn, its retries at debug.
+      this.logger[retry ? 'debug' : 'warn']({ err: (err as Error).message }, 'MQTT subscribe or status publish failed');
+      if (this.subscribeTimer !== undefined || this.stopping) return;
+      this.subscribeTimer = setTimeout(() => {
+        this.subscribeTimer = undefined;
+        if (!this.stopping && this.client.connected) this.trySubscribe(resolveReady, true);
+      }, Math.max(1000, this.options.config.mqtt.reconnectPeriodMs));
+      this.subscribeTimer.unref();
+    });
   }
 
   private async afterConnect(): Promise<void> {
