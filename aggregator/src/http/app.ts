@@ -17,6 +17,7 @@ import type {
   ApiError,
   AuditBody,
   CompareBody,
+  HealthzBody,
   MeBody,
   PrivacyInfoBody,
   ProfileBody,
@@ -53,9 +54,8 @@ export interface HttpAppOptions {
   store: CountsStore & Pick<ReleaseStore, 'sensorWindows' | 'sensorStats'>;
   metrics: AggregatorMetrics;
   health: SensorHealthTracker;
-  /** True while the MQTT connection is up. */
-  /** The broker link: counts flow only when 'subscribed'. */
-  mqttLink: () => 'subscribed' | 'connected' | 'disconnected';
+  /** The broker link as /healthz reports it: counts flow only when 'connected'. */
+  mqttLink: () => HealthzBody['mqtt'];
   logger: Logger;
   dashboardDir: string;
   maxSeriesBuckets: number;
@@ -185,12 +185,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get('/healthz', async (req, res) => {
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     const storeOk = await withTimeout(store.ping().catch(() => false), 2000, false);
-    const link = options.mqttLink();
-    const ok = storeOk && link === 'subscribed';
+    const mqtt = options.mqttLink();
+    const ok = storeOk && mqtt === 'connected';
     res.status(ok ? 200 : 503).setHeader('Cache-Control', 'no-store').json({
       status: ok ? 'ok' : 'unavailable',
-      // 'connected' alone: the broker took the login but refused the subscription (no counts arrive).
-      mqtt: link === 'subscribed' ? 'connected' : link === 'connected' ? 'not-subscribed' : 'disconnected',
+      mqtt,
       store: storeOk ? 'ok' : 'failing',
       sensors: health.countByState(),
       uptimeSeconds: Math.floor(now() - startedAt),

@@ -17,7 +17,7 @@ import mqtt from 'mqtt';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { parseTopic, StatusMessageSchema, topics } from '@passant/shared';
-import type { CountsMessage, StatusMessage } from '@passant/shared';
+import type { CountsMessage, HealthzBody, StatusMessage } from '@passant/shared';
 import type { AggregatorConfig } from '../config.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { CountsStore, PutResult } from '../store/types.ts';
@@ -122,12 +122,12 @@ export class MqttIngest {
   }
 
   /**
-   * The broker link as /healthz reports it: 'subscribed' (counts flow), 'connected' without the subscription (the
-   * broker refused it, e.g. an ACL mistake; retried), or 'disconnected'.
+   * The broker link as /healthz reports it: 'connected' (and subscribed: counts flow), 'not-subscribed' (the broker
+   * took the login but refused the subscription, e.g. an ACL mistake; retried), or 'disconnected'.
    */
-  get link(): 'subscribed' | 'connected' | 'disconnected' {
+  get link(): HealthzBody['mqtt'] {
     if (!this.client.connected) return 'disconnected';
-    return this.subscribed ? 'subscribed' : 'connected';
+    return this.subscribed ? 'connected' : 'not-subscribed';
   }
 
   /** QoS 1 messages received whose PUBACK is held until they are stored. */

@@ -113,7 +113,7 @@ describe('the OpenAPI document', () => {
       store: store as never,
       metrics: new AggregatorMetrics(),
       health: new SensorHealthTracker(),
-      mqttLink: () => 'subscribed',
+      mqttLink: () => 'connected',
       logger,
       dashboardDir: agg.dataDir,
       maxSeriesBuckets: 1000,
