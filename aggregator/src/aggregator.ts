@@ -156,6 +156,8 @@ export async function startAggregator(
     settleSeconds: config.settleSeconds,
     now,
     noise,
+    devicesPerPerson: config.noise.devicesPerPerson,
+    baseline: config.baseline.enabled ? config.baseline : null,
     minuteDays: config.retention.minuteDays,
     retentionIntervalMs: config.retention.intervalMinutes * 60_000,
     logger: logger.child({ component: 'release' }),

@@ -326,9 +326,50 @@ export const AggregatorConfigSchema = z
           .optional()
           .describe('secret (32+ characters) the noise is derived from (HMAC-SHA256); set it through PASSANT_NOISE_KEY or keyFile, it is never logged'),
         keyFile: z.string().min(1).optional().describe('file holding the noise secret (32+ characters; surrounding white space ignored)'),
+        devicesPerPerson: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe(
+            "devices one person may carry: with the zone's number of sensors it makes the noise's sensitivity (one person changes a zone-minute by at most devicesPerPerson x sensors), so epsilon holds per person",
+          ),
       })
       .prefault({})
       .describe('noise for open data (off by default)'),
+    baseline: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'release a zone-minute only when it rests on at least k devices beyond the ones its sensors always hear (printers, PCs, beacons), estimated per sensor from its own counts',
+          ),
+        historyHours: z
+          .number()
+          .int()
+          .min(6)
+          .max(24 * 31)
+          .default(48)
+          .describe("how far back a sensor's counts are read for its static baseline (per-sensor rows must be kept at least this long)"),
+        quietHours: z.number().int().min(1).max(24).default(4).describe("how many of the history's quietest hours the baseline is taken from"),
+        quantile: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(0.9)
+          .describe("quantile of the quiet hours' minute counts taken as the baseline (high: errs on hiding)"),
+        minHistoryHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 31)
+          .default(12)
+          .describe('with fewer hours of a sensor\'s history than this its baseline is unknown and taken as 0 (a new sensor)'),
+      })
+      .prefault({})
+      .describe('static-device baseline of the release rule'),
     zones: z
       .array(ZoneSchema)
       .max(10_000)

@@ -38,8 +38,9 @@ import type { Registry } from '../registry.ts';
 import type { DeleteResult, FrozenCell, ReleaseStore, Rollup, RollupStep, SensorWindow, WindowKey } from '../store/types.ts';
 import { rollupStart } from '../store/types.ts';
 import { NOISE_MECHANISM, noiseFor, type NoiseSettings } from './noise.ts';
-import { releaseCell } from './release-series.ts';
+import { releasedByPeopleRule } from './release-series.ts';
 import { settleDeadline } from './settle.ts';
+import { baselineAt, DEFAULT_BASELINE_OPTIONS, hourBuckets, type BaselineOptions, type SensorBaseline } from './static-baseline.ts';
 
 export interface ReleaseLayerOptions {
   k: number;
@@ -50,6 +51,13 @@ export interface ReleaseLayerOptions {
   now?: () => number;
   /** Noise for noisy output; null or absent: off. */
   noise?: NoiseSettings | null;
+  /**
+   * Devices one person may carry, for the noise's sensitivity: one person changes a zone-minute by at most this
+   * times the zone's sensors (every sensor of the zone may hear each of their devices). Default 2.
+   */
+  devicesPerPerson?: number;
+  /** The static baseline (static-baseline.ts); null: no baseline (every sensor's taken as 0). Default: on. */
+  baseline?: BaselineOptions | null;
   /** Minute data older than this many whole days are deleted by applyRetention(); absent: kept. */
   minuteDays?: number;
   /** Period of the retention job started by start(). */
@@ -116,6 +124,8 @@ const DAY = 86_400;
 const HOUR = 3600;
 /** Most rounds of one settle pass (each `settleBatch` keys); the rest waits for the next pass. */
 const MAX_SETTLE_ROUNDS = 50;
+/** Baselines kept in memory (sensor-hours); past this the cache starts again. */
+const MAX_CACHED_BASELINES = 200_000;
 
 /** Start of the UTC day that holds `t`. */
 function dayStart(t: number): number {
@@ -129,6 +139,11 @@ export class ReleaseLayer extends EventEmitter<Events> {
   /** Days of minute data kept, or undefined when kept for ever. */
   readonly minuteDays: number | undefined;
   private readonly noise: NoiseSettings | null;
+  readonly devicesPerPerson: number;
+  /** Options of the static baseline, or null when it is off. */
+  readonly baselineOptions: BaselineOptions | null;
+  /** (sensor, hour) -> baselines per radio. */
+  private readonly baselines = new Map<string, SensorBaseline>();
   private readonly now: () => number;
   private readonly logger: Logger | undefined;
   private readonly settleBatch: number;
@@ -154,6 +169,11 @@ export class ReleaseLayer extends EventEmitter<Events> {
     this.windowSeconds = options.windowSeconds ?? 60;
     this.now = options.now ?? (() => Date.now() / 1000);
     this.noise = options.noise ?? null;
+    this.devicesPerPerson = options.devicesPerPerson ?? 2;
+    if (!Number.isInteger(this.devicesPerPerson) || this.devicesPerPerson < 1) {
+      throw new RangeError(`devicesPerPerson must be a positive integer, got ${this.devicesPerPerson}`);
+    }
+    this.baselineOptions = options.baseline === undefined ? DEFAULT_BASELINE_OPTIONS : options.baseline;
     this.minuteDays = options.minuteDays;
     this.logger = options.logger;
     this.settleBatch = options.settleBatch ?? 20_000;
@@ -164,6 +184,50 @@ export class ReleaseLayer extends EventEmitter<Events> {
   /** The noise of noisy responses, or null when noise is off. */
   get noiseInfo(): NoiseInfo | null {
     return this.noise === null ? null : { epsilon: this.noise.epsilon, mechanism: NOISE_MECHANISM };
+  }
+
+  /**
+   * The sensitivity of a zone's cells: how much one person can change a zone-minute (their devices, each heard by
+   * every sensor of the zone). The noise of the zone's cells is drawn with epsilon / sensitivity, so epsilon holds
+   * per person and zone-minute.
+   */
+  sensitivity(zoneId: string): number {
+    const sensors = this.registry.zone(zoneId)?.sensors.length ?? 1;
+    return Math.max(1, sensors) * this.devicesPerPerson;
+  }
+
+  /** The noise settings for a zone's cells: epsilon scaled by the zone's sensitivity. */
+  private zoneNoise(zoneId: string): NoiseSettings {
+    const noise = this.noise!;
+    return { key: noise.key, epsilon: noise.epsilon / this.sensitivity(zoneId) };
+  }
+
+  /**
+   * The static baseline of each sensor for the hour holding `t` (per radio; null while unknown), as the release
+   * rule uses it. For admins' sensor health and for people estimates.
+   */
+  async baseline(sensorIds: readonly string[], t: number): Promise<Map<string, SensorBaseline>> {
+    const hour = rollupStart(t, HOUR);
+    await this.loadBaselines(new Map(sensorIds.map((s) => [s, new Set([hour])])));
+    const out = new Map<string, SensorBaseline>();
+    for (const s of sensorIds) out.set(s, this.baselines.get(`${s}@${hour}`) ?? { wifi: null, ble: null });
+    return out;
+  }
+
+  /** Computes the baselines of the (sensor, hour) pairs not cached yet, one store read per sensor. */
+  private async loadBaselines(needed: ReadonlyMap<string, ReadonlySet<number>>): Promise<void> {
+    const options = this.baselineOptions;
+    if (options === null) return;
+    if (this.baselines.size > MAX_CACHED_BASELINES) this.baselines.clear();
+    for (const [sensorId, hours] of needed) {
+      const missing = [...hours].filter((h) => !this.baselines.has(`${sensorId}@${h}`));
+      if (missing.length === 0) continue;
+      const rows = await this.store.sensorWindows([sensorId], Math.min(...missing) - options.historyHours * HOUR, Math.max(...missing));
+      const wifi = hourBuckets(rows.map((r) => ({ windowStart: r.windowStart, value: r.wifi })));
+      const ble = hourBuckets(rows.map((r) => ({ windowStart: r.windowStart, value: r.ble })));
+      const opts = { ...options, windowSeconds: this.windowSeconds };
+      for (const h of missing) this.baselines.set(`${sensorId}@${h}`, { wifi: baselineAt(wifi, h, opts), ble: baselineAt(ble, h, opts) });
+    }
   }
 
   /** Windows before this (a UTC day start) are deleted by retention; null when minute data are kept for ever. */
@@ -334,7 +398,7 @@ export class ReleaseLayer extends EventEmitter<Events> {
   }
 
   private fillDraw(zoneId: string, hour: number, radio: Radio, i: number): number {
-    return noiseFor(this.noise!, ['fill', zoneId, hour, radio, HOUR, i]);
+    return noiseFor(this.zoneNoise(zoneId), ['fill', zoneId, hour, radio, HOUR, i]);
   }
 
   /** The released form of a frozen cell, per radio (live updates). */
@@ -404,6 +468,8 @@ export class ReleaseLayer extends EventEmitter<Events> {
       byZone.set(zoneId, windows);
     }
     const toFreeze: FrozenCell[] = [];
+    /** Zone-windows that settled, with their parts; built into cells once the parts' baselines are known. */
+    const settledParts: { zoneId: string; windowStart: number; parts: SensorWindow[] }[] = [];
     if (byZone.size > 0) {
       let lo = Infinity;
       let hi = -Infinity;
@@ -468,10 +534,20 @@ export class ReleaseLayer extends EventEmitter<Events> {
           const usedHere = used.get(w);
           const parts = here.filter((r) => usedHere === undefined || !usedHere.has(r.sensorId));
           if (parts.length === 0) continue;
-          toFreeze.push(this.buildCell(zoneId, w, parts));
+          settledParts.push({ zoneId, windowStart: w, parts });
         }
       }
     }
+    const needed = new Map<string, Set<number>>();
+    for (const { windowStart, parts } of settledParts) {
+      for (const p of parts) {
+        const hours = needed.get(p.sensorId) ?? new Set<number>();
+        hours.add(rollupStart(windowStart, HOUR));
+        needed.set(p.sensorId, hours);
+      }
+    }
+    await this.loadBaselines(needed);
+    for (const { zoneId, windowStart, parts } of settledParts) toFreeze.push(this.buildCell(zoneId, windowStart, parts));
     const written = await this.store.freeze(toFreeze);
     await this.store.clearUnsettled(clear);
     const frozen = toFreeze.filter((_, i) => written[i] === true);
@@ -480,10 +556,14 @@ export class ReleaseLayer extends EventEmitter<Events> {
   }
 
   private buildCell(zoneId: string, windowStart: number, parts: SensorWindow[]): FrozenCell {
+    const hour = rollupStart(windowStart, HOUR);
     const radio = (r: Radio) => {
       const devices = parts.reduce((sum, p) => sum + p[r], 0);
-      const released = releaseCell(devices, this.k) !== null;
-      const noise = released && this.noise !== null ? noiseFor(this.noise, ['cell', zoneId, windowStart, r, this.windowSeconds]) : null;
+      const released = releasedByPeopleRule(
+        parts.map((p) => ({ devices: p[r], baseline: this.baselines.get(`${p.sensorId}@${hour}`)?.[r] ?? null })),
+        this.k,
+      );
+      const noise = released && this.noise !== null ? noiseFor(this.zoneNoise(zoneId), ['cell', zoneId, windowStart, r, this.windowSeconds]) : null;
       return { devices, released, noise };
     };
     return { zoneId, windowStart, sensors: parts.map((p) => p.sensorId).sort(), wifi: radio('wifi'), ble: radio('ble') };

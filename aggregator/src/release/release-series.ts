@@ -28,6 +28,34 @@ export function releaseCell(devices: number, k: number): number | null {
   return devices >= k ? devices : null;
 }
 
+/** One sensor's part of a base cell for one radio: its devices, and its static baseline for the cell's hour. */
+export interface CellPart {
+  devices: number;
+  /** Devices the sensor always hears (static-baseline.ts); null while unknown (a new sensor), taken as 0. */
+  baseline: number | null;
+}
+
+/**
+ * How many devices beyond the static ones a cell certainly rests on: the largest over the zone's sensors of
+ * (devices - baseline). Each sensor's moving devices are distinct devices, so the zone holds at least that many;
+ * summing over the sensors instead would count a device that two sensors hear twice, and let two people pass
+ * k = 4 in a zone of two sensors.
+ */
+export function movingDevices(parts: readonly CellPart[]): number {
+  let best = 0;
+  for (const p of parts) best = Math.max(best, p.devices - (p.baseline ?? 0));
+  return best;
+}
+
+/**
+ * The release rule about people: a base cell is released when it certainly rests on at least k devices that are
+ * not always there. Its released value is still the sum of the sensors' devices (static ones and devices heard
+ * by two sensors included: the API says so); only the decision looks at moving devices.
+ */
+export function releasedByPeopleRule(parts: readonly CellPart[], k: number): boolean {
+  return movingDevices(parts) >= k;
+}
+
 /**
  * The columnar series of buckets `from`, `from + step`, ... before `to`. Cells outside [from, to) are ignored;
  * cells must not repeat a window (the store sums per window).

@@ -52,8 +52,8 @@ describe('sites', () => {
     const release = layer(registry);
     await store.put(
       [
-        countsMessage('s1', D, 3),
-        countsMessage('s2', D, 4), // front 7
+        countsMessage('s1', D, 5),
+        countsMessage('s2', D, 2), // front 7 (s1 alone hears k: see people-rule.test.ts)
         countsMessage('s3', D, 4), // back 4: suppressed
         countsMessage('s1', D + 60, 1),
         countsMessage('s2', D + 60, 1), // front 2: suppressed
@@ -112,11 +112,11 @@ describe('freezing', () => {
     const release = layer(new Registry(ZONES));
     now = D + 86_400;
     // both sensors replay their outboxes a day late, one after the other, with a settle pass in between
-    await store.put([countsMessage('s1', D, 3)], now);
+    await store.put([countsMessage('s1', D, 2)], now);
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [null], suppressed: [0] });
     now += 30;
     expect(await release.cells('front', D)).toBe('pending');
-    await store.put([countsMessage('s2', D, 4)], now);
+    await store.put([countsMessage('s2', D, 5)], now);
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [7], suppressed: [0] });
     // one that only s1 replays settles settleSeconds after it arrived
     await store.put([countsMessage('s1', D + 60, 8)], now);

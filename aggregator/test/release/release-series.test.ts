@@ -143,8 +143,8 @@ describe('ReleaseLayer over a real SQLite store', () => {
   it('series: sums the zone sensors per minute, suppresses below k, ignores other sensors', async () => {
     await store.put(
       [
-        countsMessage('s1', D, 3, 1),
-        countsMessage('s2', D, 4, 1), // 7 wifi, 2 ble
+        countsMessage('s1', D, 5, 1),
+        countsMessage('s2', D, 2, 1), // 7 wifi (s1 alone hears k), 2 ble
         countsMessage('s1', D + 60, 2, 9),
         countsMessage('s2', D + 60, 2, 0), // 4 wifi: suppressed, 9 ble
         countsMessage('other', D + 60, 100, 100),
