@@ -1,7 +1,7 @@
 /**
  * The whole pipeline across programs: simulated sensors -> MQTT broker -> aggregator -> SQLite -> release
  * layer -> HTTP. The API's numbers must equal what the sensors published, summed per zone, with every
- * zone-minute below k suppressed; duplicates and redelivery never count twice; a bad message is rejected and
+ * zone-minute suppressed where no sensor of the zone heard k devices beyond its static baseline; duplicates and redelivery never count twice; a bad message is rejected and
  * counted, and the next good one is stored. Run against the embedded aedes broker and against a real Mosquitto.
  */
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,6 +10,7 @@ import {
   CountsMessageSchema, emptyRadioCounts, topics, windowStartOf, type CountsMessage, type Radio, type SeriesResponse,
 } from '@passant/shared';
 import { fetchMetrics, metricValue } from './helpers/metrics.ts';
+import { releaseRuleOf } from './helpers/release-rule.ts';
 import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
 import { startStack, type Stack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
@@ -31,19 +32,20 @@ async function getSeries(stack: Stack, zone: string, from: number, to: number, s
 
 /** What the release layer must give for a zone, computed independently from what the sensors published. */
 function expectedSeries(published: Map<string, CountsMessage>, sensors: string[], radio: Radio, from: number, to: number, step: number): SeriesResponse {
+  const released = releaseRuleOf(published, K);
   const out: SeriesResponse = { t: [], devices: [], suppressed: [] };
   for (let b = from; b < to; b += step) {
-    let released: number | null = null;
+    let value: number | null = null;
     let suppressed = 0;
     for (let t = b; t < b + step; t += 60) {
       const msgs = sensors.map((s) => published.get(`${s}@${t}`)).filter((m) => m !== undefined);
       if (msgs.length === 0) continue; // no data: no cell
       const sum = msgs.reduce((n, m) => n + m[radio].devices, 0);
-      if (sum < K) suppressed++;
-      else released = (released ?? 0) + sum;
+      if (!released(msgs, radio)) suppressed++;
+      else value = (value ?? 0) + sum;
     }
     out.t.push(b);
-    out.devices.push(released);
+    out.devices.push(value);
     out.suppressed.push(suppressed);
   }
   return out;

@@ -80,8 +80,8 @@ beforeAll(async () => {
   tok.revoked = revoked.token;
   agg.tokens.revoke(revoked.info.id);
   await publishAll([
-    countsMessage('s1', D, 3, 6),
-    countsMessage('s2', D, 4, 0),
+    countsMessage('s1', D, 5, 6),
+    countsMessage('s2', D, 2, 0),
     countsMessage('s3', D, 9, 9),
     countsMessage('s4', D, 8, 8),
     countsMessage('s3', D + 60, 13),

@@ -46,13 +46,13 @@ beforeAll(async () => {
   // These tests read the API without a token: every zone is public (auth.test.ts covers tokens and roles).
   agg = await startTestAggregator(broker.url, { k: 5, zones: ZONES, http: { dashboardDir }, auth: { public: { zones: 'all' } } });
   await agg.mqttReady;
-  // minute 0: front 3+4=7 released, back 4 suppressed
+  // minute 0: front 5+2=7 released (s1 alone hears k), back 4 suppressed
   // minute 1: front 2+1=3 suppressed, back 5 released
   // minute 2: front 0+5=5 released (exactly k); s9 is in no zone
   // minute 61 (next hour): front 1+1 suppressed
   await publishAll([
-    countsMessage('s1', D, 3, 6),
-    countsMessage('s2', D, 4, 0),
+    countsMessage('s1', D, 5, 6),
+    countsMessage('s2', D, 2, 0),
     countsMessage('s3', D, 4, 9),
     countsMessage('s1', D + 60, 2),
     countsMessage('s2', D + 60, 1),
@@ -232,7 +232,7 @@ describe('GET /api/v1/events (Server-Sent Events)', () => {
     try {
       await waitFor(() => agg.metrics.eventClients.get() === 1, 'event client registered');
       const t = minuteAgo(1);
-      await publishAll([countsMessage('s1', t, 4, 1), countsMessage('s3', t, 9)]);
+      await publishAll([countsMessage('s1', t, 5, 1), countsMessage('s3', t, 9)]);
       await waitFor(() => agg.health.get('s3')?.countsMessages === 3, 's3 message handled');
       await agg.live.idle();
       await new Promise((r) => setTimeout(r, 200));
@@ -241,12 +241,12 @@ describe('GET /api/v1/events (Server-Sent Events)', () => {
       await publishAll([countsMessage('s2', t, 2, 1)]);
       await waitFor(() => events.length === 2, 'two events (wifi and ble)');
       expect(events).toEqual([
-        { zoneId: 'front', radio: 'wifi', t, devices: 6, suppressed: 0 },
+        { zoneId: 'front', radio: 'wifi', t, devices: 7, suppressed: 0 },
         { zoneId: 'front', radio: 'ble', t, devices: null, suppressed: 1 },
       ]);
       // the same cell in the series API agrees
       const { body } = await getJson(`/api/v1/zones/front/series?from=${t}&to=${t + 60}`);
-      expect(body).toEqual({ t: [t], devices: [6], suppressed: [0] });
+      expect(body).toEqual({ t: [t], devices: [7], suppressed: [0] });
     } finally {
       await stream.stop();
     }

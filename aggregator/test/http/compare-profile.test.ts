@@ -43,9 +43,9 @@ beforeAll(async () => {
   });
   await agg.mqttReady;
   const messages: CountsMessage[] = [
-    // current hour [D, D+3600): 7 released, one suppressed minute (2)
-    countsMessage('s1', D, 3),
-    countsMessage('s2', D, 4),
+    // current hour [D, D+3600): 7 released (s1 alone hears k), one suppressed minute (2)
+    countsMessage('s1', D, 5),
+    countsMessage('s2', D, 2),
     countsMessage('s1', D + 60, 1),
     countsMessage('s2', D + 60, 1),
     // the hour before: 10
@@ -57,8 +57,8 @@ beforeAll(async () => {
     // back street, same current hour: 6
     countsMessage('s3', D, 6),
     // the profile: the last complete hour and the same hour 1 and 2 weeks before
-    countsMessage('s1', H, 4),
-    countsMessage('s2', H, 4),
+    countsMessage('s1', H, 6),
+    countsMessage('s2', H, 2),
     countsMessage('s1', H - WEEK_SECONDS + 120, 6),
     countsMessage('s2', H - WEEK_SECONDS + 120, 6),
     countsMessage('s1', H - 2 * WEEK_SECONDS, 1),

@@ -67,7 +67,7 @@ beforeAll(async () => {
   agg = await startTestAggregator(broker.url, { k: 5, zones: ZONES, sites: SITES, aggregator: { id: 'openapi-test' }, http: { rateLimitBurst: 100_000 } });
   await agg.mqttReady;
   admin = agg.tokens.create({ role: 'admin' }).token;
-  for (const m of [countsMessage('s1', D, 3), countsMessage('s2', D, 4), countsMessage('s3', D, 2), countsMessage('s9', D, 8)]) {
+  for (const m of [countsMessage('s1', D, 5), countsMessage('s2', D, 2), countsMessage('s3', D, 2), countsMessage('s9', D, 8)]) {
     await publisher.publishAsync(topics.sensorCounts(m.sensorId), JSON.stringify(m), { qos: 1 });
   }
   await publisher.publishAsync(topics.sensorCounts('s1'), '{"v":2}', { qos: 1 });
