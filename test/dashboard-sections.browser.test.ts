@@ -184,7 +184,8 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
         expect(cells).toHaveLength(168);
         expect(cells.map((c) => c.state), id).toEqual(profile.mean.map((m, i) => expectedState(m, profile.suppressed[i])));
         const values = cells.filter((c) => c.state === 'value');
-        expect(values.length, `${id}: painted cells`).toBeGreaterThan(100);
+        // Most of the week is painted; the nights are hidden (no sensor hears k devices beyond its static ones).
+        expect(values.length, `${id}: painted cells`).toBeGreaterThan(84);
         // Painted: a scale of colours, none of them the blank of an empty cell.
         expect(new Set(values.map((c) => c.background)).size).toBeGreaterThan(5);
         const empty = '#f7f8fa'.match(/\w\w/g)!.map((h) => Number.parseInt(h, 16)).join(', ');
