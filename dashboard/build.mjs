@@ -1,13 +1,19 @@
 // Builds the dashboard: bundles src/main.ts (and the CSS it imports) into dist/app.js and dist/app.css with
 // esbuild, and copies index.html and public/ into dist/. Prints one line; exits 1 with a clear message on failure.
 // Run by `npm run build -w @passant/dashboard` (and so by the root `prestart` and `pretest`).
+// No source map by default: the aggregator serves dist/ to anyone, and a map would hand out the full source.
+// `node build.mjs --dev` (or PASSANT_DASHBOARD_SOURCEMAP=1) adds dist/app.js.map for debugging on a developer's
+// machine. `--outdir DIR` builds somewhere else than dist/ (tests).
 import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.join(here, 'dist');
+const argv = process.argv.slice(2);
+const outdirAt = argv.indexOf('--outdir');
+const dist = outdirAt >= 0 && argv[outdirAt + 1] ? path.resolve(argv[outdirAt + 1]) : path.join(here, 'dist');
+const sourceMaps = argv.includes('--dev') || process.env.PASSANT_DASHBOARD_SOURCEMAP === '1';
 const startedMs = performance.now();
 
 /** Packages that must never reach the browser bundle (zod comes with a runtime import of `@passant/shared`). */
@@ -32,7 +38,7 @@ async function build() {
       platform: 'browser',
       target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
       minify: true,
-      sourcemap: 'linked',
+      sourcemap: sourceMaps ? 'linked' : false,
       legalComments: 'none',
       metafile: true,
       logLevel: 'silent',
@@ -56,7 +62,8 @@ async function build() {
   for (const name of assets) await cp(path.join(here, 'public', name), path.join(dist, name), { recursive: true });
   const size = async (name) => `${name} ${((await stat(path.join(dist, name))).size / 1024).toFixed(1)} kB`;
   const ms = Math.round(performance.now() - startedMs);
-  process.stdout.write(`dashboard: built dist/ (${await size('app.js')}, ${await size('app.css')}) in ${ms} ms\n`);
+  const where = path.relative(process.cwd(), dist) || '.';
+  process.stdout.write(`dashboard: built ${where}/ (${await size('app.js')}, ${await size('app.css')}${sourceMaps ? ', with source maps' : ''}) in ${ms} ms\n`);
 }
 
 build().catch((err) => fail(err instanceof Error ? err.message : String(err)));
