@@ -2,7 +2,7 @@
  * Reloads zones and sites when the config file changes, without a restart. The folder of the file is watched
  * (editors often replace a file by renaming a new one over it, which a watch on the file itself would miss),
  * changes are debounced, and the new file is validated in full, exactly as at start-up (loadConfig). When it
- * has problems, every one is logged and the running registry stays as it is. Settings other than zones and
+ * has problems, every one is logged and the running registry stays as it is; so does a file with no zones. Settings other than zones and
  * sites need a restart: a change to them is logged, not applied.
  */
 import fs from 'node:fs';
@@ -112,6 +112,14 @@ export class RegistryWatcher {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       for (const problem of problems) logger.error({ problem }, 'config file changed but is invalid; zones and sites stay as they were');
       return { ok: false, problems };
+    }
+    // A file with no zones (empty, truncated, or half written by a tool that does not rename) would make every
+    // zone disappear from the API and the release layer until it is written again: refused like any bad edit.
+    // Zones are removed one by one, by a file that still lists the others; to stop counting, stop the aggregator.
+    if (config.zones.length === 0) {
+      const problem = 'zones: the file lists no zones (empty or incomplete?); a running aggregator keeps its zones';
+      logger.error({ problem }, 'config file changed but is invalid; zones and sites stay as they were');
+      return { ok: false, problems: [problem] };
     }
     const change = registry.update(config.zones, config.sites);
     const restartNeeded = Object.keys(config).filter(

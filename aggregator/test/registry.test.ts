@@ -162,6 +162,29 @@ describe('RegistryWatcher: reload on change of the config file', () => {
     await waitFor(() => results.length === 4, 'the reload', 15_000);
     expect(results[3]).toEqual({ ok: true, change: null, restartNeeded: ['settleSeconds'] });
   });
+
+  it('refuses an empty file, or one with no zones, keeping the old registry, and logs why', async () => {
+    fs.writeFileSync(file, yaml(['s1']));
+    const running = loadConfig({ configFile: file, env: {} });
+    const registry = new Registry(running.zones, running.sites);
+    watcher = new RegistryWatcher({ file, registry, running, logger: logger(), env: {}, debounceMs: 50, pollIntervalMs: 0 });
+    const results: { ok: boolean; problems?: string[] }[] = [];
+    watcher.onReload((r) => results.push(r));
+    watcher.start();
+
+    for (const [i, text] of ['', 'k: 5\n', 'k: 5\nzones: []\n'].entries()) {
+      fs.writeFileSync(file, text);
+      await waitFor(() => results.length === i + 1, `reload ${i + 1}`, 15_000);
+      expect(results[i]).toMatchObject({ ok: false });
+      expect(results[i]!.problems!.join(' ')).toMatch(/no zones/);
+      expect(registry.zoneOf('s1')).toBe('front');
+      expect(registry.listZones()).toEqual([{ id: 'front', name: 'Front' }]);
+    }
+    expect(lines.filter((l) => l.includes('lists no zones')).length).toBe(3);
+    // and a good file after them is applied
+    fs.writeFileSync(file, yaml(['s2']));
+    await waitFor(() => registry.zoneOf('s2') === 'front', 'the good file', 15_000);
+  });
 });
 
 describe('a running aggregator with a config file', () => {
