@@ -4,6 +4,7 @@
  *   passant-aggregator check-config [--config FILE]   validate the configuration, list every problem
  *   passant-aggregator config-reference          print every config key (key, env, default, description) as Markdown
  *   passant-aggregator token create|list|revoke  manage API tokens (auth/token-command.ts)
+ *   passant-aggregator kit --out DIR [--lang nl|en]   write the transparency kit (kit/kit-command.ts)
  * Returns the exit code.
  */
 const USAGE = `usage:
@@ -13,6 +14,7 @@ const USAGE = `usage:
   passant-aggregator token create --role viewer|admin|privacy [--zone ZONE...] [--site SITE...] [--owner LABEL...] [--name NAME] [--json]
   passant-aggregator token list [--json]
   passant-aggregator token revoke ID
+  passant-aggregator kit [--config FILE] --out DIR [--lang nl|en]
   passant-aggregator --help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -35,6 +37,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'token': {
       const { tokenCommand } = await import('./auth/token-command.ts');
       return tokenCommand(rest);
+    }
+    case 'kit': {
+      const { kitCommand } = await import('./kit/kit-command.ts');
+      return kitCommand(rest);
     }
     case '-h':
     case '--help':

@@ -14,6 +14,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { InfluxConfigSchema } from './store/influx-config.ts';
+import { TransparencyConfigSchema } from './kit/transparency-config.ts';
 
 const IdSchema = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,63}$ (a-z, 0-9 and -, at most 64)');
 
@@ -382,6 +383,7 @@ export const AggregatorConfigSchema = z
       .max(10_000)
       .default([])
       .describe('groups of zones: [{ id, name, coordinates?: { lat, lon }, zones: [zoneId] }] (optional; reloaded with zones)'),
+    transparency: TransparencyConfigSchema,
   })
   .superRefine((config, ctx) => {
     for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
