@@ -24,7 +24,7 @@ export function releaseRuleOf(published: Published, k: number, options: Baseline
     return b;
   };
   const baseline = (sensorId: string, radio: Radio, t: number): number | null => {
-    if (options === null) return null;
+    if (options === null) return 0; // the baseline turned off
     const hour = Math.floor(t / 3600) * 3600;
     const key = `${sensorId}/${radio}@${hour}`;
     if (!baselines.has(key)) baselines.set(key, baselineAt(bucketsOf(sensorId, radio), hour, options));

@@ -40,7 +40,7 @@ import { rollupStart } from '../store/types.ts';
 import { NOISE_MECHANISM, noiseFor, type NoiseSettings } from './noise.ts';
 import { releasedByPeopleRule } from './release-series.ts';
 import { settleDeadline } from './settle.ts';
-import { baselineAt, DEFAULT_BASELINE_OPTIONS, hourBuckets, type BaselineOptions, type SensorBaseline } from './static-baseline.ts';
+import { baselineAt, hourBuckets, type BaselineOptions, type SensorBaseline } from './static-baseline.ts';
 
 export interface ReleaseLayerOptions {
   k: number;
@@ -56,7 +56,11 @@ export interface ReleaseLayerOptions {
    * times the zone's sensors (every sensor of the zone may hear each of their devices). Default 2.
    */
   devicesPerPerson?: number;
-  /** The static baseline (static-baseline.ts); null: no baseline (every sensor's taken as 0). Default: on. */
+  /**
+   * The static baseline (static-baseline.ts): a sensor whose baseline is still unknown (fewer than minHistoryHours
+   * of history) adds nothing to a cell's moving devices. Null or absent: off, every sensor's baseline is 0 (the rule
+   * is then devices >= k on the zone's loudest sensor). The aggregator's config turns it on by default.
+   */
   baseline?: BaselineOptions | null;
   /** Minute data older than this many whole days are deleted by applyRetention(); absent: kept. */
   minuteDays?: number;
@@ -173,7 +177,7 @@ export class ReleaseLayer extends EventEmitter<Events> {
     if (!Number.isInteger(this.devicesPerPerson) || this.devicesPerPerson < 1) {
       throw new RangeError(`devicesPerPerson must be a positive integer, got ${this.devicesPerPerson}`);
     }
-    this.baselineOptions = options.baseline === undefined ? DEFAULT_BASELINE_OPTIONS : options.baseline;
+    this.baselineOptions = options.baseline ?? null;
     this.minuteDays = options.minuteDays;
     this.logger = options.logger;
     this.settleBatch = options.settleBatch ?? 20_000;
@@ -560,7 +564,7 @@ export class ReleaseLayer extends EventEmitter<Events> {
     const radio = (r: Radio) => {
       const devices = parts.reduce((sum, p) => sum + p[r], 0);
       const released = releasedByPeopleRule(
-        parts.map((p) => ({ devices: p[r], baseline: this.baselines.get(`${p.sensorId}@${hour}`)?.[r] ?? null })),
+        parts.map((p) => ({ devices: p[r], baseline: this.baselineOptions === null ? 0 : (this.baselines.get(`${p.sensorId}@${hour}`)?.[r] ?? null) })),
         this.k,
       );
       const noise = released && this.noise !== null ? noiseFor(this.zoneNoise(zoneId), ['cell', zoneId, windowStart, r, this.windowSeconds]) : null;

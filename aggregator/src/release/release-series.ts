@@ -31,7 +31,10 @@ export function releaseCell(devices: number, k: number): number | null {
 /** One sensor's part of a base cell for one radio: its devices, and its static baseline for the cell's hour. */
 export interface CellPart {
   devices: number;
-  /** Devices the sensor always hears (static-baseline.ts); null while unknown (a new sensor), taken as 0. */
+  /**
+   * Devices the sensor always hears (static-baseline.ts); 0 when the baseline is turned off. Null while unknown
+   * (a new sensor still learning): nothing of its devices can be shown to be moving, so its part counts 0.
+   */
   baseline: number | null;
 }
 
@@ -43,7 +46,7 @@ export interface CellPart {
  */
 export function movingDevices(parts: readonly CellPart[]): number {
   let best = 0;
-  for (const p of parts) best = Math.max(best, p.devices - (p.baseline ?? 0));
+  for (const p of parts) if (p.baseline !== null) best = Math.max(best, p.devices - p.baseline);
   return best;
 }
 

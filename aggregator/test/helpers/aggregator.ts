@@ -31,6 +31,10 @@ export async function startTestAggregator(
   });
   const logger = createLogger('debug', sink);
   const config: AggregatorConfigInput = {
+    // Tests of the API, access, ingest and stores use a few minutes of synthetic data: with the static baseline on,
+    // every sensor would still be learning (its cells hidden). The baseline and the rule on moving devices are tested
+    // in release/people-rule.test.ts, and with the production default end to end in test/pipeline.test.ts.
+    baseline: { enabled: false },
     ...overrides,
     aggregator: { id: 'test-agg', shutdownStepTimeoutMs: 2000, ...overrides.aggregator },
     mqtt: { url: brokerUrl, reconnectPeriodMs: 200, ...overrides.mqtt },

@@ -70,14 +70,17 @@ describe('static baseline', () => {
 describe('the rule on moving devices', () => {
   it('counts the devices beyond the baseline, and a device two sensors hear once', () => {
     expect(movingDevices([{ devices: 13, baseline: 12 }])).toBe(1);
-    expect(movingDevices([{ devices: 3, baseline: null }, { devices: 4, baseline: null }])).toBe(4);
+    expect(movingDevices([{ devices: 3, baseline: 0 }, { devices: 4, baseline: 0 }])).toBe(4);
     expect(movingDevices([{ devices: 2, baseline: 10 }])).toBe(0);
     // two sensors that each hear 3 moving devices: maybe the same 3 people
     expect(releasedByPeopleRule([{ devices: 3, baseline: 0 }, { devices: 3, baseline: 0 }], 5)).toBe(false);
     expect(releasedByPeopleRule([{ devices: 17, baseline: 12 }, { devices: 3, baseline: 0 }], 5)).toBe(true);
     expect(releasedByPeopleRule([{ devices: 16, baseline: 12 }], 5)).toBe(false);
-    // no baseline yet (a new sensor): the devices themselves
-    expect(releasedByPeopleRule([{ devices: 5, baseline: null }], 5)).toBe(true);
+    // no baseline yet (a new sensor still learning): nothing of it can be shown to be moving
+    expect(releasedByPeopleRule([{ devices: 50, baseline: null }], 5)).toBe(false);
+    expect(releasedByPeopleRule([{ devices: 50, baseline: null }, { devices: 17, baseline: 12 }], 5)).toBe(true);
+    // the baseline turned off: 0 for every sensor
+    expect(releasedByPeopleRule([{ devices: 5, baseline: 0 }], 5)).toBe(true);
   });
 });
 
