@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// One project per package plus `test/` for the tests that cross programs (DESIGN.md, STYLE.md "Tests").
+// One project per package plus `test/` for the tests that cross programs (docs/architecture.md).
 export default defineConfig({
   test: {
     projects: [

@@ -1,5 +1,5 @@
 /**
- * Several aggregators (DESIGN.md section 8): two aggregator processes read one MQTT shared subscription
+ * Several aggregators (README "Several aggregators and InfluxDB"): two aggregator processes read one MQTT shared subscription
  * ($share/<group>/passant/sensors/+/counts) from a real Mosquitto and write one SQLite file. One is killed with
  * SIGKILL in the middle of a steady stream and started again with the same id; in the end every published window
  * is stored exactly once.

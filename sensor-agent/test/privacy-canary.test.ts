@@ -1,5 +1,5 @@
 /**
- * Privacy canary (DESIGN.md 7, issue 3): captures with known addresses go through the sensor, both as the
+ * Privacy canary (docs/architecture.md, "Where an address may live"): captures with known addresses go through the sensor, both as the
  * agent (`passant-sensor run`, source kind files, MQTT publishing, log level debug) and as
  * `passant-sensor count`. Everything that leaves is collected: every packet on the broker (topics and raw
  * payloads, including retained status and will), everything a subscriber to `#` receives, every file the

@@ -4,7 +4,7 @@
  * allocation per call.
  *
  * Why SipHash and not HMAC-SHA256: both are keyed PRFs with a 128-bit-or-more key, which is all the design asks
- * (DESIGN.md 3.3); for a 6-byte input node:crypto's HMAC costs an object and a native call per address and runs at
+ * (docs/architecture.md, "Where an address may live"); for a 6-byte input node:crypto's HMAC costs an object and a native call per address and runs at
  * roughly 0.5 M/s on the reference machine, while this SipHash-2-4 runs an order of magnitude faster. The figures
  * are printed by `npm run bench -w @passant/sensor-agent` (section "keyed hash").
  *

@@ -1,5 +1,5 @@
 /**
- * The anonymiser (DESIGN.md 3.3-3.6): counts distinct addresses per radio and clock-aligned window through a
+ * The anonymiser (docs/architecture.md, "Where an address may live"): counts distinct addresses per radio and clock-aligned window through a
  * keyed hash whose key is drawn fresh for every window and zeroed, together with the set of pseudonyms, as soon
  * as the window closes. Nothing that leaves this class can identify an address: a closed window is reduced to
  * `WindowCounts` (numbers only) and handed to the `WindowSink`.

@@ -1,5 +1,5 @@
 /**
- * Simulated crowd for demos and tests (DESIGN.md 3.1): people arrive following a day curve (quiet nights, busy
+ * Simulated crowd for demos and tests: people arrive following a day curve (quiet nights, busy
  * afternoons, busier Saturdays, quiet Sundays), stay for a while (passers-by a minute or two, shoppers longer),
  * and carry phones that probe for Wi-Fi and advertise over BLE with randomized addresses that rotate every
  * `rotationMinutes` or so. A few static devices (PCs, a printer, a beacon) with universal addresses never leave.

@@ -1,5 +1,5 @@
 /**
- * The canary search (DESIGN.md 7): looks for every spelling of a set of MAC addresses in bytes that left the
+ * The canary search (docs/architecture.md, "Proof for privacy officers"): looks for every spelling of a set of MAC addresses in bytes that left the
  * sensor (broker traffic, files, logs). Spellings: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff, bare
  * aabbccddeeff (any case), the raw 6 bytes, their base64, and all of these for the reversed byte order too (BLE
  * sends addresses least significant octet first).
