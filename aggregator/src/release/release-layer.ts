@@ -1,8 +1,10 @@
 /**
  * The release layer: the only path from stored counts to any output (API, CSV, live updates, open data).
  *
- * Base cells. A base cell is (zone, window): the sum over the zone's sensors of `devices`, per radio. A cell
- * below k is suppressed: it is shown as suppressed, never as a number.
+ * Base cells. A base cell is (zone, window): the sum over the zone's sensors of `devices`, per radio. It is
+ * released only when one of the zone's sensors heard at least k devices beyond its static baseline (the devices it
+ * always hears; static-baseline.ts, release-series.ts `releasedByPeopleRule`); otherwise it is suppressed: shown as
+ * suppressed, never as a number. See docs/release-layer.md, "Base cells and the rule about people".
  *
  * Freezing. A cell is *settled* when every sensor of the zone has reported the window, or `settleSeconds` after
  * the window ended (or, when its first data arrived only after that, `settleSeconds` after they arrived: sensors

@@ -12,7 +12,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountsMessage } from '@passant/shared';
+import { Registry } from '../../src/registry.ts';
+import { noiseFor } from '../../src/release/noise.ts';
+import { ReleaseLayer } from '../../src/release/release-layer.ts';
 import { movingDevices, releasedByPeopleRule } from '../../src/release/release-series.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { baselineAt, hourBuckets, quantile, type BaselineOptions } from '../../src/release/static-baseline.ts';
 import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
@@ -214,5 +218,43 @@ describe('an attacker following one phone at night between two zones with static
     const differing = [...ab.responses.keys()].filter((k) => ab.responses.get(k) !== ba.responses.get(k));
     expect(differing.length).toBeGreaterThan(0);
     expect(ab.nightReleased).toBe(300);
+  });
+});
+
+describe('noise sensitivity', () => {
+  it("is the zone's sensors times the devices one person may carry, and the noise is drawn with epsilon over it", async () => {
+    const dir = makeDataDir();
+    const store = SqliteStore.open(`${dir}/passant.db`);
+    try {
+      const registry = new Registry([
+        { id: 'one', name: 'One', sensors: ['s1'] },
+        { id: 'three', name: 'Three', sensors: ['t1', 't2', 't3'] },
+      ]);
+      const key = Buffer.from('n'.repeat(40));
+      const layer = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 0, now: () => BASE + DAY, noise: { epsilon: 1, key }, devicesPerPerson: 2 });
+      expect(layer.sensitivity('one')).toBe(2);
+      expect(layer.sensitivity('three')).toBe(6);
+      const messages: CountsMessage[] = [];
+      for (let i = 0; i < 200; i++) {
+        messages.push(countsMessage('s1', BASE + i * 60, 20), countsMessage('t1', BASE + i * 60, 20), countsMessage('t2', BASE + i * 60, 1), countsMessage('t3', BASE + i * 60, 1));
+      }
+      await store.put(messages, BASE + 3600);
+      await layer.settle();
+      const cells = await store.cells(null, BASE, BASE + 200 * 60);
+      for (const c of cells) {
+        const epsilon = 1 / (c.zoneId === 'three' ? 6 : 2);
+        expect(c.wifi.noise).toBe(noiseFor({ epsilon, key }, ['cell', c.zoneId, c.windowStart, 'wifi', 60]));
+      }
+      // more sensors, more noise: the spread of the three-sensor zone's noise is clearly larger
+      const spread = (zone: string) => {
+        const n = cells.filter((c) => c.zoneId === zone).map((c) => c.wifi.noise!);
+        const mean = n.reduce((a, b) => a + b, 0) / n.length;
+        return Math.sqrt(n.reduce((a, b) => a + (b - mean) ** 2, 0) / n.length);
+      };
+      expect(spread('three')).toBeGreaterThan(2 * spread('one'));
+    } finally {
+      await store.close();
+      removeDir(dir);
+    }
   });
 });
