@@ -163,6 +163,7 @@ export async function startAggregator(
     logger: logger.child({ component: 'release' }),
   });
   release.start();
+  const sensorRetention = startSensorWindowRetention(store, config, now, logger.child({ component: 'retention' }));
   if (noise !== null) logger.info({ epsilon: noise.epsilon }, 'noise for released counts is on');
   const live = new LiveUpdates(release, registry, { logger: logger.child({ component: 'live' }), now });
   live.start();
@@ -178,6 +179,7 @@ export async function startAggregator(
     registryWatcher.start();
   }
   const stopRelease = async () => {
+    await sensorRetention.stop();
     await registryWatcher?.close();
     await live.stop();
     await release.stop();
@@ -318,5 +320,38 @@ export async function startAggregator(
     mqttReady: ingest.ready,
     logger,
     close,
+  };
+}
+
+/**
+ * Per-sensor rows are kept only as long as the release layer needs them (retention.sensorWindowHours, from the
+ * current hour's start): once settled (their zone-minutes frozen) and older, they are deleted, now and every
+ * retention.intervalMinutes. The frozen cells and rollups are the release layer's retention (retention.minuteDays).
+ */
+function startSensorWindowRetention(
+  store: ReleaseStore,
+  config: AggregatorConfig,
+  now: () => number,
+  logger: Logger,
+): { stop(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  const run = () => {
+    running = running.then(async () => {
+      const before = Math.floor(now() / 3600) * 3600 - config.retention.sensorWindowHours * 3600;
+      try {
+        const deleted = await store.deleteSensorWindowsBefore(before);
+        if (deleted !== 0) logger.info({ before, deleted }, 'retention: settled per-sensor windows deleted');
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'retention of per-sensor windows failed; tried again at the next interval');
+      }
+    });
+  };
+  run();
+  const timer = setInterval(run, config.retention.intervalMinutes * 60_000).unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }

@@ -272,6 +272,14 @@ export const AggregatorConfigSchema = z
           .max(3600)
           .default(120)
           .describe('a window may start at most this far in the future (clock skew); later ones are rejected as future_window'),
+        earliestWindowStart: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            'Unix seconds: windows starting before this are rejected as window_too_old (e.g. the day the sensors were installed); windows older than retention.minuteDays are rejected anyway',
+          ),
       })
       .prefault({})
       .describe('MQTT ingest'),
@@ -300,7 +308,16 @@ export const AggregatorConfigSchema = z
           .max(3660)
           .default(31)
           .describe(
-            'minute data (raw per-sensor windows and released zone-minutes) older than this many whole days is deleted; hour and day rollups stay',
+            'released zone-minutes (and any per-sensor row left) older than this many whole days are deleted; hour and day rollups stay. Windows older than this are rejected at the door as window_too_old',
+          ),
+        sensorWindowHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(8784)
+          .default(48)
+          .describe(
+            "per-sensor minute rows (each sensor's counts) are deleted once their zone-minutes are released and they are older than this many hours (counted from the current hour's start); 48 is what the static baseline needs (it looks back 48 h)",
           ),
         intervalMinutes: z.number().int().min(1).max(1440).default(60).describe('how often the retention job runs (it runs at start too)'),
       })

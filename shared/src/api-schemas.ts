@@ -18,6 +18,15 @@ export const REJECT_REASONS = [
   'sensor_mismatch',
   'unsupported_window',
   'future_window',
+  'window_too_old',
+  'randomized_above_devices',
+  'devices_above_frames',
+  'histogram_above_frames',
+  'frames_implausible',
+  'devices_implausible',
+  'seq_implausible',
+  'seq_not_following',
+  'seq_reused',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

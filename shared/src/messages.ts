@@ -3,7 +3,7 @@ import { ID_PATTERN } from './ids.ts';
 import { WINDOW_SECONDS_ALLOWED } from './windows.ts';
 
 /**
- * The version-1 message contract (DESIGN.md section 4). Every object is strict: an unknown field is an
+ * The version-1 message contract. Every object is strict: an unknown field is an
  * error, so no field that could carry an identifier can slip through.
  */
 
@@ -28,24 +28,37 @@ export const SensorIdSchema = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9]
 
 const count = z.number().int().nonnegative().max(MAX_COUNT);
 
-export const RadioCountsSchema = z
-  .strictObject({
-    devices: count.describe('distinct devices (distinct keyed hashes of the address) in the window'),
-    randomized: count.describe('how many of those use a randomized address'),
-    frames: count.describe('frames counted'),
-    rssiHistogram: z
-      .array(count)
-      .length(RSSI_BUCKETS)
-      .describe(`frames per RSSI bucket, edges ${RSSI_EDGES_DBM.join(', ')} dBm, before the RSSI floor; frames without RSSI are not in it`),
-  })
-  .refine((r) => r.randomized <= r.devices, { message: 'randomized must not exceed devices', path: ['randomized'] })
-  .refine((r) => r.devices <= r.frames, { message: 'devices must not exceed frames', path: ['devices'] });
+/**
+ * The fields of one radio's counts, without the rules that tie them to each other: the aggregator parses with
+ * this and judges those rules itself (aggregator/src/ingest/plausibility.ts), so that it can count a breach by
+ * its own reason. Senders validate with RadioCountsSchema, which holds the rules.
+ */
+export const RadioCountsShapeSchema = z.strictObject({
+  devices: count.describe('distinct devices (distinct keyed hashes of the address) in the window'),
+  randomized: count.describe('how many of those use a randomized address'),
+  frames: count.describe('frames counted'),
+  rssiHistogram: z
+    .array(count)
+    .length(RSSI_BUCKETS)
+    .optional()
+    .describe(
+      `frames per RSSI bucket, edges ${RSSI_EDGES_DBM.join(', ')} dBm, before the RSSI floor; frames without RSSI are not in it. ` +
+        'Optional: sent only while a sensor is being set up (to choose the floor); the aggregator never stores it',
+    ),
+});
+
+type RadioCountsShape = z.infer<typeof RadioCountsShapeSchema>;
+
+export const RadioCountsSchema = RadioCountsShapeSchema.refine((r) => r.randomized <= r.devices, {
+  message: 'randomized must not exceed devices',
+  path: ['randomized'],
+}).refine((r) => r.devices <= r.frames, { message: 'devices must not exceed frames', path: ['devices'] });
 
 export const RADIOS = ['wifi', 'ble'] as const;
 export type Radio = (typeof RADIOS)[number];
 
-export const CountsMessageSchema = z
-  .strictObject({
+const countsMessageFields = <R extends z.ZodType<RadioCountsShape>>(radio: R) =>
+  z.strictObject({
     v: z.literal(1),
     sensorId: SensorIdSchema,
     windowStart: z.number().int().nonnegative().describe('Unix seconds, a multiple of windowSeconds'),
@@ -56,14 +69,26 @@ export const CountsMessageSchema = z
         message: `must be one of ${WINDOW_SECONDS_ALLOWED.join(', ')}`,
       }),
     seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).describe('per-sensor message counter'),
-    wifi: RadioCountsSchema,
-    ble: RadioCountsSchema,
+    wifi: radio,
+    ble: radio,
     rssiFloor: z.number().int().min(-127).max(20).nullable().describe('dBm; frames below it were not counted'),
-  })
-  .refine((m) => m.windowStart % m.windowSeconds === 0, {
-    message: 'windowStart must be a multiple of windowSeconds',
-    path: ['windowStart'],
   });
+
+const multipleOfWindow = {
+  message: 'windowStart must be a multiple of windowSeconds',
+  path: ['windowStart'],
+};
+
+/** The message's fields and types without the rules between counts (the aggregator's parse; see RadioCountsShapeSchema). */
+export const CountsMessageShapeSchema = countsMessageFields(RadioCountsShapeSchema).refine(
+  (m) => m.windowStart % m.windowSeconds === 0,
+  multipleOfWindow,
+);
+
+export const CountsMessageSchema = countsMessageFields(RadioCountsSchema).refine(
+  (m) => m.windowStart % m.windowSeconds === 0,
+  multipleOfWindow,
+);
 
 export type RadioCounts = z.infer<typeof RadioCountsSchema>;
 export type CountsMessage = z.infer<typeof CountsMessageSchema>;

@@ -11,6 +11,12 @@
  * is committed, in the order the messages came. Without the private hook it needs (another mqtt.js), the ingest
  * stays serial and says so in a warning.
  * Sensor status messages feed the health tracker. The aggregator's own status is retained, with a last will.
+ *
+ * At the door a message must also be plausible (plausibility.ts): its counts on their own (validate-counts.ts),
+ * and its seq against the sensor's latest window, which the ingest keeps per sensor (read from the store at start,
+ * then from the messages it accepts). A last window older than the per-sensor retention is forgotten, so a
+ * sensor whose seq started again (its outbox file lost) is taken again after that long without messages.
+ * A window older than the minute data's retention (or a configured earliest date) is rejected as window_too_old.
  */
 import fs from 'node:fs';
 import mqtt from 'mqtt';
@@ -25,6 +31,8 @@ import { BatchWriter } from './batch-writer.ts';
 import type { WrittenMessage } from './batch-writer.ts';
 import { PubackDeferral } from './puback-deferral.ts';
 import type { SensorHealthTracker } from './sensor-health.ts';
+import { nextLastWindow, seqImplausibility } from './plausibility.ts';
+import type { LastWindow } from './plausibility.ts';
 import { validateCounts, validateSensorStatus } from './validate-counts.ts';
 import type { RejectReason } from './validate-counts.ts';
 
@@ -72,6 +80,10 @@ export class MqttIngest {
   private readonly rejectLog = new Map<RejectReason, { at: number; skipped: number }>();
   /** Holds PUBACKs until the store write; undefined when this mqtt.js lacks the hook (serial acknowledgements). */
   private acks: PubackDeferral | undefined;
+  /** Each sensor's latest accepted window and its seq (the seq rule). */
+  private readonly lastWindows = new Map<string, LastWindow>();
+  /** Resolves once lastWindows holds what the store knows; messages that come before wait for it. */
+  private seeding: Promise<void> | undefined;
 
   constructor(private readonly options: MqttIngestOptions) {
     const { config, logger } = options;
@@ -89,6 +101,20 @@ export class MqttIngest {
       now: this.now,
       onWritten: (written) => this.onWritten(written),
     });
+
+    const lastWindows = options.store.lastWindows?.();
+    if (lastWindows !== undefined) {
+      this.seeding = lastWindows.then(
+        (list) => {
+          for (const l of list) if (!this.lastWindows.has(l.sensorId)) this.lastWindows.set(l.sensorId, { windowStart: l.windowStart, seq: l.seq });
+          this.seeding = undefined;
+        },
+        (err: unknown) => {
+          this.logger.warn({ err: (err as Error).message }, 'cannot read the sensors\' last windows from the store; the seq rule starts from the next messages');
+          this.seeding = undefined;
+        },
+      );
+    }
 
     this.client = mqtt.connect(config.mqtt.url, this.clientOptions());
     const maxUnacked = options.maxUnacked ?? 2 * config.ingest.batchMaxSize;
@@ -228,6 +254,11 @@ export class MqttIngest {
   private onPublish(packet: IPublishPacket, settle: (ack: boolean) => void): void {
     // While stopping, nothing is acknowledged: the broker keeps it for the next session.
     if (this.stopping) return settle(false);
+    // Until the sensors' last windows are read from the store (a persistent session may deliver before that), in order.
+    if (this.seeding !== undefined) {
+      void this.seeding.then(() => this.onPublish(packet, settle));
+      return;
+    }
     let message: CountsMessage;
     try {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -237,13 +268,24 @@ export class MqttIngest {
         return settle(true);
       }
       const { metrics, config } = this.options;
-      const verdict = validateCounts(parsed, payload, { now: this.now(), maxFutureSeconds: config.ingest.maxFutureSeconds });
+      const now = this.now();
+      const minWindowStart = this.minWindowStart(now);
+      const verdict = validateCounts(parsed, payload, { now, maxFutureSeconds: config.ingest.maxFutureSeconds, minWindowStart });
       if (!verdict.ok) {
         metrics.ingestMessages.inc({ result: 'rejected', reason: verdict.reason });
         this.logRejected(verdict.reason, payload.byteLength, verdict.issues);
         return settle(true); // acknowledged: a bad message stays bad, redelivery would not help
       }
       message = verdict.message;
+      let last = this.lastWindows.get(message.sensorId);
+      if (last !== undefined && last.windowStart < this.seqHorizon(now)) last = undefined;
+      const seqReason = seqImplausibility(message, last);
+      if (seqReason !== null) {
+        metrics.ingestMessages.inc({ result: 'rejected', reason: seqReason });
+        this.logRejected(seqReason, payload.byteLength);
+        return settle(true);
+      }
+      this.lastWindows.set(message.sensorId, nextLastWindow(message, last));
       this.options.health.onCounts(message.sensorId, Math.floor(this.now()));
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'message handler failed');
@@ -263,6 +305,23 @@ export class MqttIngest {
         settle(false);
       }),
     );
+  }
+
+  /**
+   * Earliest windowStart taken: the start of the minute data's retention (a window older than it could not be
+   * released: its hour is closed and its zone-minutes deleted) or the configured earliest date, whichever is later.
+   * Not the per-sensor rows' shorter retention: a sensor back after a few days offline replays its outbox (a week),
+   * and those windows are good data; their rows go once settled.
+   */
+  private minWindowStart(now: number): number {
+    const { retention, ingest } = this.options.config;
+    const horizon = Math.floor(now / 86_400) * 86_400 - retention.minuteDays * 86_400;
+    return Math.max(horizon, ingest.earliestWindowStart ?? 0);
+  }
+
+  /** A sensor's last window is forgotten once older than this (the per-sensor rows' retention): its seq may start again. */
+  private seqHorizon(now: number): number {
+    return Math.floor(now / 3600) * 3600 - this.options.config.retention.sensorWindowHours * 3600;
   }
 
   private guarded(run: () => void): void {

@@ -2,10 +2,13 @@
  * Validation of one counts message from the broker, as a pure function. Input is hostile until proven
  * otherwise: size first, then UTF-8 and JSON, then the strict schema (an unknown key, `__proto__` included,
  * is an error: JSON.parse makes `__proto__` an own property, never a prototype, and the strict schema rejects
- * it), then the checks that tie the message to its topic and to the clock.
+ * it), then the checks that tie the message to its topic and to the clock, then the rules between its counts
+ * that every honest sensor keeps (plausibility.ts). The seq rules need the sensor's last window: the ingest
+ * applies them.
  */
-import { CountsMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, StatusMessageSchema } from '@passant/shared';
+import { CountsMessageShapeSchema, MAX_PAYLOAD_BYTES, parseTopic, StatusMessageSchema } from '@passant/shared';
 import type { CountsMessage, ParsedTopic, RejectReason, StatusMessage } from '@passant/shared';
+import { countsImplausibility } from './plausibility.ts';
 
 export { REJECT_REASONS } from '@passant/shared/api-schemas';
 export type { RejectReason } from '@passant/shared';
@@ -48,6 +51,8 @@ export interface ValidateCountsOptions {
   now: number;
   /** How far in the future a window may start (clock skew). */
   maxFutureSeconds: number;
+  /** Earliest windowStart taken (older: window_too_old); undefined: no lower bound. */
+  minWindowStart?: number;
 }
 
 /** `topic` as received, or already parsed (the ingest parses it once to tell counts from status). */
@@ -58,12 +63,15 @@ export function validateCounts(topic: string | ParsedTopic | null, payload: Uint
   }
   const json = parseJson(payload);
   if (!json.ok) return json;
-  const result = CountsMessageSchema.safeParse(json.value);
+  const result = CountsMessageShapeSchema.safeParse(json.value);
   if (!result.success) return { ok: false, reason: 'invalid_schema', issues: issuesOf(result.error) };
-  const message = result.data;
+  const message: CountsMessage = result.data;
   if (message.sensorId !== parsedTopic.sensorId) return { ok: false, reason: 'sensor_mismatch' };
   if (message.windowSeconds !== SUPPORTED_WINDOW_SECONDS) return { ok: false, reason: 'unsupported_window' };
   if (message.windowStart > options.now + options.maxFutureSeconds) return { ok: false, reason: 'future_window' };
+  if (options.minWindowStart !== undefined && message.windowStart < options.minWindowStart) return { ok: false, reason: 'window_too_old' };
+  const implausible = countsImplausibility(message);
+  if (implausible !== null) return { ok: false, reason: implausible };
   return { ok: true, message };
 }
 

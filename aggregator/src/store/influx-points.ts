@@ -2,10 +2,11 @@
  * How a counts window is laid out in InfluxDB: one point per (sensor, window) in measurement `counts`, tag
  * `sensor`, timestamp = windowStart (second precision), integer fields:
  *
- *   wifi_devices, wifi_randomized, wifi_frames, wifi_rssi_0 .. wifi_rssi_5   (histogram buckets)
- *   ble_devices,  ble_randomized,  ble_frames,  ble_rssi_0  .. ble_rssi_5
+ *   wifi_devices, wifi_randomized, wifi_frames
+ *   ble_devices,  ble_randomized,  ble_frames
  *   window_seconds, seq, received_at (Unix seconds), rssi_floor (absent when the message's is null)
  *
+ * No RSSI histogram is written (a signal trace of one device in a quiet minute; the aggregator needs none of it).
  * The point's key (measurement + tag + timestamp) is the store's key (sensorId, windowStart). Through
  * VictoriaMetrics' InfluxDB endpoint the same point becomes the metrics `counts_wifi_devices{sensor="..."}` etc.
  */
@@ -55,7 +56,6 @@ export function countsPoint(message: CountsMessage, receivedAt: number): Point {
       .intField(devicesField(radio), counts.devices)
       .intField(`${radio}_randomized`, counts.randomized)
       .intField(`${radio}_frames`, counts.frames);
-    counts.rssiHistogram.forEach((frames, i) => point.intField(`${radio}_rssi_${i}`, frames));
   }
   return point;
 }

@@ -1,6 +1,6 @@
 /**
  * The InfluxDB store: exact per-sensor counts in InfluxDB, for deployments where several aggregators share one
- * store (DESIGN.md section 8). Layout in influx-points.ts, connection in influx-http.ts.
+ * store. Layout in influx-points.ts, connection in influx-http.ts.
  *
  * Idempotency. InfluxDB has no conditional write: a point with the same measurement, tags and timestamp
  * overwrites the old one (last write wins), while the store contract says the first write wins and a repeat is
@@ -28,6 +28,7 @@ import type {
   ReleaseStore,
   Rollup,
   RollupStep,
+  SensorLastWindow,
   SensorStats,
   SensorWindow,
   WindowKey,
@@ -251,7 +252,7 @@ export class InfluxStore implements ReleaseStore {
     const out: SensorWindow[] = [];
     await this.sliced(range, 60 * Math.max(1, Math.floor(ROWS_PER_QUERY / ids.length)), async (lower, upper) => {
       const series = await this.http.query(
-        `SELECT "wifi_devices", "ble_devices", "received_at", "${SENSOR_TAG}" FROM "${MEASUREMENT}" WHERE ${sensorCondition(ids)} ` +
+        `SELECT "wifi_devices", "ble_devices", "wifi_randomized", "ble_randomized", "received_at", "${SENSOR_TAG}" FROM "${MEASUREMENT}" WHERE ${sensorCondition(ids)} ` +
           `AND time >= ${timeLiteral(lower)} AND time < ${timeLiteral(upper)}`,
       );
       for (const s of series) {
@@ -262,6 +263,8 @@ export class InfluxStore implements ReleaseStore {
             windowStart: numberAt(row, col('time'), 'time'),
             wifi: numberAt(row, col('wifi_devices'), 'wifi_devices'),
             ble: numberAt(row, col('ble_devices'), 'ble_devices'),
+            wifiRandomized: numberAt(row, col('wifi_randomized'), 'wifi_randomized'),
+            bleRandomized: numberAt(row, col('ble_randomized'), 'ble_randomized'),
             receivedAt: numberAt(row, col('received_at'), 'received_at'),
           });
         }
@@ -486,6 +489,38 @@ export class InfluxStore implements ReleaseStore {
       await this.http.exec(measurements.map((m) => `DELETE FROM "${m}" WHERE time < ${timeLiteral(upper)}`));
     }
     return { windows: -1, cells: -1 };
+  }
+
+  /**
+   * InfluxDB cannot delete "where not in the unsettled queue": deletes the windows before `t` and before the oldest
+   * unsettled window, so no unsettled window goes. Counts are not reported: -1.
+   */
+  async deleteSensorWindowsBefore(t: number): Promise<number> {
+    this.checkOpen();
+    let upper = Math.min(MAX_INFLUX_SECONDS, Math.floor(t));
+    const oldest = await this.http.query(`SELECT first("q") FROM "${UNSETTLED_MEASUREMENT}"`);
+    const row = oldest[0]?.values[0];
+    if (row !== undefined) upper = Math.min(upper, numberAt(row, columnsOf(oldest[0]!.columns)('time'), 'time'));
+    if (upper <= 0) return 0;
+    if (this.config.apiVersion === 'v2') {
+      await this.http.deleteV2('1970-01-01T00:00:00Z', new Date((upper - 1) * 1000).toISOString(), `_measurement="${MEASUREMENT}"`);
+    } else {
+      await this.http.exec([`DELETE FROM "${MEASUREMENT}" WHERE time < ${timeLiteral(upper)}`]);
+    }
+    return -1;
+  }
+
+  /** Each sensor's latest stored window and its seq (of the windows still held). */
+  async lastWindows(): Promise<SensorLastWindow[]> {
+    this.checkOpen();
+    const out: SensorLastWindow[] = [];
+    for (const s of await this.http.query(`SELECT last("seq") FROM "${MEASUREMENT}" GROUP BY "${SENSOR_TAG}"`)) {
+      const sensorId = s.tags?.[SENSOR_TAG];
+      if (sensorId === undefined) continue;
+      const col = columnsOf(s.columns);
+      for (const row of s.values) out.push({ sensorId, windowStart: numberAt(row, col('time'), 'time'), seq: numberAt(row, col('last'), 'last') });
+    }
+    return out;
   }
 
   async closedHours(zoneId: string, from: number, to: number): Promise<number[]> {

@@ -4,7 +4,7 @@
  * keeps the release layer's data (unsettled queue, frozen cells, rollups, meta) in memory beside it, so such a
  * store still serves series while the process runs.
  */
-import type { CountsMessage, Radio } from '@passant/shared';
+import type { CountsMessage, Radio, RadioCounts } from '@passant/shared';
 import { StoreError } from '../errors.ts';
 import { addToRollup, emptyRollupRadio, ROLLUP_STEPS, rollupStart } from './types.ts';
 import type {
@@ -16,6 +16,7 @@ import type {
   ReleaseStore,
   Rollup,
   RollupStep,
+  SensorLastWindow,
   SensorStats,
   SensorWindow,
   WindowKey,
@@ -37,10 +38,14 @@ class ReleaseData {
   readonly meta = new Map<string, string>();
   /** Keys of closed hour rollups. */
   readonly closed = new Set<string>();
+  /** Each sensor's latest stored window and its seq. */
+  readonly last = new Map<string, SensorLastWindow>();
 
   noteStored(m: CountsMessage, receivedAt: number): void {
     this.unsettled.set(keyOf(m.sensorId, m.windowStart), { sensorId: m.sensorId, windowStart: m.windowStart });
     this.receivedAt.set(keyOf(m.sensorId, m.windowStart), receivedAt);
+    const last = this.last.get(m.sensorId);
+    if (last === undefined || m.windowStart > last.windowStart) this.last.set(m.sensorId, { sensorId: m.sensorId, windowStart: m.windowStart, seq: m.seq });
     const s = this.stats.get(m.sensorId);
     if (s === undefined) {
       this.stats.set(m.sensorId, { sensorId: m.sensorId, firstWindowStart: m.windowStart, lastWindowStart: m.windowStart, lastReceivedAt: receivedAt, messages: 1 });
@@ -73,6 +78,10 @@ class ReleaseData {
   }
 }
 
+function withoutHistogram(r: RadioCounts): RadioCounts {
+  return { devices: r.devices, randomized: r.randomized, frames: r.frames };
+}
+
 /** Everything in memory. */
 export class MemoryStore implements ReleaseStore {
   private readonly windows = new Map<string, { m: CountsMessage; receivedAt: number }>();
@@ -84,7 +93,9 @@ export class MemoryStore implements ReleaseStore {
     return messages.map((m) => {
       const key = keyOf(m.sensorId, m.windowStart);
       if (this.windows.has(key)) return 'duplicate';
-      this.windows.set(key, { m: structuredClone(m), receivedAt });
+      // Without the RSSI histograms: no store keeps them.
+      const { wifi, ble, ...rest } = structuredClone(m);
+      this.windows.set(key, { m: { ...rest, wifi: withoutHistogram(wifi), ble: withoutHistogram(ble) }, receivedAt });
       this.data.noteStored(m, receivedAt);
       return 'stored';
     });
@@ -108,7 +119,15 @@ export class MemoryStore implements ReleaseStore {
     const out: SensorWindow[] = [];
     for (const { m, receivedAt } of this.windows.values()) {
       if (ids.has(m.sensorId) && m.windowStart >= from && m.windowStart < to) {
-        out.push({ sensorId: m.sensorId, windowStart: m.windowStart, wifi: m.wifi.devices, ble: m.ble.devices, receivedAt });
+        out.push({
+          sensorId: m.sensorId,
+          windowStart: m.windowStart,
+          wifi: m.wifi.devices,
+          ble: m.ble.devices,
+          wifiRandomized: m.wifi.randomized,
+          bleRandomized: m.ble.randomized,
+          receivedAt,
+        });
       }
     }
     return out.sort(byTimeThenId((w) => w.sensorId));
@@ -168,6 +187,20 @@ export class MemoryStore implements ReleaseStore {
     for (const [key, c] of this.data.cells) if (c.windowStart < t && this.data.cells.delete(key)) cells++;
     for (const [key, r] of this.data.rollups) if (r.step === 3600 && r.t < t) this.data.closed.add(key);
     return { windows, cells };
+  }
+
+  async deleteSensorWindowsBefore(t: number): Promise<number> {
+    this.check();
+    let deleted = 0;
+    for (const [key, w] of this.windows) {
+      if (w.m.windowStart < t && !this.data.unsettled.has(key) && this.windows.delete(key)) deleted++;
+    }
+    return deleted;
+  }
+
+  async lastWindows(): Promise<SensorLastWindow[]> {
+    this.check();
+    return [...this.data.last.values()].map((l) => ({ ...l }));
   }
 
   async closedHours(zoneId: string, from: number, to: number): Promise<number[]> {
@@ -254,6 +287,11 @@ class RawBackedStore extends MemoryStore {
 
   override ping(): Promise<boolean> {
     return this.raw.ping();
+  }
+
+  /** The raw windows live in the raw store, which has no delete: nothing to do here. */
+  override async deleteSensorWindowsBefore(): Promise<number> {
+    return 0;
   }
 
   /** Output reads fail while the raw store does not answer, as they would on a store that holds everything. */

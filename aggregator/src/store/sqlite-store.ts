@@ -21,6 +21,7 @@ import type {
   ReleaseStore,
   Rollup,
   RollupStep,
+  SensorLastWindow,
   SensorStats,
   SensorWindow,
   WindowKey,
@@ -119,7 +120,38 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO counts_by_window SELECT * FROM counts ORDER BY window_start, sensor_id;
    DROP TABLE counts;
    ALTER TABLE counts_by_window RENAME TO counts;`,
+  // 4: data minimisation. The RSSI histograms go (a signal trace of one device in a quiet minute): the aggregator
+  // needs none of it. The sensors tally gains the seq of each sensor's latest window, which the ingest's seq rule
+  // needs after the window itself is gone. With secure_delete on, the dropped table's pages are overwritten: the
+  // histograms are gone from the file's bytes, not only from its tables (see migrate() for the WAL).
+  `CREATE TABLE counts_v4 (
+     sensor_id        TEXT    NOT NULL,
+     window_start     INTEGER NOT NULL,
+     window_seconds   INTEGER NOT NULL,
+     seq              INTEGER NOT NULL,
+     wifi_devices     INTEGER NOT NULL,
+     wifi_randomized  INTEGER NOT NULL,
+     wifi_frames      INTEGER NOT NULL,
+     ble_devices      INTEGER NOT NULL,
+     ble_randomized   INTEGER NOT NULL,
+     ble_frames       INTEGER NOT NULL,
+     rssi_floor       INTEGER,
+     received_at      INTEGER NOT NULL,
+     PRIMARY KEY (window_start, sensor_id)
+   ) WITHOUT ROWID;
+   INSERT INTO counts_v4
+     SELECT sensor_id, window_start, window_seconds, seq, wifi_devices, wifi_randomized, wifi_frames,
+            ble_devices, ble_randomized, ble_frames, rssi_floor, received_at
+       FROM counts ORDER BY window_start, sensor_id;
+   DROP TABLE counts;
+   ALTER TABLE counts_v4 RENAME TO counts;
+   ALTER TABLE sensors ADD COLUMN last_seq INTEGER;
+   UPDATE sensors SET last_seq =
+     (SELECT seq FROM counts WHERE counts.window_start = sensors.last_window AND counts.sensor_id = sensors.sensor_id);`,
 ];
+
+/** The first schema version without RSSI histograms. */
+const NO_HISTOGRAM_VERSION = 4;
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -185,7 +217,15 @@ export class SqliteStore implements ReleaseStore {
   private readonly statements: {
     windows: Database.Statement<
       [string, number, number],
-      { sensor_id: string; window_start: number; wifi_devices: number; ble_devices: number; received_at: number }
+      {
+        sensor_id: string;
+        window_start: number;
+        wifi_devices: number;
+        ble_devices: number;
+        wifi_randomized: number;
+        ble_randomized: number;
+        received_at: number;
+      }
     >;
     unsettled: Database.Statement<[number], { sensor_id: string; window_start: number }>;
     clearUnsettled: Database.Statement<[number, string]>;
@@ -198,6 +238,8 @@ export class SqliteStore implements ReleaseStore {
     getMeta: Database.Statement<[string], { value: string }>;
     closedHours: Database.Statement<[string, number, number], { t: number }>;
     setMeta: Database.Statement<[string, string]>;
+    lastWindows: Database.Statement<[], { sensor_id: string; last_window: number; last_seq: number }>;
+    deleteSettled: Database.Statement<[number]>;
   };
   private readonly deleteBefore: (t: number) => DeleteResult;
   private readonly clearMany: (keys: WindowKey[]) => void;
@@ -208,22 +250,23 @@ export class SqliteStore implements ReleaseStore {
     this.db = db;
     const insert = db.prepare(
       `INSERT INTO counts (sensor_id, window_start, window_seconds, seq,
-         wifi_devices, wifi_randomized, wifi_frames, wifi_rssi,
-         ble_devices, ble_randomized, ble_frames, ble_rssi, rssi_floor, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         wifi_devices, wifi_randomized, wifi_frames,
+         ble_devices, ble_randomized, ble_frames, rssi_floor, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (sensor_id, window_start) DO NOTHING`,
     );
     const queue = db.prepare('INSERT INTO unsettled (window_start, sensor_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
     const tally = db.prepare(
-      `INSERT INTO sensors (sensor_id, first_window, last_window, last_received_at, messages) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO sensors (sensor_id, first_window, last_window, last_received_at, messages, last_seq) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (sensor_id) DO UPDATE SET
+         last_seq = CASE WHEN excluded.last_window > last_window OR last_seq IS NULL THEN excluded.last_seq ELSE last_seq END,
          first_window = MIN(first_window, excluded.first_window),
          last_window = MAX(last_window, excluded.last_window),
          last_received_at = MAX(last_received_at, excluded.last_received_at),
          messages = messages + excluded.messages`,
     );
     this.insertMany = db.transaction((messages: CountsMessage[], receivedAt: number): PutResult[] => {
-      const perSensor = new Map<string, { first: number; last: number; n: number }>();
+      const perSensor = new Map<string, { first: number; last: number; lastSeq: number; n: number }>();
       const results = messages.map((m): PutResult => {
         const info = insert.run(
           m.sensorId,
@@ -233,26 +276,27 @@ export class SqliteStore implements ReleaseStore {
           m.wifi.devices,
           m.wifi.randomized,
           m.wifi.frames,
-          JSON.stringify(m.wifi.rssiHistogram),
           m.ble.devices,
           m.ble.randomized,
           m.ble.frames,
-          JSON.stringify(m.ble.rssiHistogram),
           m.rssiFloor,
           receivedAt,
         );
         if (info.changes === 0) return 'duplicate';
         queue.run(m.windowStart, m.sensorId);
         const t = perSensor.get(m.sensorId);
-        if (t === undefined) perSensor.set(m.sensorId, { first: m.windowStart, last: m.windowStart, n: 1 });
+        if (t === undefined) perSensor.set(m.sensorId, { first: m.windowStart, last: m.windowStart, lastSeq: m.seq, n: 1 });
         else {
           t.first = Math.min(t.first, m.windowStart);
-          t.last = Math.max(t.last, m.windowStart);
+          if (m.windowStart > t.last) {
+            t.last = m.windowStart;
+            t.lastSeq = m.seq;
+          }
           t.n += 1;
         }
         return 'stored';
       });
-      for (const [sensorId, t] of perSensor) tally.run(sensorId, t.first, t.last, receivedAt, t.n);
+      for (const [sensorId, t] of perSensor) tally.run(sensorId, t.first, t.last, receivedAt, t.n, t.lastSeq);
       return results;
     });
 
@@ -320,7 +364,7 @@ export class SqliteStore implements ReleaseStore {
     const cellColumns = 'zone_id, window_start, sensors, wifi_devices, wifi_released, wifi_noise, ble_devices, ble_released, ble_noise';
     this.statements = {
       windows: db.prepare(
-        `SELECT sensor_id, window_start, wifi_devices, ble_devices, received_at FROM counts
+        `SELECT sensor_id, window_start, wifi_devices, ble_devices, wifi_randomized, ble_randomized, received_at FROM counts
           WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
           ORDER BY window_start, sensor_id`,
       ),
@@ -358,6 +402,12 @@ export class SqliteStore implements ReleaseStore {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       closedHours: db.prepare('SELECT t FROM rollups WHERE zone_id = ? AND step = 3600 AND closed = 1 AND t >= ? AND t < ? ORDER BY t'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      lastWindows: db.prepare('SELECT sensor_id, last_window, last_seq FROM sensors WHERE last_seq IS NOT NULL'),
+      // Settled rows only: a row still in the unsettled queue has no frozen cell yet.
+      deleteSettled: db.prepare(
+        `DELETE FROM counts WHERE window_start < ?
+           AND NOT EXISTS (SELECT 1 FROM unsettled u WHERE u.window_start = counts.window_start AND u.sensor_id = counts.sensor_id)`,
+      ),
     };
     const clear = this.statements.clearUnsettled;
     this.clearMany = db.transaction((keys: WindowKey[]) => {
@@ -396,6 +446,9 @@ export class SqliteStore implements ReleaseStore {
       // The automatic one stays as a backstop against a WAL growing without bound.
       db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       db.pragma('foreign_keys = ON');
+      // Deleted rows are overwritten with zeros, not only unlinked: counts that retention deletes are gone from the
+      // file's bytes (and, once the WAL is checkpointed and reused, from the WAL's).
+      db.pragma('secure_delete = ON');
       migrate(db);
       return new SqliteStore(resolved, db);
     } catch (err) {
@@ -431,7 +484,15 @@ export class SqliteStore implements ReleaseStore {
     return this.read(() =>
       this.statements.windows
         .all(JSON.stringify([...new Set(sensorIds)]), from, to)
-        .map((r) => ({ sensorId: r.sensor_id, windowStart: r.window_start, wifi: r.wifi_devices, ble: r.ble_devices, receivedAt: r.received_at })),
+        .map((r) => ({
+          sensorId: r.sensor_id,
+          windowStart: r.window_start,
+          wifi: r.wifi_devices,
+          ble: r.ble_devices,
+          wifiRandomized: r.wifi_randomized,
+          bleRandomized: r.ble_randomized,
+          receivedAt: r.received_at,
+        })),
     );
   }
 
@@ -521,6 +582,18 @@ export class SqliteStore implements ReleaseStore {
     this.write('meta write', () => this.statements.setMeta.run(key, value));
   }
 
+  async lastWindows(): Promise<SensorLastWindow[]> {
+    this.assertOpen();
+    return this.read(() =>
+      this.statements.lastWindows.all().map((r) => ({ sensorId: r.sensor_id, windowStart: r.last_window, seq: r.last_seq })),
+    );
+  }
+
+  async deleteSensorWindowsBefore(t: number): Promise<number> {
+    this.assertOpen();
+    return this.write('per-sensor retention delete', () => this.statements.deleteSettled.run(t).changes);
+  }
+
   /**
    * Writes rollup rows as they are, replacing rows with the same key. Not part of CountsStore: for importing
    * history (and the query benchmark, which builds a year of rollups without a year of minute data).
@@ -599,6 +672,16 @@ export class SqliteStore implements ReleaseStore {
 }
 
 function migrate(db: Database.Database): void {
+  const before = db.pragma('user_version', { simple: true }) as number;
+  migrateInTransaction(db);
+  if (before > 0 && before < NO_HISTOGRAM_VERSION) {
+    // secure_delete (on before the migration) has overwritten the dropped histograms' pages with zeros; the WAL,
+    // which may still hold older copies of them from before this start, is checkpointed and truncated.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}
+
+function migrateInTransaction(db: Database.Database): void {
   // The version is read inside an IMMEDIATE transaction (a write lock), so two aggregators opening a new file at
   // the same moment cannot both see version 0 and both create the tables.
   const apply = db.transaction(() => {

@@ -4,8 +4,9 @@
  * output.
  *
  * Three kinds of data:
- * - raw windows (`put`, `sumByWindow`, `sensorWindows`): exact per-sensor counts, minute data, deleted after the
- *   retention period (`deleteMinutesBefore`). Every stored window is also queued as *unsettled* until the release
+ * - raw windows (`put`, `sumByWindow`, `sensorWindows`): exact per-sensor counts, minute data, deleted once
+ *   settled and older than the per-sensor retention (`deleteSensorWindowsBefore`, 48 h by default), and in any
+ *   case after the minute retention period (`deleteMinutesBefore`). No RSSI histogram is stored. Every stored window is also queued as *unsettled* until the release
  *   layer has looked at it (`unsettled`, `clearUnsettled`, `requeue`).
  * - frozen cells (`freeze`, `cells`): a zone's base cell (zone, minute) as the release layer fixed it the first
  *   time it was released: the exact sums, the release decision (>= k or suppressed) and the noise. A cell is
@@ -30,12 +31,18 @@ export interface WindowSum {
   sensorCount?: number;
 }
 
-/** One stored window of one sensor: its `devices` per radio (nothing else leaves the store this way). */
+/**
+ * One stored window of one sensor: its `devices` and `randomized` per radio (nothing else leaves the store this
+ * way; the static baseline of the release layer is computed from them).
+ */
 export interface SensorWindow {
   sensorId: string;
   windowStart: number;
   wifi: number;
   ble: number;
+  /** `randomized` per radio; absent only from a store that keeps no more than devices (a raw-only CountsStore). */
+  wifiRandomized?: number;
+  bleRandomized?: number;
   /** Unix seconds the window was stored (the settle time of a late window runs from here). */
   receivedAt: number;
 }
@@ -110,6 +117,13 @@ export interface SensorStats {
   messages: number;
 }
 
+/** A sensor's latest stored window (the greatest windowStart) and its seq: what the ingest's seq rule starts from. */
+export interface SensorLastWindow {
+  sensorId: string;
+  windowStart: number;
+  seq: number;
+}
+
 export interface DeleteResult {
   /** Raw windows deleted. */
   windows: number;
@@ -127,6 +141,11 @@ export interface CountsStore {
   put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]>;
   /** Sum of devices per window over `sensorIds` for windows in [from, to), ascending. Windows with no data are absent. */
   sumByWindow(sensorIds: string[], radio: Radio, from: number, to: number): Promise<WindowSum[]>;
+  /**
+   * Every sensor's latest stored window and its seq (see plausibility.ts). Optional: without it the ingest learns
+   * them from the messages it takes in after its start.
+   */
+  lastWindows?(): Promise<SensorLastWindow[]>;
   /** True when the store answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -163,6 +182,12 @@ export interface ReleaseStore extends CountsStore {
    * and the hour rollups before `t` are marked closed: their minutes are gone.
    */
   deleteMinutesBefore(t: number): Promise<DeleteResult>;
+  /**
+   * Deletes the raw windows with windowStart < `t` that are settled (no longer in the unsettled queue: their cells
+   * are frozen). Per-sensor rows are kept only as long as the release layer needs them; frozen cells and rollups
+   * stay (deleteMinutesBefore ends those). Returns how many were deleted (-1: the store cannot tell).
+   */
+  deleteSensorWindowsBefore(t: number): Promise<number>;
   /** Starts of the closed hour rollups of a zone in [from, to), ascending. */
   closedHours(zoneId: string, from: number, to: number): Promise<number[]>;
   /** Activity of every sensor that sent counts (for listing unassigned sensors). */

@@ -1,7 +1,8 @@
 /**
  * Fuzzing the ingest path end to end: a real aggregator subscribed to a real in-process aedes broker, and over
  * 10,000 generated bad messages published over MQTT (random bytes, broken JSON, wrong types, negative and huge
- * counts, devices above frames, misaligned and far-future windows, unknown fields such as `mac`, `__proto__`
+ * counts, devices above frames and the other counts no honest sensor sends (an address as seq), seq that does not
+ * follow the sensor's last window, misaligned, far-future and far-past windows, unknown fields such as `mac`, `__proto__`
  * keys, 1 MB payloads, topics with bad ids, payloads naming another sensor, bad status messages).
  *
  * Checked: the process keeps running and answers; nothing is stored (row count unchanged); every message is
@@ -36,6 +37,14 @@ interface Case {
   payload: Buffer;
   /** The reason the aggregator must give. */
   reason: RejectReason;
+}
+
+/** The window stored for sensor `seqfz` before the fuzz: the seq rules are judged against it. */
+const SEQ_SENSOR = 'seqfz';
+const SEQ_FIRST = 1000;
+
+function seqFirstWindow(nowSeconds: number): number {
+  return Math.floor(nowSeconds / 60) * 60 - 3600;
 }
 
 function generate(count: number, nowSeconds: number): Case[] {
@@ -102,15 +111,54 @@ function generate(count: number, nowSeconds: number): Case[] {
         () => (m[radio].frames = MAX_COUNT + 1 + int(1000)),
         () => (m[radio].devices = 1e300),
         () => (m[radio].devices = 2.5),
-        () => {
-          m[radio].devices = 50;
-          m[radio].frames = 10;
-        },
-        () => (m[radio].randomized = m[radio].devices + 1),
         () => (m.windowStart = -60),
       ])();
       m.note = marker(i);
       return { topic: counts(`fz${i % 50}`), payload: json(m), reason: 'invalid_schema' };
+    },
+    // counts that no honest sensor sends (plausibility.ts): each under its own reason
+    (i) => {
+      const m = valid(i);
+      const radio = pick(['wifi', 'ble']);
+      const reason = pick<RejectReason>([
+        'devices_above_frames',
+        'randomized_above_devices',
+        'histogram_above_frames',
+        'frames_implausible',
+        'devices_implausible',
+        'seq_implausible',
+        'window_too_old',
+      ]);
+      const address = 0xa4c3f0123456 + i; // an address as a number (180,999,624,652,886 and up)
+      if (reason === 'devices_above_frames') {
+        m[radio].devices = 50;
+        m[radio].randomized = 0;
+        m[radio].frames = 10;
+      } else if (reason === 'randomized_above_devices') m[radio].randomized = m[radio].devices + 1 + int(5);
+      else if (reason === 'histogram_above_frames') m[radio].rssiHistogram[5] = m[radio].frames + 1 + int(100);
+      else if (reason === 'frames_implausible') m[radio].frames = 2_000_000 + int(MAX_COUNT - 2_000_000);
+      else if (reason === 'devices_implausible') {
+        m[radio].devices = 100_001 + int(50_000);
+        m[radio].randomized = 0;
+        m[radio].frames = 400_000;
+      } else if (reason === 'seq_implausible') m.seq = address;
+      else m.windowStart = pick([0, 978_307_200, Math.floor(nowSeconds / 86_400) * 86_400 - 40 * 86_400]); // 1970, 2001, 40 days ago
+      return { topic: counts(`fz${i % 50}`), payload: json(m), reason };
+    },
+    // seq that does not follow the sensor's stored window (SEQ_FIRST at seqFirstWindow)
+    (i) => {
+      const m = valid(i);
+      m.sensorId = SEQ_SENSOR;
+      const first = seqFirstWindow(nowSeconds);
+      const reused = int(2) === 0;
+      if (reused) {
+        m.windowStart = first + 60 * (int(60) - 30 || 1);
+        m.seq = SEQ_FIRST;
+      } else {
+        m.windowStart = first + 60 * (1 + int(30));
+        m.seq = int(SEQ_FIRST);
+      }
+      return { topic: counts(SEQ_SENSOR), payload: json(m), reason: reused ? 'seq_reused' : 'seq_not_following' };
     },
     // misaligned windows
     (i) => {
@@ -202,10 +250,12 @@ beforeAll(async () => {
     log: { level: 'debug' },
   });
   await agg.mqttReady;
-  // One good message first, so the store has rows to keep unchanged.
+  // Good messages first, so the store has rows to keep unchanged, and the seq rules a window to go by.
   const first = countsMessage('good1', Math.floor(Date.now() / 60_000) * 60 - 3600, 9);
   await publisher.publishAsync(topics.sensorCounts('good1'), JSON.stringify(first), { qos: 1 });
-  await waitFor(() => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' }) === 1, 'the first good message');
+  const seqFirst = { ...countsMessage(SEQ_SENSOR, seqFirstWindow(Date.now() / 1000), 4), seq: SEQ_FIRST };
+  await publisher.publishAsync(topics.sensorCounts(SEQ_SENSOR), JSON.stringify(seqFirst), { qos: 1 });
+  await waitFor(() => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' }) === 2, 'the first good messages');
 });
 
 afterAll(async () => {
@@ -256,11 +306,12 @@ describe('ingest fuzz', () => {
     expect(total(after)).toBe(cases.length);
     expect(statusRejected()).toBe(BAD_STATUS);
     expect(agg.metrics.statusMessages.get({ result: 'accepted', reason: 'none' })).toBe(0);
-    expect(agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' })).toBe(1);
+    expect(agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' })).toBe(2);
     expect(storedRows()).toBe(rowsBefore);
 
     // /metrics tells the same, reason by reason
-    const text = await (await fetch(`${agg.url}/metrics`)).text();
+    const { token } = agg.tokens.create({ role: 'admin', name: 'fuzz: metrics' });
+    const text = await (await fetch(`${agg.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     for (const reason of REJECT_REASONS) {
       expect(text).toContain(`passant_ingest_messages_total{result="rejected",reason="${reason}"} ${after[reason]}`);
     }

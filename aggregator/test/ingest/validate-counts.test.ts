@@ -5,7 +5,7 @@ import { countsMessage } from '../helpers/messages.ts';
 
 const NOW = 1_700_000_100;
 const T = 1_700_000_040;
-const opts = { now: NOW, maxFutureSeconds: 120 };
+const opts = { now: NOW, maxFutureSeconds: 120, minWindowStart: T - 60 };
 const topic = 'passant/sensors/s1/counts';
 const good = () => countsMessage('s1', T, 5, 1);
 
@@ -26,7 +26,10 @@ describe('validateCounts', () => {
     { name: 'JSON that is not an object', topic, payload: '[1,2]', reason: 'invalid_schema' },
     { name: 'an unknown field', topic, payload: JSON.stringify({ ...good(), mac: 'aa:bb:cc:dd:ee:ff' }), reason: 'invalid_schema' },
     { name: 'a missing field', topic, payload: JSON.stringify({ ...good(), seq: undefined }), reason: 'invalid_schema' },
-    { name: 'randomized above devices', topic, payload: JSON.stringify({ ...good(), wifi: { ...good().wifi, randomized: 99 } }), reason: 'invalid_schema' },
+    { name: 'randomized above devices', topic, payload: JSON.stringify({ ...good(), wifi: { ...good().wifi, randomized: 99 } }), reason: 'randomized_above_devices' },
+    { name: 'devices above frames', topic, payload: JSON.stringify({ ...good(), ble: { ...good().ble, devices: 4, frames: 3 } }), reason: 'devices_above_frames' },
+    { name: 'a window older than the earliest start', topic, payload: JSON.stringify({ ...good(), windowStart: T - 3600 }), reason: 'window_too_old' },
+    { name: 'a window of 1970', topic, payload: JSON.stringify({ ...good(), windowStart: 0 }), reason: 'window_too_old' },
     { name: 'an unaligned window', topic, payload: JSON.stringify({ ...good(), windowStart: T + 1 }), reason: 'invalid_schema' },
     { name: 'another sensor in the payload', topic: 'passant/sensors/s2/counts', payload: JSON.stringify(good()), reason: 'sensor_mismatch' },
     { name: 'a 10-second window', topic, payload: JSON.stringify({ ...good(), windowSeconds: 10 }), reason: 'unsupported_window' },

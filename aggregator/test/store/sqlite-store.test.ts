@@ -37,7 +37,7 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('keeps every field of a window, histograms included, with received_at', async () => {
+  it('keeps every field of a window but the RSSI histograms, with received_at', async () => {
     const file = path.join(dir, 'passant.db');
     const store = SqliteStore.open(file);
     const message = countsMessage('s1', T, 6, 2);
@@ -54,11 +54,9 @@ describe('SqliteStore', () => {
         wifi_devices: 6,
         wifi_randomized: 3,
         wifi_frames: 18,
-        wifi_rssi: JSON.stringify(message.wifi.rssiHistogram),
         ble_devices: 2,
         ble_randomized: 1,
         ble_frames: 6,
-        ble_rssi: JSON.stringify(message.ble.rssiHistogram),
         rssi_floor: -90,
         received_at: T + 61,
       });
@@ -118,7 +116,10 @@ describe('SqliteStore', () => {
       for (let w = 0; w < 5; w++) rows.push([sensor, T + w * 60, w, w + 1, 3 * (w + 1), w % 3, w % 3, T + 500]);
     }
     for (const r of rows) insert.run(...r);
-    const before = raw.prepare('SELECT * FROM counts ORDER BY window_start, sensor_id').all();
+    // Every column but the RSSI histograms, which migration 4 drops.
+    const before = (raw.prepare('SELECT * FROM counts ORDER BY window_start, sensor_id').all() as Record<string, unknown>[]).map(
+      ({ wifi_rssi: _w, ble_rssi: _b, ...rest }) => rest,
+    );
     raw.close();
 
     const store = SqliteStore.open(file);
@@ -142,6 +143,71 @@ describe('SqliteStore', () => {
     } finally {
       after.close();
     }
+  });
+
+  it('migrating a version 3 file drops the RSSI histograms from its bytes, keeps every other column, and the seq of each sensor\'s last window', async () => {
+    const file = path.join(dir, 'passant.db');
+    const raw = new Database(file);
+    raw.pragma('journal_mode = WAL');
+    for (let v = 0; v < 3; v++) raw.exec(MIGRATIONS[v]!);
+    raw.pragma('user_version = 3');
+    const insert = raw.prepare(`INSERT INTO counts VALUES (?, ?, 60, ?, 5, 2, 15, ?, 1, 0, 3, ?, NULL, ?)`);
+    const tally = raw.prepare('INSERT INTO sensors VALUES (?, ?, ?, ?, ?)');
+    // A histogram no other column can hold: its JSON text is what is looked for in the file afterwards.
+    const trace = (i: number) => `[${[0, 1, 2, 3, 4, 5].map((b) => 7_340_000 + i * 10 + b).join(',')}]`;
+    for (let i = 0; i < 50; i++) insert.run('s1', T + i * 60, 100 + i, trace(i), trace(i + 1000), T + 3600);
+    tally.run('s1', T, T + 49 * 60, T + 3600, 50);
+    raw.close();
+    expect(fs.readFileSync(file).includes(trace(7))).toBe(true);
+
+    const store = SqliteStore.open(file);
+    try {
+      expect((await store.sensorWindows(['s1'], T, T + 3600)).length).toBe(50);
+      expect(await store.lastWindows()).toEqual([{ sensorId: 's1', windowStart: T + 49 * 60, seq: 149 }]);
+    } finally {
+      await store.close();
+    }
+    const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+    for (let i = 0; i < 50; i++) {
+      expect(bytes.includes(trace(i))).toBe(false);
+      expect(bytes.includes(trace(i + 1000))).toBe(false);
+    }
+    const after = new Database(file, { readonly: true });
+    try {
+      const columns = (after.prepare('PRAGMA table_info(counts)').all() as { name: string }[]).map((c) => c.name);
+      expect(columns.filter((c) => c.endsWith('_rssi'))).toEqual([]);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('retention deletes physically (secure_delete): a deleted window\'s values are not in the file\'s bytes afterwards', async () => {
+    const file = path.join(dir, 'passant.db');
+    const store = SqliteStore.open(file);
+    // Frame counts no other row or column holds, as the 6-byte big-endian integers SQLite stores them as.
+    const marker = (i: number) => 0x5ec2_e7d0_0000 + i;
+    const bytesOf = (n: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(BigInt(n));
+      return b.subarray(2);
+    };
+    try {
+      const old = Array.from({ length: 40 }, (_, i) => {
+        const m = countsMessage('s1', T + i * 60, 5, 1);
+        m.wifi.frames = marker(i);
+        return m;
+      });
+      await store.put(old, T + 3000);
+      await store.put([countsMessage('s1', T + 7200, 5, 1)], T + 7300);
+      store.checkpoint();
+      await store.clearUnsettled(old.map((m) => ({ sensorId: m.sensorId, windowStart: m.windowStart })));
+      expect(await store.deleteSensorWindowsBefore(T + 3600)).toBe(40);
+    } finally {
+      await store.close(); // checkpoints the WAL into the file and removes it
+    }
+    const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+    const found = Array.from({ length: 40 }, (_, i) => i).filter((i) => bytes.includes(bytesOf(marker(i))));
+    expect(found).toEqual([]);
   });
 
   it('refuses a file from a newer schema version with a clear error', () => {

@@ -323,9 +323,9 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         await store.put([countsMessage('b', T0, 4, { ble: 1 }), countsMessage('a', T0, 3, { ble: 2 }), countsMessage('c', T0, 50)], T0 + 61);
         await store.put([countsMessage('a', T0 + 60, 5), countsMessage('a', T0 + 120, 6)], T0 + 130);
         expect(await store.sensorWindows(['a', 'b', 'a'], T0, T0 + 120)).toEqual([
-          { sensorId: 'a', windowStart: T0, wifi: 3, ble: 2, receivedAt: T0 + 61 },
-          { sensorId: 'b', windowStart: T0, wifi: 4, ble: 1, receivedAt: T0 + 61 },
-          { sensorId: 'a', windowStart: T0 + 60, wifi: 5, ble: 0, receivedAt: T0 + 130 },
+          { sensorId: 'a', windowStart: T0, wifi: 3, ble: 2, wifiRandomized: 1, bleRandomized: 1, receivedAt: T0 + 61 },
+          { sensorId: 'b', windowStart: T0, wifi: 4, ble: 1, wifiRandomized: 2, bleRandomized: 0, receivedAt: T0 + 61 },
+          { sensorId: 'a', windowStart: T0 + 60, wifi: 5, ble: 0, wifiRandomized: 2, bleRandomized: 0, receivedAt: T0 + 130 },
         ]);
         expect(await store.sensorWindows([], T0, T0 + 120)).toEqual([]);
         expect(await store.sensorWindows(['a'], T0 + 60, T0 + 60)).toEqual([]);
@@ -409,6 +409,38 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
+    it('deleteSensorWindowsBefore deletes settled raw windows before t only; unsettled ones, cells and rollups stay', async () => {
+      await withStore(async ({ store }) => {
+        await store.put([countsMessage('a', T0, 5), countsMessage('b', T0, 6), countsMessage('a', T0 + 60, 7), countsMessage('a', T0 + 120, 8)], T0 + 180);
+        await store.freeze([frozenCell('z', T0, [11, true, null])]);
+        // a and b at T0 and a at T0 + 120 are settled; a at T0 + 60 is not
+        await store.clearUnsettled([{ sensorId: 'a', windowStart: T0 }, { sensorId: 'b', windowStart: T0 }, { sensorId: 'a', windowStart: T0 + 120 }]);
+        const deleted = await store.deleteSensorWindowsBefore(T0 + 120);
+        if (deleted >= 0) expect(deleted).toBe(2);
+        expect((await store.sensorWindows(['a', 'b'], 0, T0 + 3600)).map((w) => [w.sensorId, w.windowStart])).toEqual([
+          ['a', T0 + 60],
+          ['a', T0 + 120],
+        ]);
+        expect(await store.unsettled(10)).toEqual([{ sensorId: 'a', windowStart: T0 + 60 }]);
+        expect((await store.cells(['z'], 0, T0 + 3600)).map((c) => c.windowStart)).toEqual([T0]);
+        expect((await store.rollups('z', 3600, 0, T0 + 3600)).map((r) => r.wifi.sum)).toEqual([11]);
+        // a window delivered again after its row was deleted is stored again (and settled again: its cell is frozen)
+      });
+    });
+
+    it('lastWindows: each sensor\'s latest stored window and its seq, whatever order the windows came in', async () => {
+      await withStore(async ({ store }) => {
+        if (store.lastWindows === undefined) return;
+        await store.put([countsMessage('a', T0 + 60, 1, { seq: 8 }), countsMessage('b', T0, 1, { seq: 3 })], T0 + 120);
+        await store.put([countsMessage('a', T0, 1, { seq: 7 }), countsMessage('a', T0 + 60, 1, { seq: 99 })], T0 + 130);
+        const last = (await store.lastWindows()).sort((x, y) => (x.sensorId < y.sensorId ? -1 : 1));
+        expect(last).toEqual([
+          { sensorId: 'a', windowStart: T0 + 60, seq: 8 },
+          { sensorId: 'b', windowStart: T0, seq: 3 },
+        ]);
+      });
+    });
+
     it('deleteMinutesBefore deletes raw windows, queued keys and frozen cells before t; rollups stay, their hours closed', async () => {
       await withStore(async ({ store }) => {
         const day = Math.floor(T0 / 86_400) * 86_400;
@@ -417,8 +449,8 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         const deleted = await store.deleteMinutesBefore(day);
         if (deleted.windows >= 0) expect(deleted).toEqual({ windows: 1, cells: 1 });
         expect(await store.sensorWindows(['a', 'b'], 0, day + 3600)).toEqual([
-          { sensorId: 'a', windowStart: day, wifi: 6, ble: 0, receivedAt: day + 120 },
-          { sensorId: 'b', windowStart: day + 60, wifi: 7, ble: 0, receivedAt: day + 120 },
+          { sensorId: 'a', windowStart: day, wifi: 6, ble: 0, wifiRandomized: 3, bleRandomized: 0, receivedAt: day + 120 },
+          { sensorId: 'b', windowStart: day + 60, wifi: 7, ble: 0, wifiRandomized: 3, bleRandomized: 0, receivedAt: day + 120 },
         ]);
         expect(plain(await store.sumByWindow(['a'], 'wifi', 0, day + 3600))).toEqual([{ windowStart: day, devices: 6 }]);
         expect(await store.unsettled(10)).toEqual([
