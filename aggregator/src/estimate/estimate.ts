@@ -1,0 +1,153 @@
+/**
+ * Estimated people and passers for a released series (pure). Reads only what the series already shows (the
+ * released sums and the count of suppressed cells per bucket), the zone's baseline sum and a calibration, so an
+ * estimate can never tell more about a hidden cell than the series itself.
+ *
+ * Per bucket of `step` seconds with R released minutes holding D devices in all, and baseline sum B per minute:
+ *   x = D / R - B                       (mean moving devices per released minute)
+ *   people  = a x                        (present calibration: mean people per minute of the bucket)
+ *   passers = a x (step / 60)            (passers calibration: passers in the bucket)
+ * with the calibration's 95 % prediction interval (model.ts). R is the bucket's minutes minus its suppressed cells
+ * unless the caller gives the released counts (minutes without any data lower the estimate then). A bucket with no
+ * released cell is null; so is every bucket without a valid calibration of the right kind and radio, with the reason.
+ */
+import type { Radio } from '@passant/shared';
+import { predict, type CalibrationKind, type ModelParameters } from './model.ts';
+
+/** What the estimate needs of a stored calibration. */
+export interface CalibrationForEstimate {
+  id: string;
+  kind: CalibrationKind;
+  radio: Radio;
+  /** Unix seconds. */
+  created: number;
+  parameters: ModelParameters;
+}
+
+export interface SeriesForEstimate {
+  t: readonly number[];
+  devices: readonly (number | null)[];
+  suppressed: readonly number[];
+  /** Bucket length in seconds (a multiple of 60). */
+  step: number;
+  /** The series' radio (must be the calibration's). */
+  radio: Radio;
+  /** Released cells per bucket, when the caller knows them (else step / 60 - suppressed). */
+  released?: readonly number[];
+}
+
+export type EstimateReason =
+  | 'ok'
+  | 'not_calibrated'
+  | 'other_radio'
+  | 'baseline_unknown'
+  | 'hidden_buckets';
+
+export interface EstimateInfo {
+  /** The calibration's kind, or null without one. */
+  kind: CalibrationKind | null;
+  calibrationId: string | null;
+  /** Unix seconds, or null. */
+  calibratedAt: number | null;
+  /**
+   * ok: every bucket with a released cell has an estimate; hidden_buckets: some buckets are null because nothing
+   * in them was released; not_calibrated / other_radio / baseline_unknown: all null, and why.
+   */
+  reason: EstimateReason;
+  /** The reason in words, for people. */
+  message: string;
+}
+
+export interface SeriesEstimate {
+  people: (number | null)[];
+  peopleLow: (number | null)[];
+  peopleHigh: (number | null)[];
+  passers: (number | null)[];
+  passersLow: (number | null)[];
+  passersHigh: (number | null)[];
+  estimate: EstimateInfo;
+}
+
+const ROUND = 100;
+function round(v: number): number {
+  return Math.round(v * ROUND) / ROUND;
+}
+
+function nulls(n: number): (number | null)[] {
+  return new Array<number | null>(n).fill(null);
+}
+
+/**
+ * Estimates for every bucket of a released series. `baseline`: the sum of the zone's sensors' baselines for the
+ * series' radio (one number for the whole series, or one per bucket), 0 when the baseline is turned off, null while
+ * unknown. `calibration`: the zone's latest valid calibration for the series' radio, or null.
+ */
+export function estimateSeries(
+  series: SeriesForEstimate,
+  baseline: number | null | readonly (number | null)[],
+  calibration: CalibrationForEstimate | null,
+): SeriesEstimate {
+  const n = series.t.length;
+  const out: SeriesEstimate = {
+    people: nulls(n),
+    peopleLow: nulls(n),
+    peopleHigh: nulls(n),
+    passers: nulls(n),
+    passersLow: nulls(n),
+    passersHigh: nulls(n),
+    estimate: { kind: null, calibrationId: null, calibratedAt: null, reason: 'not_calibrated', message: 'this zone has no calibration: people cannot be estimated (devices only)' },
+  };
+  if (calibration === null) return out;
+  out.estimate = { kind: calibration.kind, calibrationId: calibration.id, calibratedAt: calibration.created, reason: 'ok', message: '' };
+  if (calibration.radio !== series.radio) {
+    out.estimate.reason = 'other_radio';
+    out.estimate.message = `the calibration is for ${calibration.radio}, this series is ${series.radio}`;
+    return out;
+  }
+  const minutesPerBucket = series.step / 60;
+  let hidden = 0;
+  let unknown = 0;
+  for (let i = 0; i < n; i++) {
+    const devices = series.devices[i];
+    const b = typeof baseline === 'number' || baseline === null ? baseline : (baseline[i] ?? null);
+    const released = series.released?.[i] ?? minutesPerBucket - (series.suppressed[i] ?? 0);
+    if (devices === null || devices === undefined || released <= 0) {
+      hidden++;
+      continue;
+    }
+    if (b === null) {
+      unknown++;
+      continue;
+    }
+    const x = devices / released - b;
+    const [value, low, high] = calibration.kind === 'present' ? [out.people, out.peopleLow, out.peopleHigh] : [out.passers, out.passersLow, out.passersHigh];
+    const p = calibration.kind === 'present' ? predict(calibration.parameters, x, 'present') : predict(calibration.parameters, x * minutesPerBucket, minutesPerBucket);
+    value[i] = round(p.value);
+    low[i] = round(p.low);
+    high[i] = round(p.high);
+  }
+  const estimated = n - hidden - unknown;
+  if (unknown > 0 && estimated === 0) {
+    out.estimate.reason = 'baseline_unknown';
+    out.estimate.message = "a sensor's static baseline is still unknown (it learns over its first nights): no estimate yet";
+  } else if (hidden > 0 || unknown > 0) {
+    out.estimate.reason = 'hidden_buckets';
+    out.estimate.message = `${hidden} buckets have no released value${unknown > 0 ? ` and ${unknown} an unknown baseline` : ''}: their estimates are null`;
+  } else {
+    out.estimate.message =
+      calibration.kind === 'present'
+        ? 'estimated people present (mean per minute of the bucket), from released device counts and a calibration by manual counts'
+        : 'estimated passers in the bucket, from released device counts and a calibration by manual counts';
+  }
+  return out;
+}
+
+/** The latest calibration of a zone for a radio (and a kind, when given), or null. */
+export function latestCalibration<C extends CalibrationForEstimate>(calibrations: readonly C[], radio: Radio, kind?: CalibrationKind): C | null {
+  let best: C | null = null;
+  for (const c of calibrations) {
+    if (c.radio !== radio || (kind !== undefined && c.kind !== kind)) continue;
+    if (best === null || c.created > best.created || (c.created === best.created && c.id > best.id)) best = c;
+  }
+  return best;
+}
