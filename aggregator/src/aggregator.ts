@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { TokenStore } from './auth/token-store.ts';
+import { CalibrationStore, calibrationsFileOf } from './estimate/calibration-store.ts';
 import { tokensFileOf } from './auth/token-command.ts';
 import { parseConfig, redactConfig } from './config.ts';
 import type { AggregatorConfig, AggregatorConfigInput } from './config.ts';
@@ -133,8 +134,10 @@ export async function startAggregator(
   const checkpointTimer =
     rawStore instanceof SqliteStore ? setInterval(() => rawStore.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
   let tokens: TokenStore;
+  let calibrations: CalibrationStore;
   try {
     tokens = TokenStore.open(tokensFileOf(config));
+    calibrations = CalibrationStore.open(calibrationsFileOf(config.data.dir));
   } catch (err) {
     await store.close();
     throw err;
@@ -220,6 +223,7 @@ export async function startAggregator(
     maxEventClients: config.http.maxEventClients,
     publicAccess: config.auth.public,
     tokens,
+    calibrations,
     rateLimitPerMinute: config.http.rateLimitPerMinute,
     rateLimitBurst: config.http.rateLimitBurst,
     trustProxyHops: config.http.trustProxyHops,
@@ -299,6 +303,7 @@ export async function startAggregator(
       clearInterval(checkpointTimer);
       await guarded(logger, 'close store', limit, () => store.close());
       tokens.close();
+      calibrations.close();
       logger.info('aggregator stopped');
     })();
     return closing;

@@ -5,6 +5,7 @@
  *   passant-aggregator config-reference          print every config key (key, env, default, description) as Markdown
  *   passant-aggregator token create|list|revoke  manage API tokens (auth/token-command.ts)
  *   passant-aggregator kit --out DIR [--lang nl|en]   write the transparency kit (kit/kit-command.ts)
+ *   passant-aggregator audit --mqtt-url URL --api URL ...   a privacy officer's check of a live deployment (audit/)
  * Returns the exit code.
  */
 const USAGE = `usage:
@@ -15,6 +16,7 @@ const USAGE = `usage:
   passant-aggregator token list [--json]
   passant-aggregator token revoke ID
   passant-aggregator kit [--config FILE] --out DIR [--lang nl|en]
+  passant-aggregator audit --mqtt-url URL --api URL [--config FILE] [--listen S] [--build-hash H...] [--out DIR] (audit --help)
   passant-aggregator --help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'kit': {
       const { kitCommand } = await import('./kit/kit-command.ts');
       return kitCommand(rest);
+    }
+    case 'audit': {
+      const { auditCommand } = await import('./audit/audit-command.ts');
+      return auditCommand(rest);
     }
     case '-h':
     case '--help':

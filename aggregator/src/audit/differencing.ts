@@ -41,6 +41,12 @@ export interface AttackResult {
   determined: number;
   /** Suppressed cells recovered with their true value, each once. */
   recovered: { cell: Cell; how: string }[];
+  /**
+   * Every value the attacker determined for a suppressed cell, whatever its true value (for an audit, which does
+   * not know it): an honest release layer leaves suppressed cells out of every output, so what it determines for
+   * one is 0.
+   */
+  determinedCells: { cell: Cell; value: number; how: string }[];
   /** The methods that recovered cells: 'linear' (the system), 'difference' (a pair of outputs). */
   ways: string[];
 }
@@ -61,6 +67,7 @@ const signed = (x: number) => (x > PRIME / 2 ? x - PRIME : x);
 
 export function attack(cells: Cell[], equations: Equation[]): AttackResult {
   const recovered: AttackResult['recovered'] = [];
+  const determinedCells: AttackResult['determinedCells'] = [];
   let determined = 0;
   let unknownCount = 0;
   let equationCount = 0;
@@ -131,6 +138,7 @@ export function attack(cells: Cell[], equations: Equation[]): AttackResult {
       const cell = list[i]!;
       if (cell.released) continue;
       determined++;
+      determinedCells.push({ cell, value, how: 'linear system' });
       if (value === cell.value) recovered.push({ cell, how: 'linear system' });
     }
 
@@ -146,6 +154,7 @@ export function attack(cells: Cell[], equations: Equation[]): AttackResult {
         if (hidden.length !== 1 || rest.some((i) => list[i]!.released && !releasedValue.has(i))) continue;
         const value = b.value - a.value - rest.reduce((s, i) => s + (releasedValue.get(i) ?? 0), 0);
         const cell = list[hidden[0]!]!;
+        determinedCells.push({ cell, value, how: `difference of ${b.source} and ${a.source}` });
         if (value === cell.value) recovered.push({ cell, how: `difference of ${b.source} and ${a.source}` });
       }
     }
@@ -153,5 +162,5 @@ export function attack(cells: Cell[], equations: Equation[]): AttackResult {
   // each cell once (the first way found)
   const distinct = new Map(recovered.map((r) => [`${r.cell.zone}@${r.cell.t}/${r.cell.radio}`, r]));
   const ways = new Set(recovered.map((r) => r.how.split(' ')[0]));
-  return { equations: equationCount, unknowns: unknownCount, determined, recovered: [...distinct.values()], ways: [...ways] };
+  return { equations: equationCount, unknowns: unknownCount, determined, recovered: [...distinct.values()], ways: [...ways], determinedCells };
 }

@@ -39,6 +39,7 @@ import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesTarget } from '.
 import type { CountsStore, ReleaseStore } from '../store/types.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from './compare.ts';
 import { csvFileName, seriesCsv } from './csv.ts';
+import { calibrationRoutes } from './calibration-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { EVENTS_PARAMS, rejectUnknownParams, singleParam } from './params.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -81,6 +82,8 @@ export interface HttpAppOptions {
   eventKeepAliveMs?: number;
   /** How often an open event stream checks that its token was not revoked (default 2000). */
   tokenRecheckMs?: number;
+  /** Calibrations of zones (people estimates); without it the calibration routes answer 503. */
+  calibrations?: import('../estimate/calibration-store.ts').CalibrationStore;
 }
 
 export interface HttpApp {
@@ -590,6 +593,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     };
     res.on('close', cleanup);
   });
+
+  api.use(calibrationRoutes({ registry, release, calibrations: options.calibrations, now, logger }));
 
   api.use((req, _res) => {
     throw new HttpError(404, 'not_found', `no API endpoint ${req.method} ${req.path.slice(0, 100)}`);

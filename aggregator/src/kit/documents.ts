@@ -221,6 +221,12 @@ export function measures(lang: Lang, f: KitFacts): Measure[] {
         : 'Broker: each sensor writes only its own topics and reads nothing (ACL, TLS)',
       tests: ['test/broker-security.test.ts'],
     },
+    {
+      text: nl
+        ? 'Controle van een draaiende installatie door de privacyfunctionaris: `passant-aggregator audit` (berichten, code, vrijgavelaag, instellingen)'
+        : 'Check of a running deployment by the privacy officer: `passant-aggregator audit` (messages, code, release layer, settings)',
+      tests: ['test/audit.test.ts', 'aggregator/test/audit/release-check.test.ts'],
+    },
   ];
   return list;
 }
