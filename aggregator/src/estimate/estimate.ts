@@ -142,12 +142,12 @@ export function estimateSeries(
   return out;
 }
 
-/** The latest calibration of a zone for a radio (and a kind, when given), or null. */
+/** The latest calibration of a zone for a radio (and a kind, when given), or null; of two in one second, the later in the list. */
 export function latestCalibration<C extends CalibrationForEstimate>(calibrations: readonly C[], radio: Radio, kind?: CalibrationKind): C | null {
   let best: C | null = null;
   for (const c of calibrations) {
     if (c.radio !== radio || (kind !== undefined && c.kind !== kind)) continue;
-    if (best === null || c.created > best.created || (c.created === best.created && c.id > best.id)) best = c;
+    if (best === null || c.created >= best.created) best = c;
   }
   return best;
 }
