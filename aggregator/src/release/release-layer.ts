@@ -40,6 +40,7 @@ import type { Registry } from '../registry.ts';
 import type { DeleteResult, FrozenCell, ReleaseStore, Rollup, RollupStep, SensorWindow, WindowKey } from '../store/types.ts';
 import { rollupStart } from '../store/types.ts';
 import { NOISE_MECHANISM, noiseFor, type NoiseSettings } from './noise.ts';
+import { calendarBoundaries, isCalendarUnit, type CalendarUnit } from './calendar.ts';
 import { releasedByPeopleRule } from './release-series.ts';
 import { settleDeadline } from './settle.ts';
 import { baselineAt, hourBuckets, type BaselineOptions, type SensorBaseline } from './static-baseline.ts';
@@ -75,19 +76,36 @@ export interface ReleaseLayerOptions {
   logger?: Logger;
 }
 
-/** What a series is of: a zone, or a site (the sum of its zones' released cells). */
+/**
+ * What a series is of: a zone, a site (the sum of its zones' released cells), or a set of zones (the sum of their
+ * released cells: a site as one caller may read it, see http/site-series.ts).
+ */
 export interface SeriesTarget {
   kind: 'zone' | 'site';
   id: string;
 }
 
-/** A series request: buckets of `step` seconds from `from` (inclusive) to `to` (exclusive, rounded up to a whole bucket). */
+/** A set of zones: the sum of their released cells (unknown ones left out). */
+export interface ZoneSetTarget {
+  kind: 'zones';
+  ids: readonly string[];
+}
+
+/**
+ * A series request: buckets of `step` seconds from `from` (inclusive) to `to` (exclusive, rounded up to a whole
+ * bucket), or calendar buckets (days, ISO weeks, months) in `timeZone`.
+ */
 export interface SeriesRequest {
   from: number;
   to: number;
-  /** Bucket length: a multiple of the window (60); a multiple of 3600 reads hour rollups, of 86400 day rollups. */
-  step: number;
+  /**
+   * Bucket length: a multiple of the window (60); a multiple of 3600 reads hour rollups, of 86400 day rollups (UTC
+   * days). Or a calendar unit: the buckets are days, weeks or months in `timeZone`, from the one that holds `from`.
+   */
+  step: number | CalendarUnit;
   radio: Radio;
+  /** IANA time zone of calendar steps (default UTC). */
+  timeZone?: string;
 }
 
 export interface SeriesOptions {
@@ -297,10 +315,12 @@ export class ReleaseLayer extends EventEmitter<Events> {
    * Returns undefined for an unknown zone or site. Throws a RangeError when `step` is not a multiple of the
    * window or `from` is not aligned to the data the step reads (a minute, an hour or a day).
    */
-  async series(target: SeriesTarget | string, query: SeriesRequest, options: SeriesOptions = {}): Promise<ReleasedSeries | undefined> {
+  async series(target: SeriesTarget | ZoneSetTarget | string, query: SeriesRequest, options: SeriesOptions = {}): Promise<ReleasedSeries | undefined> {
     const t = typeof target === 'string' ? { kind: 'zone' as const, id: target } : target;
     let zoneIds: string[];
-    if (t.kind === 'site') {
+    if (t.kind === 'zones') {
+      zoneIds = t.ids.filter((z) => this.registry.zone(z) !== undefined);
+    } else if (t.kind === 'site') {
       const site = this.registry.site(t.id);
       if (site === undefined) return undefined;
       zoneIds = site.zones.filter((z) => this.registry.zone(z) !== undefined);
@@ -308,7 +328,9 @@ export class ReleaseLayer extends EventEmitter<Events> {
       if (this.registry.zone(t.id) === undefined) return undefined;
       zoneIds = [t.id];
     }
-    const { from, step, radio } = query;
+    if (isCalendarUnit(query.step)) return this.calendarSeries(zoneIds, query.step, query, options);
+    const { from, radio } = query;
+    const step = query.step;
     const source = this.sourceStep(step);
     if (!Number.isInteger(from) || from % source !== 0) {
       throw new RangeError(`from (${from}) must be a multiple of ${source} s for step ${step}`);
@@ -330,6 +352,47 @@ export class ReleaseLayer extends EventEmitter<Events> {
         const i = Math.floor((b.t - from) / step);
         if (i < 0 || i >= n) continue;
         if (b.released > 0) out.devices[i] = (out.devices[i] ?? 0) + b.value;
+        out.suppressed[i]! += b.suppressed;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Calendar buckets in a time zone: each bucket is the sum of the released cells in it (read from hour rollups
+   * when every boundary falls on a whole hour, as in every zone whose offsets are whole hours, else from minute
+   * cells), with the number of suppressed cells, the base minutes it covers and how many of them were released.
+   * Nothing else than for any other step: sums of released cells.
+   */
+  private async calendarSeries(zoneIds: string[], unit: CalendarUnit, query: SeriesRequest, options: SeriesOptions): Promise<ReleasedSeries> {
+    const timeZone = query.timeZone ?? 'UTC';
+    const bounds = calendarBoundaries(query.from, query.to, unit, timeZone);
+    const n = Math.max(0, bounds.length - 1);
+    const noisy = this.noise !== null && options.exact !== true;
+    const out: ReleasedSeries & { minutes: number[]; released: number[]; tz: string } = {
+      t: bounds.slice(0, n),
+      devices: new Array<number | null>(n).fill(null),
+      suppressed: new Array<number>(n).fill(0),
+      minutes: Array.from({ length: n }, (_, i) => (bounds[i + 1]! - bounds[i]!) / this.windowSeconds),
+      released: new Array<number>(n).fill(0),
+      tz: timeZone,
+    };
+    if (noisy) out.noise = this.noiseInfo!;
+    if (n === 0) return out;
+    await this.settle();
+    const start = bounds[0]!;
+    const end = bounds[n]!;
+    const wholeHours = bounds.every((b) => b % HOUR === 0);
+    for (const zoneId of zoneIds) {
+      const buckets = wholeHours
+        ? await this.rollupBuckets(zoneId, HOUR, query.radio, start, end, noisy)
+        : await this.minuteBuckets(zoneId, query.radio, start, end, noisy);
+      let i = 0;
+      for (const b of buckets) {
+        while (i < n - 1 && b.t >= bounds[i + 1]!) i++;
+        if (b.t < bounds[i]! || b.t >= bounds[i + 1]!) continue;
+        if (b.released > 0) out.devices[i] = (out.devices[i] ?? 0) + b.value;
+        out.released[i]! += b.released;
         out.suppressed[i]! += b.suppressed;
       }
     }
