@@ -6,6 +6,7 @@
  *   passant-aggregator token create|list|revoke  manage API tokens (auth/token-command.ts)
  *   passant-aggregator kit --out DIR [--lang nl|en]   write the transparency kit (kit/kit-command.ts)
  *   passant-aggregator audit --mqtt-url URL --api URL ...   a privacy officer's check of a live deployment (audit/)
+ *   passant-aggregator calibration add|list ...  manual counts for people estimates (estimate/calibration-command.ts)
  * Returns the exit code.
  */
 const USAGE = `usage:
@@ -17,6 +18,7 @@ const USAGE = `usage:
   passant-aggregator token revoke ID
   passant-aggregator kit [--config FILE] --out DIR [--lang nl|en]
   passant-aggregator audit --mqtt-url URL --api URL [--config FILE] [--listen S] [--build-hash H...] [--out DIR] (audit --help)
+  passant-aggregator calibration add|list --zone ZONE ... (calibration --help)
   passant-aggregator --help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -43,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'kit': {
       const { kitCommand } = await import('./kit/kit-command.ts');
       return kitCommand(rest);
+    }
+    case 'calibration': {
+      const { calibrationCommand } = await import('./estimate/calibration-command.ts');
+      return calibrationCommand(rest);
     }
     case 'audit': {
       const { auditCommand } = await import('./audit/audit-command.ts');

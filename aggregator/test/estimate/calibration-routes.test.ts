@@ -3,6 +3,7 @@
  * per person (the truth), manual counts posted, the fitted slope, what is refused and why, who may read what, and
  * that calibrations are kept in their own database file.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
@@ -10,6 +11,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
+import { calibrationCommand, parseCountsCsv, parseTime } from '../../src/estimate/calibration-command.ts';
 import { CalibrationStore } from '../../src/estimate/calibration-store.ts';
 import { MIN_POINTS } from '../../src/estimate/model.ts';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
@@ -166,5 +168,46 @@ describe('who may read and write calibrations', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('passant-aggregator calibration add|list', () => {
+  it('reads ISO local times in a time zone, across a change of daylight saving time', () => {
+    expect(parseTime('1700000000', 'UTC')).toBe(1_700_000_000);
+    expect(parseTime('2026-05-12 14:15', 'Europe/Amsterdam')).toBe(Date.UTC(2026, 4, 12, 12, 15) / 1000);
+    expect(parseTime('2026-01-12T14:15:30', 'Europe/Amsterdam')).toBe(Date.UTC(2026, 0, 12, 13, 15, 30) / 1000);
+    expect(parseTime('2026-05-12T14:15:00+02:00', 'UTC')).toBe(Date.UTC(2026, 4, 12, 12, 15) / 1000);
+    expect(() => parseTime('12/05/2026', 'UTC')).toThrow(/not a time/);
+    expect(parseCountsCsv('people;from\n3;2026-05-12 14:15\n', 'Europe/Amsterdam')).toEqual([{ from: Date.UTC(2026, 4, 12, 12, 15) / 1000, to: Date.UTC(2026, 4, 12, 12, 15) / 1000, people: 3 }]);
+    expect(() => parseCountsCsv('from,to,people\n1700000000,,x\n', 'UTC')).toThrow(/line 2: people "x" is not a number/);
+  });
+
+  it('sends a CSV of counts in local time and lists the zone\'s calibrations', async () => {
+    const tz = 'Europe/Amsterdam';
+    const local = (t: number) => {
+      const f = new Intl.DateTimeFormat('sv-SE', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      return f.format(new Date(t * 1000)).replace(',', '');
+    };
+    const csv = ['from,to,people', ...headCounts([0, 5, 20, 25, 30, 35, 40]).map((c) => `${local(c.from)},,${c.people}`)].join('\n');
+    const file = path.join(agg.dataDir, 'counts.csv');
+    fs.writeFileSync(file, csv);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env: { PASSANT_TOKEN: admin } };
+    const code = await calibrationCommand(['add', '--zone', 'square', '--kind', 'present', '--file', file, '--tz', tz, '--api', agg.url, '--json'], io);
+    expect(err.join('')).toBe('');
+    expect(code).toBe(0);
+    const added = JSON.parse(out.join(''));
+    expect(added.points).toMatchObject({ given: 7, used: 7 });
+    expect(added.counts.map((c: { from: number }) => c.from)).toEqual(headCounts([0, 5, 20, 25, 30, 35, 40]).map((c) => c.from));
+    out.length = 0;
+    expect(await calibrationCommand(['list', '--zone', 'square', '--api', agg.url], io)).toBe(0);
+    expect(out.join('')).toContain(`${added.id}  present wifi`);
+    // A refusal is an exit code 1 with the API's reason.
+    fs.writeFileSync(file, ['from,to,people', ...headCounts([0, 5]).map((c) => `${c.from},${c.to},${c.people}`)].join('\n'));
+    err.length = 0;
+    expect(await calibrationCommand(['add', '--zone', 'square', '--kind', 'present', '--file', file, '--api', agg.url], io)).toBe(1);
+    expect(err.join('')).toMatch(/422 2 usable counts; at least 6/);
+    expect(await calibrationCommand(['add', '--zone', 'square'], io)).toBe(2);
   });
 });
