@@ -101,9 +101,10 @@ export function wireCheck(ledger: WireLedger, listenSeconds: number): CheckResul
   const sensors = [...ledger.sensors.values()].sort((a, b) => a.sensorId.localeCompare(b.sensorId));
   const findings: Finding[] = sensors.map((s: SensorWire) => {
     const violations = [...s.violations.entries()].map(([reason, n]) => `${reason} (${n}x)`);
-    const heard = `${s.counts} counts, ${s.status} status; versions ${[...s.versions].join(', ') || '-'}`;
+    const seen = `versions ${[...s.versions].join(', ') || '-'}, builds ${[...s.builds].join(', ') || '-'}`;
+    const heard = `${s.counts} counts, ${s.status} status; ${seen}`;
     return violations.length === 0
-      ? { subject: s.sensorId, ok: true, en: `${heard}; no violation`, nl: `${s.counts} tellingen, ${s.status} status; versies ${[...s.versions].join(', ') || '-'}; geen overtreding` }
+      ? { subject: s.sensorId, ok: true, en: `${heard}; no violation`, nl: `${s.counts} tellingen, ${s.status} status; ${seen.replace('versions', 'versies')}; geen overtreding` }
       : {
           subject: s.sensorId,
           ok: false,

@@ -10,6 +10,8 @@ import type { CountsMessage } from '@passant/shared';
 import type { z } from 'zod';
 import { countsImplausibility, nextLastWindow, seqImplausibility, type LastWindow } from '../ingest/plausibility.ts';
 
+const PLAIN_VERSION = /^\d{1,6}\.\d{1,6}\.\d{1,6}$/;
+
 export interface SensorWire {
   sensorId: string;
   counts: number;
@@ -99,7 +101,11 @@ export class WireLedger {
     if (!result.success) return this.#violation(s, `status ${schemaReason(result.error.issues)}`);
     const status = result.data as z.infer<typeof StatusMessageSchema> & { build?: { sha256?: unknown; version?: unknown } };
     if (status.id !== s.sensorId) return this.#violation(s, 'status id differs from the topic');
-    if (status.version !== undefined) s.versions.add(status.version);
+    if (status.version !== undefined) {
+      // kept only as a plain version number: the field is free text, and what is not a version is not repeated
+      if (PLAIN_VERSION.test(status.version)) s.versions.add(status.version);
+      else this.#violation(s, 'status version is not a plain version number (x.y.z)');
+    }
     if (status.state !== 'online') return;
     const sha = status.build?.sha256;
     if (typeof sha === 'string' && /^[0-9a-f]{64}$/.test(sha)) s.builds.add(sha);

@@ -48,6 +48,14 @@ describe('the wire ledger', () => {
     const status = (id: string, extra: Record<string, unknown>) =>
       ledger.receive(topics.sensorStatus(id), buf({ v: 1, state: 'online', role: 'sensor', id, version: '0.1.0', ...extra }));
     status('s-1', {});
+    status('s-2', { version: '0.1.0-a4c3f0123456' });
+    const wire = wireCheck(ledger, 5);
+    const s2 = wire.findings.find((f) => f.subject === 's-2')!;
+    // a version that is not x.y.z is a violation and never repeated (the field is free text)
+    expect(s2).toMatchObject({ ok: false });
+    expect(s2.en).toContain('status version is not a plain version number (x.y.z) (1x)');
+    expect(JSON.stringify(wire)).not.toContain('a4c3f0123456');
+    ledger.sensors.delete('s-2');
     const check = codeCheck(ledger, ['ab'.repeat(32)]);
     expect(check.pass).toBe(false);
     expect(check.findings).toEqual([expect.objectContaining({ subject: 's-1', ok: false, en: 'its status reports no build hash: its code cannot be verified' })]);
