@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
-import { parseTopic, TOPIC_BASE } from '@passant/shared';
+import { parseTopic, parseStoredTopic, TOPIC_BASE } from '@passant/shared';
 import { createLogger as createAggregatorLogger, loadConfig, startAggregator, type AggregatorConfig, type RunningAggregator } from '@passant/aggregator';
 import { createLogger as createSensorLogger, startAgent, type Agent } from '@passant/sensor-agent';
 
@@ -76,7 +76,7 @@ async function startEmbeddedBroker(port: number, progress: (line: string) => voi
     // such as passant/sensors//counts; refusing it here keeps the aggregator connected.
     authorizePublish: (_client, packet, callback) => {
       if (packet.topic.startsWith('$SYS/')) return callback(new Error('$SYS/ topics are reserved'));
-      if (packet.topic.startsWith(`${TOPIC_BASE}/`) && parseTopic(packet.topic) === null) {
+      if (packet.topic.startsWith(`${TOPIC_BASE}/`) && parseTopic(packet.topic) === null && parseStoredTopic(packet.topic) === null) {
         return callback(new Error('not a Passant topic'));
       }
       callback(null);

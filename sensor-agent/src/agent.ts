@@ -61,8 +61,10 @@ export interface Agent {
    */
   readonly done: Promise<SourceSummary>;
   stats(): AgentStats;
-  /** Waits until everything counted so far is acknowledged by the broker; true when that happened in time. */
+  /** Waits until everything counted so far is reported stored by an aggregator; true when that happened in time. */
   drain(timeoutMs?: number): Promise<boolean>;
+  /** Waits until everything counted so far is with the broker (PUBACK), stored or not; true when in time. */
+  sent(timeoutMs?: number): Promise<boolean>;
   /** Resolves when connected to the broker (true) or after `timeoutMs` (false). */
   waitConnected(timeoutMs?: number): Promise<boolean>;
   /** Orderly shutdown (idempotent); never rejects. */
@@ -146,13 +148,14 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     },
     'agent starting',
   );
-  const outbox = Outbox.open({ path: cfg.outbox.path, maxMessages: cfg.outbox.maxMessages });
+  const outbox = Outbox.open({ path: cfg.outbox.path, maxMessages: cfg.outbox.maxMessages, maxBytes: cfg.outbox.maxBytes });
 
   const publisher = MqttPublisher.start({
     sensorId: cfg.sensorId,
     windowSeconds: cfg.windowSeconds,
     radios: radiosOf(cfg.source.kind),
     mqtt: cfg.mqtt,
+    delivery: cfg.delivery,
     outbox,
     logger: root.child({ sensorId: cfg.sensorId }),
     version: AGENT_VERSION,
@@ -273,9 +276,11 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
       if (!live && !publisher.connected && publisher.stats().queued > 0) {
         await guard('connect', () => publisher.waitConnected(step));
       }
+      // Handed to the broker is enough here: the rows stay in the outbox until an aggregator reports them stored,
+      // and the next start sends again whatever it has not.
       if (publisher.connected) {
         await guard('send outbox', async () => {
-          if (!(await publisher.drain(step))) throw new Error('outbox not empty');
+          if (!(await publisher.sent(step))) throw new Error('not every message reached the broker');
         });
       }
       await guard('disconnect', () => publisher.close(step));
@@ -294,6 +299,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     done,
     stats,
     drain: (timeoutMs = 10_000) => publisher.drain(timeoutMs),
+    sent: (timeoutMs = 10_000) => publisher.sent(timeoutMs),
     waitConnected: (timeoutMs = 10_000) => publisher.waitConnected(timeoutMs),
     close,
   };

@@ -185,9 +185,35 @@ export const OutboxConfigSchema = z
       .min(1)
       .max(10_000_000)
       .default(10_080)
-      .describe('most counts messages kept while the broker is away (10080 = a week of minutes); beyond it the oldest are dropped and counted'),
+      .describe('most counts messages kept until an aggregator reports them stored (10080 = a week of minutes); beyond it the oldest are dropped and counted'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(65_536)
+      .max(1_073_741_824)
+      .default(8_388_608)
+      .describe('most payload bytes kept in the outbox (8 MiB: a week of minutes is about 2 MiB); beyond it the oldest are dropped and counted'),
   })
-  .describe('on-disk queue: every window goes here first and leaves after the broker acknowledges it');
+  .describe('on-disk queue: every window goes here first and leaves when an aggregator reports it stored');
+
+export const DeliveryConfigSchema = z
+  .strictObject({
+    retryInitialMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(86_400_000)
+      .default(60_000)
+      .describe('a counts message the broker took (PUBACK) but no aggregator reported stored is sent again after this long, ms'),
+    retryMaxMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(86_400_000)
+      .default(3_600_000)
+      .describe('the wait before sending such a message again doubles with every try up to this, ms'),
+  })
+  .describe('end-to-end delivery: re-sending what no aggregator reported stored (a broker may lose messages after its PUBACK)');
 
 export const LogConfigSchema = z
   .strictObject({
@@ -238,11 +264,15 @@ export const SensorConfigSchema = z
     source: SourceConfigSchema.prefault({}),
     mqtt: MqttConfigSchema.prefault({}),
     outbox: OutboxConfigSchema.prefault({}),
+    delivery: DeliveryConfigSchema.prefault({}),
     log: LogConfigSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.source.kind === 'files' && c.source.files.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['source', 'files'], message: 'source.kind "files" needs at least one file' });
+    }
+    if (c.delivery.retryMaxMs < c.delivery.retryInitialMs) {
+      ctx.addIssue({ code: 'custom', path: ['delivery', 'retryMaxMs'], message: 'must not be below delivery.retryInitialMs' });
     }
     if ((c.mqtt.certFile === null) !== (c.mqtt.keyFile === null)) {
       ctx.addIssue({ code: 'custom', path: ['mqtt', 'keyFile'], message: 'mqtt.certFile and mqtt.keyFile go together' });

@@ -18,6 +18,7 @@ export {
   redactSensorConfig,
   sensorConfigKeys,
   defaultSensorId,
+  DeliveryConfigSchema,
   ConfigError,
   EXTRA_ENV,
   SOURCE_KINDS,

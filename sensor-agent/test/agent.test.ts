@@ -42,7 +42,9 @@ describe('startAgent', () => {
       { now: () => t0 },
     );
     agents.push(agent);
-    expect(await agent.drain(10_000)).toBe(true);
+    expect(await agent.sent(10_000)).toBe(true);
+    // aedes may report a publish to its listeners a moment after its PUBACK.
+    await waitFor(() => countsOf(broker, 'sim-1').length >= 120, 'the broker to record every window', 10_000);
     const msgs = countsOf(broker, 'sim-1');
     // Two hours of minutes, up to the last one that has ended (the current one is still open).
     expect(msgs.length).toBe(120);
@@ -111,7 +113,8 @@ describe('startAgent', () => {
     agents.push(agent);
     const summary = await agent.done;
     expect(summary.detections).toBe(5);
-    expect(await agent.drain(5000)).toBe(true);
+    expect(await agent.sent(5000)).toBe(true);
+    await waitFor(() => countsOf(broker, 'files-1').length >= 2, 'the broker to record both windows', 10_000);
     const msgs = countsOf(broker, 'files-1');
     expect(msgs.map((m) => [m.windowStart, m.wifi.devices, m.wifi.randomized, m.wifi.frames, m.ble.devices, m.ble.randomized])).toEqual([
       [t / 1000 - 5, 2, 1, 3, 1, 1],

@@ -1,6 +1,8 @@
 /**
  * The outbox against a real Mosquitto and a real agent process: counts made while the broker is away survive a
- * kill -9 of the agent and reach a subscriber exactly once, in order, with seq monotonic across the restart.
+ * kill -9 of the agent and reach a subscriber, in order, with seq monotonic across the restart. The subscriber
+ * plays the aggregator's part of the delivery protocol (a `stored` acknowledgement for each message it takes):
+ * what it acknowledged leaves the outbox, the rest stays (and may come a second time, never is lost).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,7 +37,7 @@ const queuedSeqs = (p: AgentProcess): number[] =>
   p.logLines().filter((l) => l.msg === 'window queued').map((l) => l.seq as number);
 
 describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () => {
-  it('delivers every window exactly once and in order across a broker outage and an agent crash', { timeout: 120_000 }, async () => {
+  it('delivers every window, in order and none lost, across a broker outage and an agent crash', { timeout: 120_000 }, async () => {
     // Persistence, saved only when Mosquitto exits (autosave_interval 0), so that sessions survive its restart.
     broker = await startMosquitto({ persistence: true, config: 'autosave_interval 0\nmax_queued_messages 100000' });
     const sensorId = 'outbox-1';
@@ -45,7 +47,10 @@ describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () =>
     const sub = await mqtt.connectAsync(broker.url, { clientId: 'test-subscriber', clean: false, reconnectPeriod: 200 });
     clients.push(sub);
     sub.on('message', (topic, payload) => {
-      if (topic === topics.sensorCounts(sensorId)) received.push(CountsMessageSchema.parse(JSON.parse(payload.toString('utf8'))));
+      if (topic !== topics.sensorCounts(sensorId)) return;
+      const m = CountsMessageSchema.parse(JSON.parse(payload.toString('utf8')));
+      received.push(m);
+      sub.publish(topics.sensorStored(sensorId), JSON.stringify({ v: 1, seqs: [m.seq] }), { qos: 1 });
     });
     await sub.subscribeAsync(topics.sensorCounts(sensorId), { qos: 1 });
 
@@ -104,14 +109,19 @@ describe.skipIf(!hasMosquitto)('outbox with a real Mosquitto and kill -9', () =>
     await waitFor(() => received.length > 0 && received.at(-1)!.seq >= expected().at(-1)!, 'the backlog and the new windows', 30_000);
     expect(await second.stop('SIGTERM')).toBe(0);
 
-    const seqs = received.map((m) => m.seq);
-    // Exactly once and in order, with no gap: every window the agents queued arrived.
+    // In order of first arrival, with no gap: every window the agents queued arrived. A second copy is possible
+    // only of a message whose acknowledgement had not reached the agent yet (it was still in its outbox).
+    const firsts = received.filter((m, i) => received.findIndex((o) => o.seq === m.seq) === i);
+    const seqs = firsts.map((m) => m.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
     for (const s of expected()) expect(seqs).toContain(s);
-    for (let i = 1; i < received.length; i++) expect(received[i]!.windowStart).toBeGreaterThan(received[i - 1]!.windowStart);
-    // After a clean stop the outbox is empty.
+    for (let i = 1; i < firsts.length; i++) expect(firsts[i]!.windowStart).toBeGreaterThan(firsts[i - 1]!.windowStart);
+    for (const m of received) expect(firsts.find((f) => f.seq === m.seq)!.windowStart).toBe(m.windowStart);
+    // After a clean stop the outbox holds at most what was delivered and not yet acknowledged back: nothing lost.
     const db = new Database(outboxFile);
-    expect((db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n).toBe(0);
+    const left = db.prepare('SELECT seq FROM messages').pluck().all() as number[];
     db.close();
+    for (const s of left) expect(seqs).toContain(s);
+    expect(left.length).toBeLessThan(5);
   });
 });

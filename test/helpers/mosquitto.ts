@@ -24,7 +24,8 @@
  *   `log()` (everything Mosquitto logged so far), `restart()` (SIGTERM, wait, start again on the same ports with
  *   the same files: retained messages and sessions survive only with persistence), `stop()` (SIGTERM, wait for
  *   the exit, then remove the temp dir; `log()` still answers afterwards). Both are safe to call twice.
- *   For an outage of some length: `stop({ keepDir: true })` (SIGTERM, wait, the files stay), later `start()`
+ *   For an outage of some length: `stop({ keepDir: true })` (SIGTERM, wait, the files stay; `signal: 'SIGKILL'` for
+ *   a crash), later `start()`
  *   (again on the same ports with the same files; does nothing while it runs). `stop()` still removes the dir.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -98,8 +99,11 @@ export interface MosquittoBroker {
   restart(): Promise<void>;
   /** Starts it again after `stop({ keepDir: true })`, on the same ports with the same files; nothing while it runs. */
   start(): Promise<void>;
-  /** Stops (SIGTERM, wait) and removes the temp dir; with `keepDir`, the files stay for `start()`. */
-  stop(options?: { keepDir?: boolean }): Promise<void>;
+  /**
+   * Stops (SIGTERM, wait) and removes the temp dir; with `keepDir`, the files stay for `start()`. `signal: 'SIGKILL'`
+   * kills it instead, as a crash would (no persistence saved at exit).
+   */
+  stop(options?: { keepDir?: boolean; signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
 }
 
 export async function startMosquitto(options: StartMosquittoOptions = {}): Promise<MosquittoBroker> {
@@ -148,7 +152,7 @@ export async function startMosquitto(options: StartMosquittoOptions = {}): Promi
         running = await launch(binary, configPath, outputFile, readLog, portsOf(files));
       },
       async stop(options = {}) {
-        if (running) await terminate(running);
+        if (running) await terminate(running, options.signal);
         running = undefined;
         if (!options.keepDir && !removed) {
           finalLog = readLog();
@@ -328,7 +332,7 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** SIGTERM, then wait for the exit; SIGKILL if it has not exited after STOP_TIMEOUT_MS. */
-async function terminate(child: ChildProcess): Promise<void> {
+async function terminate(child: ChildProcess, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
@@ -336,6 +340,6 @@ async function terminate(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

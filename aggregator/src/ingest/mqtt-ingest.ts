@@ -29,6 +29,7 @@ import type { AggregatorMetrics } from '../metrics.ts';
 import type { CountsStore, PutResult } from '../store/types.ts';
 import { BatchWriter } from './batch-writer.ts';
 import type { WrittenMessage } from './batch-writer.ts';
+import { DeliveryAcks } from './delivery-acks.ts';
 import { PubackDeferral } from './puback-deferral.ts';
 import type { SensorHealthTracker } from './sensor-health.ts';
 import { nextLastWindow, seqImplausibility } from './plausibility.ts';
@@ -80,6 +81,8 @@ export class MqttIngest {
   private readonly rejectLog = new Map<RejectReason, { at: number; skipped: number }>();
   /** Holds PUBACKs until the store write; undefined when this mqtt.js lacks the hook (serial acknowledgements). */
   private acks: PubackDeferral | undefined;
+  /** Tells each sensor which of its messages are stored (the sensor frees its outbox rows only then). */
+  readonly deliveryAcks: DeliveryAcks;
   /** Each sensor's latest accepted window and its seq (the seq rule). */
   private readonly lastWindows = new Map<string, LastWindow>();
   /** Resolves once lastWindows holds what the store knows; messages that come before wait for it. */
@@ -117,6 +120,7 @@ export class MqttIngest {
     }
 
     this.client = mqtt.connect(config.mqtt.url, this.clientOptions());
+    this.deliveryAcks = new DeliveryAcks(this.client, logger);
     const maxUnacked = options.maxUnacked ?? 2 * config.ingest.batchMaxSize;
     this.acks = PubackDeferral.install(this.client, { maxHeld: maxUnacked });
     if (this.acks === undefined) {
@@ -333,6 +337,8 @@ export class MqttIngest {
   }
 
   private onWritten(written: WrittenMessage[]): void {
+    // Stored or found stored: durable either way, so the sensors may free those rows.
+    this.guarded(() => this.deliveryAcks.onStored(written));
     // Counted once per batch and result, not per message: this runs for every message the aggregator takes in.
     const byResult = new Map<PutResult, number>();
     for (const w of written) byResult.set(w.result, (byResult.get(w.result) ?? 0) + 1);

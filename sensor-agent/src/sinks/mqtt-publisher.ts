@@ -1,8 +1,15 @@
 /**
- * Publishes closed windows over MQTT (DESIGN.md 3.5, 4): a `WindowSink` that adds `v`, `sensorId` and `seq`,
- * validates the message against the strict `CountsMessageSchema` before anything leaves, and puts it in the
- * on-disk outbox. The outbox is then sent in order to `passant/sensors/{id}/counts` with QoS 1 (not retained);
- * a message leaves the outbox when the broker acknowledges it (PUBACK).
+ * Publishes closed windows over MQTT: a `WindowSink` that adds `v`, `sensorId` and `seq`, validates the message
+ * against the strict `CountsMessageSchema` before anything leaves, and puts it in the on-disk outbox. The outbox
+ * is then sent in order to `passant/sensors/{id}/counts` with QoS 1 (not retained).
+ *
+ * End-to-end delivery: a message leaves the outbox only when an aggregator says it is stored, on
+ * `passant/sensors/{id}/stored` (`{ "v": 1, "seqs": [...] }`, validated with the strict StoredAckSchema; anything
+ * else there is ignored and counted). The broker's PUBACK only paces the sending (`maxInFlight`): a message the
+ * broker acknowledged but no aggregator reported stored is sent again after `delivery.retryInitialMs`, then after
+ * twice as long each time up to `delivery.retryMaxMs`, so a broker that lost it after its PUBACK (a crash before
+ * its persistence was saved) does not lose it for good. The aggregator's writes are idempotent and it
+ * acknowledges duplicates too, so a second copy costs nothing but bytes.
  *
  * Availability: a retained `online` status (version, start time, window length, radios and the JSON Schema of
  * the counts message) on every connect; the broker's last will publishes a retained `offline` when the
@@ -10,13 +17,15 @@
  *
  * The client connects in the background (`mqtt.connect`, not `connectAsync`): the agent must count, and fill
  * its outbox, while the broker is away, also at start-up. Session: `clean: false` with a fixed client id
- * (`passant-sensor-<id>`), so messages in flight when the connection drops are resent by mqtt.js on reconnect.
+ * (`passant-sensor-<id>`), so messages in flight when the connection drops are resent by mqtt.js on reconnect and
+ * `stored` acknowledgements published while the sensor is away wait for it at the broker.
  */
 import fs from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   CountsMessageSchema,
   StatusMessageSchema,
+  StoredAckSchema,
   countsMessageJsonSchema,
   topics,
   type CountsMessage,
@@ -43,12 +52,24 @@ export interface MqttPublisherSettings {
   maxInFlight: number;
 }
 
+/** When a message the broker took but no aggregator reported stored is sent again. */
+export interface DeliverySettings {
+  /** First wait after the PUBACK, ms. */
+  retryInitialMs: number;
+  /** The wait doubles with every try up to this, ms. */
+  retryMaxMs: number;
+}
+
+export const DEFAULT_DELIVERY: DeliverySettings = { retryInitialMs: 60_000, retryMaxMs: 3_600_000 };
+
 export interface MqttPublisherOptions {
   sensorId: string;
   windowSeconds: number;
   /** What this sensor counts (announced in the status). */
   radios: Radio[];
   mqtt: MqttPublisherSettings;
+  /** Re-sending of messages not reported stored; default DEFAULT_DELIVERY. */
+  delivery?: DeliverySettings;
   outbox: Outbox;
   logger?: Logger;
   /** Software version announced in the status. */
@@ -60,11 +81,19 @@ export interface MqttPublisherOptions {
 export interface PublisherStats {
   /** Windows accepted into the outbox by this process. */
   enqueued: number;
-  /** Messages acknowledged by the broker (this process). */
+  /** Messages acknowledged by the broker (PUBACK; this process, re-sends included). */
   published: number;
+  /** Messages an aggregator reported stored, freed from the outbox (this process). */
+  stored: number;
+  /** Messages sent again because no aggregator reported them stored in time. */
+  resent: number;
+  /** Messages on the stored topic that were not a valid acknowledgement (ignored). */
+  ackRejected: number;
+  /** Messages the broker acknowledged and no aggregator reported stored yet. */
+  awaitingStore: number;
   /** Windows refused by the schema (should stay 0). */
   invalid: number;
-  /** Messages waiting in the outbox (including those in flight). */
+  /** Messages waiting in the outbox (including those in flight and those awaiting the aggregator). */
   queued: number;
   inFlight: number;
   /** Messages the full outbox dropped (this process / over the outbox's life). */
@@ -102,15 +131,18 @@ export class MqttPublisher implements WindowSink {
   readonly #client: MqttClient;
   readonly #countsTopic: string;
   readonly #statusTopic: string;
+  readonly #storedTopic: string;
+  readonly #delivery: DeliverySettings;
   readonly #startedAt: number;
   /** Windows received, not yet committed to the outbox (committed at the next turn of the event loop). */
   #pending: WindowCounts[] = [];
   #commitScheduled: NodeJS.Immediate | null = null;
-  /** Outbox ids handed to mqtt.js and not yet acknowledged. */
-  readonly #inFlight = new Set<number>();
-  /** Acknowledged ids not yet removed from the outbox. */
-  readonly #acked = new Set<number>();
-  #removeScheduled: NodeJS.Immediate | null = null;
+  /** Outbox ids handed to mqtt.js and not yet acknowledged by the broker, with the try they are. */
+  readonly #inFlight = new Map<number, number>();
+  /** Outbox ids the broker acknowledged and no aggregator reported stored: when to send them again, which try. */
+  readonly #awaiting = new Map<number, { due: number; tries: number }>();
+  #retryTimer: NodeJS.Timeout | null = null;
+  #subscribed = false;
   /** Highest outbox id handed to mqtt.js. */
   #lastSentId = 0;
   #closing = false;
@@ -118,7 +150,7 @@ export class MqttPublisher implements WindowSink {
   #drainWaiters = new Set<() => void>();
   #errorsSinceConnect = 0;
   #wasConnected = false;
-  #stats = { enqueued: 0, published: 0, invalid: 0, connects: 0 };
+  #stats = { enqueued: 0, published: 0, stored: 0, resent: 0, ackRejected: 0, invalid: 0, connects: 0 };
 
   private constructor(o: MqttPublisherOptions) {
     this.#o = o;
@@ -126,12 +158,15 @@ export class MqttPublisher implements WindowSink {
     this.#outbox = o.outbox;
     this.#countsTopic = topics.sensorCounts(o.sensorId, o.mqtt.topicBase);
     this.#statusTopic = topics.sensorStatus(o.sensorId, o.mqtt.topicBase);
+    this.#storedTopic = topics.sensorStored(o.sensorId, o.mqtt.topicBase);
+    this.#delivery = o.delivery ?? DEFAULT_DELIVERY;
     this.#startedAt = o.startedAt ?? Math.floor(Date.now() / 1000);
     this.#client = mqtt.connect(o.mqtt.url, this.#clientOptions());
     this.#client.on('connect', (connack) => this.#onConnect(connack.sessionPresent));
     this.#client.on('close', () => this.#onClose());
     this.#client.on('error', (err) => this.#onError(err));
     this.#client.on('reconnect', () => this.#log.debug('reconnecting to the broker'));
+    this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
   }
 
   /** Creates the publisher and starts connecting in the background; windows are accepted at once. */
@@ -151,8 +186,9 @@ export class MqttPublisher implements WindowSink {
   stats(): PublisherStats {
     return {
       ...this.#stats,
-      queued: this.#outbox.closed ? 0 : this.#outbox.size + this.#pending.length - this.#acked.size,
+      queued: this.#outbox.closed ? 0 : this.#outbox.size + this.#pending.length,
       inFlight: this.#inFlight.size,
+      awaitingStore: this.#awaiting.size,
       dropped: this.#outbox.closed ? 0 : this.#outbox.dropped,
       droppedTotal: this.#outbox.closed ? 0 : this.#outbox.droppedTotal,
       connected: this.#client.connected,
@@ -178,21 +214,35 @@ export class MqttPublisher implements WindowSink {
   }
 
   /**
-   * Waits until the outbox is empty (everything acknowledged) or `timeoutMs` passed; true when empty.
-   * Sending goes on only while connected.
+   * Waits until the outbox is empty (every message reported stored by an aggregator) or `timeoutMs` passed; true
+   * when empty. Sending goes on only while connected.
    */
   async drain(timeoutMs: number): Promise<boolean> {
+    return this.#waitUntil(() => this.#isDrained(), timeoutMs);
+  }
+
+  /**
+   * Waits until every message is with the broker (PUBACK; possibly not yet stored) or `timeoutMs` passed; true
+   * then. A shutdown waits for this, not for the aggregator, which may be away for long.
+   */
+  async sent(timeoutMs: number): Promise<boolean> {
+    return this.#waitUntil(() => this.#isSent(), timeoutMs);
+  }
+
+  async #waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
     this.#commit();
     this.#pump();
-    if (this.#isDrained()) return true;
+    if (check()) return true;
     return new Promise<boolean>((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);
         this.#drainWaiters.delete(waiter);
         resolve(ok);
       };
-      const waiter = (): void => done(true);
-      const timer = setTimeout(() => done(this.#isDrained()), timeoutMs);
+      const waiter = (): void => {
+        if (check()) done(true);
+      };
+      const timer = setTimeout(() => done(check()), timeoutMs);
       this.#drainWaiters.add(waiter);
     });
   }
@@ -249,8 +299,9 @@ export class MqttPublisher implements WindowSink {
       this.#log.warn({ error: errorInfo(err) }, 'clean disconnect failed; closing the connection');
       await withTimeout(this.#client.endAsync(true), timeoutMs, 'forced disconnect').catch(() => undefined);
     }
-    this.#removeAcked();
-    for (const w of this.#drainWaiters) w();
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    for (const w of [...this.#drainWaiters]) w();
     this.#log.info({ ...this.stats(), connected: false }, 'publisher closed');
   }
 
@@ -265,6 +316,7 @@ export class MqttPublisher implements WindowSink {
       connectTimeout: m.connectTimeoutMs,
       keepalive: m.keepaliveSeconds,
       reconnectOnConnackError: true,
+      // Subscribed anew on every connect (#onConnect), which also covers a session the broker lost.
       resubscribe: false,
       queueQoSZero: false,
       will: { topic: this.#statusTopic, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
@@ -304,7 +356,58 @@ export class MqttPublisher implements WindowSink {
     this.#client
       .publishAsync(this.#statusTopic, JSON.stringify(this.#status('online')), { qos: 1, retain: true })
       .catch((err: unknown) => this.#log.warn({ error: errorInfo(err) }, 'could not publish the online status'));
+    this.#subscribeStored();
     this.#pump();
+  }
+
+  /** Subscribes to this sensor's `stored` acknowledgements (QoS 1, so they wait in the session while it is away). */
+  #subscribeStored(): void {
+    this.#client
+      .subscribeAsync(this.#storedTopic, { qos: 1 })
+      .then((granted) => {
+        if (granted.some((g) => g.qos === 128)) {
+          this.#subscribed = false;
+          // Nothing can be freed then: the outbox keeps every message and re-sends them until the bound drops them.
+          this.#log.error({ topic: this.#storedTopic }, 'the broker refused the subscription to the stored acknowledgements (ACL?); the outbox cannot be emptied');
+          return;
+        }
+        this.#subscribed = true;
+      })
+      .catch((err: unknown) => this.#log.warn({ error: errorInfo(err) }, 'could not subscribe to the stored acknowledgements; trying again on the next connect'));
+  }
+
+  /** Whether the subscription to the stored acknowledgements is in place (this connection). */
+  get subscribed(): boolean {
+    return this.#subscribed && this.#client.connected;
+  }
+
+  /** A message on the stored topic: frees exactly the seqs an aggregator reported stored. */
+  #onMessage(topic: string, payload: Buffer): void {
+    if (topic !== this.#storedTopic) return;
+    let seqs: number[];
+    try {
+      const parsed = StoredAckSchema.safeParse(JSON.parse(payload.toString('utf8')));
+      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+      seqs = parsed.data.seqs;
+    } catch (err) {
+      this.#stats.ackRejected++;
+      // The reason and the size only, never the content.
+      this.#log.warn({ reason: (err as Error).message.slice(0, 200), bytes: payload.byteLength }, 'ignored a message on the stored topic that is not a valid acknowledgement');
+      return;
+    }
+    if (this.#outbox.closed) return;
+    let ids: number[];
+    try {
+      ids = this.#outbox.removeSeqs(seqs);
+    } catch (err) {
+      // Kept: sent again later, and acknowledged again (the aggregator acknowledges duplicates too).
+      this.#log.error({ error: errorInfo(err) }, 'could not remove stored messages from the outbox');
+      return;
+    }
+    for (const id of ids) this.#awaiting.delete(id);
+    this.#stats.stored += ids.length;
+    this.#log.debug({ acknowledged: seqs.length, freed: ids.length }, 'stored acknowledgement');
+    this.#notifyWaiters();
   }
 
   #onClose(): void {
@@ -359,7 +462,10 @@ export class MqttPublisher implements WindowSink {
       });
       const dropped = this.#outbox.dropped - dropsBefore;
       if (dropped > 0) {
-        this.#log.warn({ dropped, droppedTotal: this.#outbox.droppedTotal, maxMessages: this.#outbox.maxMessages }, 'outbox full: dropped the oldest counts');
+        // Rows the bound dropped wait for nothing any more.
+        const oldest = this.#outbox.peek(0, 1)[0]?.id ?? Infinity;
+        for (const id of this.#awaiting.keys()) if (id < oldest) this.#awaiting.delete(id);
+        this.#log.warn({ dropped, droppedTotal: this.#outbox.droppedTotal, maxMessages: this.#outbox.maxMessages, maxBytes: this.#outbox.maxBytes }, 'outbox full: dropped the oldest counts');
       }
     } catch (err) {
       // Disk trouble: keep the windows in memory (bounded like the outbox) and try again with the next window.
@@ -386,7 +492,7 @@ export class MqttPublisher implements WindowSink {
     this.#pump();
   }
 
-  /** Sends outbox messages in order while connected, at most `maxInFlight` unacknowledged at once. */
+  /** Sends outbox messages in order while connected, at most `maxInFlight` unacknowledged at once; then re-sends. */
   #pump(): void {
     if (!this.#client.connected || this.#closed || this.#outbox.closed) return;
     const max = this.#o.mqtt.maxInFlight;
@@ -395,61 +501,83 @@ export class MqttPublisher implements WindowSink {
       if (rows.length === 0) break;
       for (const row of rows) {
         this.#lastSentId = row.id;
-        if (this.#inFlight.has(row.id) || this.#acked.has(row.id)) continue;
-        this.#send(row);
+        if (this.#inFlight.has(row.id) || this.#awaiting.has(row.id)) continue;
+        this.#send(row, 1);
       }
+    }
+    this.#resendDue();
+  }
+
+  /** Sends again, in queue order, the messages whose wait for a stored acknowledgement is over. */
+  #resendDue(): void {
+    if (this.#awaiting.size === 0 || !this.#client.connected || this.#closed || this.#outbox.closed) return;
+    const max = this.#o.mqtt.maxInFlight;
+    const now = Date.now();
+    for (const [id, a] of this.#awaiting) {
+      if (this.#inFlight.size >= max) break;
+      if (a.due > now) continue;
+      this.#awaiting.delete(id);
+      const row = this.#outbox.get(id);
+      if (row === undefined) continue; // stored meanwhile, or dropped by the bound
+      this.#stats.resent++;
+      this.#log.debug({ seq: row.seq, tries: a.tries + 1 }, 'counts message not reported stored; sending it again');
+      this.#send(row, a.tries + 1);
     }
   }
 
-  #send(row: OutboxEntry): void {
-    this.#inFlight.add(row.id);
+  /** Checks for due re-sends at the pace of the shortest wait (at most once a second). */
+  #scheduleRetries(): void {
+    if (this.#retryTimer !== null || this.#closed) return;
+    const period = Math.min(1000, this.#delivery.retryInitialMs);
+    this.#retryTimer = setInterval(() => {
+      if (this.#awaiting.size === 0 || this.#closed) {
+        clearInterval(this.#retryTimer!);
+        this.#retryTimer = null;
+        return;
+      }
+      this.#resendDue();
+    }, period);
+    this.#retryTimer.unref();
+  }
+
+  #send(row: OutboxEntry, tries: number): void {
+    this.#inFlight.set(row.id, tries);
     this.#client.publish(this.#countsTopic, row.payload, { qos: 1, retain: false }, (err) => {
       this.#inFlight.delete(row.id);
       if (err) {
         // Not acknowledged (connection closed by end()): it stays in the outbox and goes again later.
         this.#lastSentId = Math.min(this.#lastSentId, row.id - 1);
         this.#log.debug({ seq: row.seq, reason: err.message }, 'counts message not acknowledged; kept in the outbox');
+        this.#notifyWaiters();
         return;
       }
       this.#stats.published++;
-      this.#acked.add(row.id);
-      this.#removeScheduled ??= setImmediate(() => {
-        this.#removeScheduled = null;
-        this.#removeAcked();
-      });
+      // With the broker now; it stays in the outbox until an aggregator reports it stored (unless that came first).
+      if (!this.#outbox.closed && this.#outbox.get(row.id) !== undefined) {
+        const wait = Math.min(this.#delivery.retryMaxMs, this.#delivery.retryInitialMs * 2 ** Math.min(tries - 1, 30));
+        this.#awaiting.set(row.id, { due: Date.now() + wait, tries });
+        this.#scheduleRetries();
+      }
+      this.#notifyWaiters();
       this.#pump();
     });
   }
 
-  #removeAcked(): void {
-    if (this.#removeScheduled !== null) {
-      clearImmediate(this.#removeScheduled);
-      this.#removeScheduled = null;
-    }
-    if (this.#acked.size === 0 || this.#outbox.closed) return;
-    this.#deleteAcked();
-    if (this.#isDrained()) for (const w of [...this.#drainWaiters]) w();
+  #notifyWaiters(): void {
+    for (const w of [...this.#drainWaiters]) w();
   }
 
-  #deleteAcked(): void {
-    try {
-      this.#outbox.remove([...this.#acked]);
-      this.#acked.clear();
-    } catch (err) {
-      // Stays acknowledged in memory; removed on the next try. At worst it is sent again after a restart.
-      this.#log.error({ error: errorInfo(err) }, 'could not remove acknowledged messages from the outbox');
-    }
+  /** Nothing waits for the broker: no window pending, nothing in flight, every outbox row acknowledged by it. */
+  #isSent(): boolean {
+    if (this.#pending.length > 0 || this.#inFlight.size > 0) return false;
+    if (this.#outbox.closed) return true;
+    return this.#outbox.size <= this.#awaiting.size;
   }
 
-  /**
-   * Nothing waits: no window pending, nothing in flight, and the outbox empty once the acknowledged rows are
-   * removed. (Counting `size - acked` instead went wrong when a full outbox had dropped rows that were then
-   * acknowledged: their ids were in `acked` but no longer in `size`.)
-   */
+  /** Nothing waits: no window pending, nothing in flight, and the outbox empty (every message stored). */
   #isDrained(): boolean {
     if (this.#pending.length > 0 || this.#inFlight.size > 0) return false;
     if (this.#outbox.closed) return true;
-    if (this.#acked.size > 0) this.#deleteAcked();
     return this.#outbox.size === 0;
   }
 }

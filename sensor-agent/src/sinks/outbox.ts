@@ -1,11 +1,14 @@
 /**
- * The offline outbox (DESIGN.md 3.5): an on-disk queue of counts messages. Every window goes here first and
- * leaves only once the broker has acknowledged it (PUBACK), so counts survive a broker that is away, a lost
- * connection and a killed process (kill -9): on restart the agent sends what is left before new windows.
+ * The offline outbox: an on-disk queue of counts messages. Every window goes here first and leaves only once the
+ * aggregator has said it is stored (a `stored` acknowledgement naming its seq, see mqtt-publisher.ts), so counts
+ * survive a broker that is away, a broker that crashes after its PUBACK, a lost connection and a killed process
+ * (kill -9): on restart the agent sends what is left before new windows.
  *
- * A better-sqlite3 file in WAL mode with synchronous=FULL: a committed message is on disk. The queue is bounded:
- * beyond `maxMessages` the oldest are dropped and counted. It also keeps the next sequence number, so `seq` stays
- * monotonic across restarts, and the number of messages dropped so far.
+ * A better-sqlite3 file in WAL mode with synchronous=FULL: a committed message is on disk. The queue is bounded in
+ * rows (`maxMessages`) and in payload bytes (`maxBytes`): beyond either the oldest are dropped and counted. It
+ * also keeps the next sequence number, so `seq` stays monotonic across restarts, and the number of messages
+ * dropped so far. Deleted rows are overwritten (secure_delete) and their pages given back to the file system
+ * (incremental auto_vacuum): a freed message is gone from the file, not only from the table.
  *
  * Only counts messages (already validated against the strict schema) are ever written here: no address, no hash.
  */
@@ -18,6 +21,8 @@ export interface OutboxOptions {
   path: string;
   /** Most messages kept; beyond it the oldest are dropped. */
   maxMessages: number;
+  /** Most payload bytes kept; beyond it the oldest are dropped. Default: no byte bound. */
+  maxBytes?: number;
 }
 
 export interface OutboxEntry {
@@ -31,8 +36,10 @@ export interface OutboxEntry {
 /** Builds the payload for the given sequence number; throws to refuse (the number is then not used). */
 export type PayloadBuilder = (seq: number) => string;
 
-/** Format of the file; bumped when the tables change. */
-const SCHEMA_VERSION = 1;
+/** Format of the file; bumped when the tables change. 2: index on seq (freed by seq), incremental auto_vacuum. */
+const SCHEMA_VERSION = 2;
+/** Free pages tolerated before they are given back to the file system. */
+const VACUUM_FREE_PAGES = 32;
 
 export class OutboxError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -44,15 +51,19 @@ export class OutboxError extends Error {
 export class Outbox {
   readonly path: string;
   readonly maxMessages: number;
+  readonly maxBytes: number;
   readonly #db: Database.Database;
   readonly #insert: Database.Statement<[number, string]>;
   readonly #peek: Database.Statement<[number, number], OutboxEntry>;
-  readonly #remove: Database.Statement<[number]>;
-  readonly #dropOldest: Database.Statement<[number]>;
+  readonly #get: Database.Statement<[number], OutboxEntry>;
+  readonly #removeSeq: Database.Statement<[number], { id: number; bytes: number }>;
+  readonly #oldest: Database.Statement<[], { id: number; bytes: number }>;
+  readonly #dropUpTo: Database.Statement<[number]>;
   readonly #setMeta: Database.Statement<[{ key: string; value: number }]>;
   readonly #enqueueTx: (builders: PayloadBuilder[], onError: (err: unknown, index: number) => void) => number[];
-  readonly #removeTx: (ids: number[]) => void;
+  readonly #removeTx: (seqs: number[]) => number[];
   #size: number;
+  #bytes: number;
   #nextSeq: number;
   #droppedTotal: number;
   #droppedNow = 0;
@@ -61,32 +72,46 @@ export class Outbox {
   private constructor(opts: OutboxOptions, db: Database.Database) {
     this.path = opts.path;
     this.maxMessages = opts.maxMessages;
+    this.maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
     this.#db = db;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new OutboxError(`outbox ${opts.path} has format ${version}, this version reads format ${SCHEMA_VERSION} and older`);
+    }
     db.exec(`
       CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, payload TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       INSERT OR IGNORE INTO meta (key, value) VALUES ('nextSeq', 0), ('dropped', 0);
+      CREATE INDEX IF NOT EXISTS messages_seq ON messages (seq);
     `);
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version === 0) db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    else if (version !== SCHEMA_VERSION) {
-      throw new OutboxError(`outbox ${opts.path} has format ${version}, this version reads format ${SCHEMA_VERSION}`);
+    if (version === 1 && (db.pragma('auto_vacuum', { simple: true }) as number) !== 2 && opts.path !== ':memory:') {
+      // Format 1 had no auto_vacuum: switching needs one full VACUUM, which cannot change it in WAL mode.
+      db.pragma('journal_mode = DELETE');
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.exec('VACUUM');
+      db.pragma('journal_mode = WAL');
     }
+    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const meta = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number }).value;
     this.#nextSeq = meta('nextSeq');
     this.#droppedTotal = meta('dropped');
-    this.#size = (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
+    const totals = db.prepare('SELECT count(*) AS n, coalesce(sum(length(CAST(payload AS BLOB))), 0) AS bytes FROM messages').get() as { n: number; bytes: number };
+    this.#size = totals.n;
+    this.#bytes = totals.bytes;
 
     this.#insert = db.prepare('INSERT INTO messages (seq, payload) VALUES (?, ?)');
     this.#peek = db.prepare('SELECT id, seq, payload FROM messages WHERE id > ? ORDER BY id LIMIT ?');
-    this.#remove = db.prepare('DELETE FROM messages WHERE id = ?');
-    this.#dropOldest = db.prepare('DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?)');
+    this.#get = db.prepare('SELECT id, seq, payload FROM messages WHERE id = ?');
+    this.#removeSeq = db.prepare('DELETE FROM messages WHERE seq = ? RETURNING id, length(CAST(payload AS BLOB)) AS bytes');
+    this.#oldest = db.prepare('SELECT id, length(CAST(payload AS BLOB)) AS bytes FROM messages ORDER BY id');
+    this.#dropUpTo = db.prepare('DELETE FROM messages WHERE id <= ?');
     this.#setMeta = db.prepare('UPDATE meta SET value = @value WHERE key = @key');
 
     this.#enqueueTx = db.transaction((builders: PayloadBuilder[], onError: (err: unknown, index: number) => void) => {
       const seqs: number[] = [];
       let seq = this.#nextSeq;
       let added = 0;
+      let addedBytes = 0;
       for (const [i, build] of builders.entries()) {
         let payload: string;
         try {
@@ -99,23 +124,48 @@ export class Outbox {
         seqs.push(seq);
         seq++;
         added++;
+        addedBytes += Buffer.byteLength(payload);
       }
+      // The oldest go first while either bound is exceeded (the newest message itself is always kept).
       let dropped = 0;
-      const over = this.#size + added - this.maxMessages;
-      if (over > 0) dropped = this.#dropOldest.run(over).changes;
+      let droppedBytes = 0;
+      let overRows = this.#size + added - this.maxMessages;
+      let overBytes = this.#bytes + addedBytes - this.maxBytes;
+      if (overRows > 0 || overBytes > 0) {
+        let lastId = -1;
+        const total = this.#size + added;
+        for (const row of this.#oldest.iterate()) {
+          if ((overRows <= 0 && overBytes <= 0) || dropped >= total - 1) break;
+          lastId = row.id;
+          dropped++;
+          droppedBytes += row.bytes;
+          overRows--;
+          overBytes -= row.bytes;
+        }
+        if (lastId >= 0) this.#dropUpTo.run(lastId);
+      }
       this.#setMeta.run({ key: 'nextSeq', value: seq });
       if (dropped > 0) this.#setMeta.run({ key: 'dropped', value: this.#droppedTotal + dropped });
       // Only now, with every statement done, update the in-memory mirror (a throw above rolls all back).
       this.#nextSeq = seq;
       this.#size += added - dropped;
+      this.#bytes += addedBytes - droppedBytes;
       this.#droppedTotal += dropped;
       this.#droppedNow += dropped;
       return seqs;
     });
-    this.#removeTx = db.transaction((ids: number[]) => {
-      let n = 0;
-      for (const id of ids) n += this.#remove.run(id).changes;
-      this.#size -= n;
+    this.#removeTx = db.transaction((seqs: number[]) => {
+      const ids: number[] = [];
+      let bytes = 0;
+      for (const seq of seqs) {
+        const row = this.#removeSeq.get(seq);
+        if (row === undefined) continue;
+        ids.push(row.id);
+        bytes += row.bytes;
+      }
+      this.#size -= ids.length;
+      this.#bytes -= bytes;
+      return ids;
     });
   }
 
@@ -124,12 +174,19 @@ export class Outbox {
     if (!(Number.isInteger(opts.maxMessages) && opts.maxMessages >= 1)) {
       throw new OutboxError(`outbox maxMessages must be an integer >= 1, got ${opts.maxMessages}`);
     }
+    if (opts.maxBytes !== undefined && !(Number.isInteger(opts.maxBytes) && opts.maxBytes >= 1)) {
+      throw new OutboxError(`outbox maxBytes must be an integer >= 1, got ${opts.maxBytes}`);
+    }
     let db: Database.Database;
     try {
       if (opts.path !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(opts.path)), { recursive: true, mode: 0o750 });
       db = new Database(opts.path);
+      // Before anything else: a new file takes auto_vacuum only while it is empty (WAL mode would write its header).
+      db.pragma('auto_vacuum = INCREMENTAL');
       if (opts.path !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      // A deleted message is overwritten with zeros, not left in a free page.
+      db.pragma('secure_delete = ON');
     } catch (err) {
       throw new OutboxError(`cannot open the outbox ${opts.path}: ${(err as Error).message}`, { cause: err });
     }
@@ -145,6 +202,11 @@ export class Outbox {
   /** Messages waiting. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Payload bytes of the messages waiting. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Sequence number the next message gets. */
@@ -165,7 +227,7 @@ export class Outbox {
   /**
    * Adds messages in one transaction (one fsync): each builder gets the next sequence number and returns the
    * payload; one that throws is skipped (reported through `onError`) without using a number. Drops the oldest
-   * messages beyond `maxMessages`. Returns the sequence numbers used.
+   * messages beyond `maxMessages` or `maxBytes`. Returns the sequence numbers used.
    */
   enqueueMany(builders: PayloadBuilder[], onError: (err: unknown, index: number) => void = () => undefined): number[] {
     this.#assertOpen();
@@ -189,10 +251,24 @@ export class Outbox {
     return this.#peek.all(afterId, limit);
   }
 
-  /** Removes acknowledged messages (one transaction); ids that are already gone are ignored. */
-  remove(ids: readonly number[]): void {
+  /** The message at queue position `id`, or undefined when it is gone (stored, dropped). */
+  get(id: number): OutboxEntry | undefined {
     this.#assertOpen();
-    if (ids.length > 0) this.#removeTx([...ids]);
+    return this.#get.get(id);
+  }
+
+  /**
+   * Removes the messages with these sequence numbers (stored by the aggregator) in one transaction, and gives
+   * free pages back to the file system; seqs that are already gone are ignored. Returns the queue positions removed.
+   */
+  removeSeqs(seqs: readonly number[]): number[] {
+    this.#assertOpen();
+    if (seqs.length === 0) return [];
+    const ids = this.#removeTx([...seqs]);
+    if (ids.length > 0 && (this.#db.pragma('freelist_count', { simple: true }) as number) > VACUUM_FREE_PAGES) {
+      this.#db.pragma('incremental_vacuum');
+    }
+    return ids;
   }
 
   close(): void {

@@ -117,7 +117,7 @@ describe('passant-sensor count', () => {
     expect(m[0]).toMatchObject({ sensorId: 'env-sensor', windowSeconds: 300, rssiFloor: -70 });
     // -90 dBm is below the floor: not counted (neither frame nor device), but in the histogram.
     expect(m[0]!.wifi).toMatchObject({ devices: 1, frames: 2 });
-    expect(m[0]!.wifi.rssiHistogram.reduce((a, b) => a + b)).toBe(3);
+    expect(m[0]!.wifi.rssiHistogram!.reduce((a, b) => a + b)).toBe(3);
     expect(m[1]!.wifi).toMatchObject({ devices: 1, frames: 1 });
   });
 

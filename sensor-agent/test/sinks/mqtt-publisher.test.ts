@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, StatusMessageSchema, emptyRadioCounts, topics } from '@passant/shared';
+import type { DeliverySettings } from '../../src/sinks/mqtt-publisher.ts';
 import type { WindowCounts } from '../../src/pipeline/types.ts';
 import { MqttPublisher, type MqttPublisherSettings } from '../../src/sinks/mqtt-publisher.ts';
 import { Outbox } from '../../src/sinks/outbox.ts';
@@ -39,8 +40,13 @@ function windowAt(windowStart: number, devices = 3): WindowCounts {
   return { windowStart, windowSeconds: 60, wifi, ble: emptyRadioCounts(), rssiFloor: null };
 }
 
-function startPublisher(url: string, outbox: Outbox, over: Partial<MqttPublisherSettings> = {}): MqttPublisher {
-  const p = MqttPublisher.start({ sensorId: 's-1', windowSeconds: 60, radios: ['wifi', 'ble'], mqtt: settings(url, over), outbox, version: '9.9.9' });
+function startPublisher(
+  url: string,
+  outbox: Outbox,
+  over: Partial<MqttPublisherSettings> = {},
+  extra: { delivery?: DeliverySettings } = {},
+): MqttPublisher {
+  const p = MqttPublisher.start({ sensorId: 's-1', windowSeconds: 60, radios: ['wifi', 'ble'], mqtt: settings(url, over), outbox, version: '9.9.9', ...extra });
   cleanups.push(() => p.close(2000));
   return p;
 }
@@ -69,6 +75,19 @@ async function subscriber(url: string, filter = '#') {
 
 const COUNTS = topics.sensorCounts('s-1');
 const STATUS = topics.sensorStatus('s-1');
+const STORED = topics.sensorStored('s-1');
+
+/**
+ * The aggregator's side of the delivery protocol, played by a plain client: it publishes `{ v: 1, seqs }` on the
+ * sensor's stored topic, as aggregator/src/ingest/delivery-acks.ts does after a store commit.
+ */
+async function acknowledge(url: string, seqs: number[], topic = STORED): Promise<void> {
+  const c = await mqtt.connectAsync(url, { clientId: `ack-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0 });
+  await c.publishAsync(topic, JSON.stringify({ v: 1, seqs }), { qos: 1 });
+  await c.endAsync();
+}
+
+const countsSeqs = (b: TestBroker): number[] => b.published.filter((p) => p.topic === COUNTS).map((p) => JSON.parse(p.payload.toString('utf8')).seq);
 
 describe('MqttPublisher with an in-process broker', () => {
   it('publishes valid counts with QoS 1, not retained, seq in order; status online then offline, retained', async () => {
@@ -78,6 +97,11 @@ describe('MqttPublisher with an in-process broker', () => {
     const pub = startPublisher(b.url, outbox);
     expect(await pub.waitConnected(5000)).toBe(true);
     for (let i = 0; i < 12; i++) pub.onWindow(windowAt(1_700_000_040 + i * 60, i));
+    expect(await pub.sent(5000)).toBe(true);
+    // The broker's PUBACK frees nothing: the rows wait for the aggregator's stored acknowledgement.
+    expect(outbox.size).toBe(12);
+    await waitFor(() => pub.subscribed, 'the subscription to the stored topic', 15_000);
+    await acknowledge(b.url, [...Array(12).keys()]);
     expect(await pub.drain(5000)).toBe(true);
     expect(outbox.size).toBe(0);
 
@@ -100,7 +124,7 @@ describe('MqttPublisher with an in-process broker', () => {
     const status = StatusMessageSchema.parse(JSON.parse(online.payload.toString('utf8')));
     expect(status).toMatchObject({ state: 'online', role: 'sensor', id: 's-1', version: '9.9.9', windowSeconds: 60, radios: ['wifi', 'ble'] });
     expect(status.countsSchema).toMatchObject({ type: 'object', additionalProperties: false });
-    expect(pub.stats()).toMatchObject({ enqueued: 12, published: 12, queued: 0, invalid: 0, connected: true });
+    expect(pub.stats()).toMatchObject({ enqueued: 12, published: 12, stored: 12, queued: 0, awaitingStore: 0, invalid: 0, connected: true });
 
     await pub.close(2000);
     const offline = b.published.filter((p) => p.topic === STATUS).at(-1)!;
@@ -143,9 +167,12 @@ describe('MqttPublisher with an in-process broker', () => {
     const b = await broker(port);
     expect(await pub.waitConnected(5000)).toBe(true);
     pub.onWindow(windowAt(1_700_000_040 + 30 * 60));
+    expect(await pub.sent(5000)).toBe(true);
+    expect(countsSeqs(b)).toEqual([...Array(31).keys()]);
+    expect(outbox.size).toBe(31);
+    await waitFor(() => pub.subscribed, 'the subscription to the stored topic', 15_000);
+    await acknowledge(b.url, [...Array(31).keys()]);
     expect(await pub.drain(5000)).toBe(true);
-    const seqs = b.published.filter((p) => p.topic === COUNTS).map((p) => JSON.parse(p.payload.toString('utf8')).seq);
-    expect(seqs).toEqual([...Array(31).keys()]);
     expect(outbox.size).toBe(0);
   });
 
@@ -159,10 +186,54 @@ describe('MqttPublisher with an in-process broker', () => {
     pub.onWindow(bad);
     pub.onWindow({ ...windowAt(1_700_000_041) }); // not aligned to the window
     pub.onWindow(windowAt(1_700_000_100));
-    expect(await pub.drain(5000)).toBe(true);
+    expect(await pub.sent(5000)).toBe(true);
     const counts = b.published.filter((p) => p.topic === COUNTS).map((p) => JSON.parse(p.payload.toString('utf8')));
     expect(counts).toHaveLength(1);
     expect(counts[0]).toMatchObject({ seq: 0, windowStart: 1_700_000_100 });
     expect(pub.stats().invalid).toBe(2);
+  });
+
+  it('sends again, with a growing wait, what the broker took but no aggregator reported stored; frees exactly the seqs reported', async () => {
+    const b = await broker();
+    const outbox = memoryOutbox();
+    const pub = startPublisher(b.url, outbox, {}, { delivery: { retryInitialMs: 300, retryMaxMs: 600 } });
+    expect(await pub.waitConnected(5000)).toBe(true);
+    await waitFor(() => pub.subscribed, 'the subscription to the stored topic', 15_000);
+    for (let i = 0; i < 3; i++) pub.onWindow(windowAt(1_700_000_040 + i * 60, i));
+    expect(await pub.sent(5000)).toBe(true);
+    // Seq 1 is stored; 0 and 2 were lost after the PUBACK (as by a broker crash): they come again, and again.
+    await acknowledge(b.url, [1]);
+    await waitFor(() => outbox.size === 2, 'seq 1 freed', 15_000);
+    await waitFor(() => countsSeqs(b).filter((s) => s === 0).length >= 3, 'seq 0 sent twice more', 15_000);
+    expect(countsSeqs(b).filter((s) => s === 1)).toHaveLength(1);
+    expect(pub.stats().resent).toBeGreaterThanOrEqual(4);
+    await acknowledge(b.url, [0, 2]);
+    expect(await pub.drain(5000)).toBe(true);
+    // Once stored, nothing is sent again: the next copy would have come within the longest wait (600 ms).
+    const sentSoFar = countsSeqs(b).length;
+    pub.onWindow(windowAt(1_700_000_040 + 3 * 60, 3));
+    await waitFor(() => countsSeqs(b).filter((s) => s === 3).length >= 2, 'the new window sent twice (not acknowledged)', 15_000);
+    expect(countsSeqs(b).slice(sentSoFar).every((s) => s === 3)).toBe(true);
+    expect(pub.stats()).toMatchObject({ stored: 3, ackRejected: 0 });
+  });
+
+  it('ignores and counts anything on its stored topic that is not a valid acknowledgement; another sensor\'s acknowledgement frees nothing', async () => {
+    const b = await broker();
+    const outbox = memoryOutbox();
+    const pub = startPublisher(b.url, outbox);
+    expect(await pub.waitConnected(5000)).toBe(true);
+    await waitFor(() => pub.subscribed, 'the subscription to the stored topic', 15_000);
+    for (let i = 0; i < 3; i++) pub.onWindow(windowAt(1_700_000_040 + i * 60, i));
+    expect(await pub.sent(5000)).toBe(true);
+    const c = await mqtt.connectAsync(b.url, { clientId: 'bad-acker', reconnectPeriod: 0 });
+    cleanups.push(() => c.endAsync(true));
+    const bad = ['not json', '{"v":2,"seqs":[0]}', '{"v":1,"seqs":[0],"mac":"a4:c3:f0:12:34:56"}', '{"v":1,"seqs":[-1]}', '{"v":1,"seqs":[]}', '{"v":1,"seqs":["0"]}'];
+    for (const payload of bad) await c.publishAsync(STORED, payload, { qos: 1 });
+    await c.publishAsync(topics.sensorStored('s-2'), JSON.stringify({ v: 1, seqs: [0, 1, 2] }), { qos: 1 });
+    await waitFor(() => pub.stats().ackRejected === bad.length, 'every bad acknowledgement counted', 15_000);
+    expect(outbox.size).toBe(3);
+    // A valid one after them still works.
+    await c.publishAsync(STORED, JSON.stringify({ v: 1, seqs: [0, 1, 2] }), { qos: 1 });
+    expect(await pub.drain(5000)).toBe(true);
   });
 });
