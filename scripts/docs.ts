@@ -18,7 +18,7 @@ const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function sensorTable(): string {
   const lines = ['| key | environment | default | description |', '| --- | --- | --- | --- |'];
   for (const k of sensorConfigKeys()) {
-    const def = k.path === 'sensorId' ? 'host name' : k.default === undefined ? 'unset' : `\`${JSON.stringify(k.default)}\``;
+    const def = k.path === 'sensorId' ? 'required' : k.default === undefined ? 'unset' : `\`${JSON.stringify(k.default)}\``;
     const values = k.values ? ` (${k.values.join(', ')})` : '';
     lines.push(`| \`${k.path}\` | \`${k.env}\` | ${esc(def)} | ${esc(k.description + values)} |`);
   }

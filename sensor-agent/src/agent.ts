@@ -156,6 +156,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     radios: radiosOf(cfg.source.kind),
     mqtt: cfg.mqtt,
     delivery: cfg.delivery,
+    sendRssiHistogram: cfg.setupMode,
     outbox,
     logger: root.child({ sensorId: cfg.sensorId }),
     version: AGENT_VERSION,

@@ -10,13 +10,11 @@
  * from the config file, and is never logged (`redactSensorConfig`).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { z } from 'zod';
 import {
-  ID_PATTERN,
   SensorIdSchema,
   TOPIC_BASE,
   WINDOW_SECONDS_ALLOWED,
@@ -28,16 +26,6 @@ import {
   mergeConfigLayers,
   setConfigPath,
 } from '@passant/shared';
-
-/** This machine's host name made into a valid sensor id (so two sensors left at the default do not collide). */
-export function defaultSensorId(hostname = os.hostname()): string {
-  const id = hostname
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+/, '')
-    .slice(0, 64);
-  return ID_PATTERN.test(id) ? id : 'sensor-1';
-}
 
 const MQTT_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'];
 
@@ -230,9 +218,14 @@ export const LogConfigSchema = z
 
 export const SensorConfigSchema = z
   .strictObject({
-    sensorId: SensorIdSchema.default(defaultSensorId()).describe(
-      "this sensor's id in topics and messages (a-z, 0-9 and '-', up to 64); default: this machine's host name",
-    ),
+    sensorId: z
+      .string({ error: (issue) => (issue.input === undefined ? 'required: set sensorId (PASSANT_SENSOR_ID), e.g. s-001; there is no default' : undefined) })
+      .pipe(SensorIdSchema)
+      .describe("this sensor's id in topics and messages (a-z, 0-9 and '-', up to 64); required, no default (a host name is not an id to publish)"),
+    setupMode: z
+      .boolean()
+      .default(false)
+      .describe('installation only: send the RSSI histogram with every window, to choose rssiFloor; off, the messages leave it out (a signal trace of few devices)'),
     windowSeconds: z
       .number()
       .int()
@@ -343,7 +336,7 @@ export function sensorConfigKeys(): ConfigKey[] {
       path: p.join('.'),
       env: configEnvName(p),
       type,
-      default: p.join('.') === 'sensorId' ? undefined : node.default,
+      default: node.default,
       description: node.description ?? '',
       ...(values ? { values } : {}),
     };

@@ -17,7 +17,6 @@ export {
   parseSensorConfig,
   redactSensorConfig,
   sensorConfigKeys,
-  defaultSensorId,
   DeliveryConfigSchema,
   ConfigError,
   EXTRA_ENV,

@@ -29,8 +29,8 @@ function problemsOf(fn: () => unknown): { path: string; message: string }[] {
 }
 
 describe('sensor config', () => {
-  it('fills every default', () => {
-    const c = loadSensorConfig({ env: {} });
+  it('fills every default but the sensor id', () => {
+    const c = loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-001' } });
     expect(c.windowSeconds).toBe(60);
     expect(c.rssiFloor).toBeNull();
     expect(c.mqtt.url).toBe('mqtt://localhost:1883');
@@ -39,7 +39,24 @@ describe('sensor config', () => {
     expect(c.outbox.path).toBe(path.join('data', 'outbox.sqlite'));
     expect(c.source.kind).toBe('simulator');
     expect(c.log.level).toBe('info');
-    expect(c.sensorId).toMatch(/^[a-z0-9][a-z0-9-]{0,63}$/);
+    expect(c.sensorId).toBe('s-001');
+    expect(c.setupMode).toBe(false);
+    expect(c.outbox.maxBytes).toBe(8_388_608);
+    expect(c.delivery).toEqual({ retryInitialMs: 60_000, retryMaxMs: 3_600_000 });
+  });
+
+  it('requires the sensor id: no host-name default, a clear error naming the key and its variable', () => {
+    const problems = problemsOf(() => loadSensorConfig({ env: {} }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.path).toBe('sensorId');
+    expect(problems[0]!.message).toMatch(/required/);
+    expect(problems[0]!.message).toMatch(/PASSANT_SENSOR_ID/);
+    expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_SENSOR_ID: '' } }))[0]!.path).toBe('sensorId');
+  });
+
+  it('refuses a re-send wait whose maximum is below its start', () => {
+    const problems = problemsOf(() => loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-1', PASSANT_DELIVERY_RETRY_INITIAL_MS: '5000', PASSANT_DELIVERY_RETRY_MAX_MS: '1000' } }));
+    expect(problems.map((p) => p.path)).toEqual(['delivery.retryMaxMs']);
   });
 
   it('reads a YAML file and a JSON file; the environment wins over the file', () => {
@@ -67,8 +84,9 @@ describe('sensor config', () => {
   });
 
   it('PASSANT_DATA_DIR moves the outbox unless outbox.path is set', () => {
-    expect(loadSensorConfig({ env: { PASSANT_DATA_DIR: '/var/lib/passant' } }).outbox.path).toBe('/var/lib/passant/outbox.sqlite');
-    expect(loadSensorConfig({ env: { PASSANT_DATA_DIR: '/var/lib/passant', PASSANT_OUTBOX_PATH: '/tmp/o.sqlite' } }).outbox.path).toBe('/tmp/o.sqlite');
+    const id = { PASSANT_SENSOR_ID: 's-1' };
+    expect(loadSensorConfig({ env: { ...id, PASSANT_DATA_DIR: '/var/lib/passant' } }).outbox.path).toBe('/var/lib/passant/outbox.sqlite');
+    expect(loadSensorConfig({ env: { ...id, PASSANT_DATA_DIR: '/var/lib/passant', PASSANT_OUTBOX_PATH: '/tmp/o.sqlite' } }).outbox.path).toBe('/tmp/o.sqlite');
   });
 
   it('lists every problem of a bad file, with its path', () => {
@@ -100,7 +118,7 @@ describe('sensor config', () => {
   });
 
   it('names the environment variable a bad value came from', () => {
-    const problems = problemsOf(() => loadSensorConfig({ env: { PASSANT_WINDOW_SECONDS: 'soon', PASSANT_MQTT_REJECT_UNAUTHORIZED: 'maybe' } }));
+    const problems = problemsOf(() => loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-1', PASSANT_WINDOW_SECONDS: 'soon', PASSANT_MQTT_REJECT_UNAUTHORIZED: 'maybe' } }));
     expect(problems).toHaveLength(2);
     expect(problems.find((p) => p.path === 'windowSeconds')!.message).toMatch(/PASSANT_WINDOW_SECONDS/);
     expect(problems.find((p) => p.path === 'mqtt.rejectUnauthorized')!.message).toMatch(/PASSANT_MQTT_REJECT_UNAUTHORIZED/);
@@ -110,12 +128,12 @@ describe('sensor config', () => {
     expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_CONFIG: path.join(dir, 'nope.yaml') } }))[0]!.message).toMatch(/ENOENT/);
     expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_CONFIG: write('x.json', '{"a":') } }))[0]!.message).toMatch(/not valid JSON/);
     expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_CONFIG: write('x.yaml', '- 1\n- 2\n') } }))[0]!.message).toMatch(/must hold an object/);
-    expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_SOURCE_KIND: 'files' } }))).toEqual([
+    expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-1', PASSANT_SOURCE_KIND: 'files' } }))).toEqual([
       { path: 'source.files', message: 'source.kind "files" needs at least one file' },
     ]);
     const missing = problemsOf(() =>
       loadSensorConfig({
-        env: { PASSANT_SOURCE_KIND: 'files', PASSANT_SOURCE_FILES: `${path.join(dir, 'a.pcap')},${path.join(dir, 'b.pcap')}`, PASSANT_MQTT_CA_FILE: path.join(dir, 'ca.pem') },
+        env: { PASSANT_SENSOR_ID: 's-1', PASSANT_SOURCE_KIND: 'files', PASSANT_SOURCE_FILES: `${path.join(dir, 'a.pcap')},${path.join(dir, 'b.pcap')}`, PASSANT_MQTT_CA_FILE: path.join(dir, 'ca.pem') },
       }),
     );
     expect(missing.map((p) => p.path).sort()).toEqual(['mqtt.caFile', 'source.files.0', 'source.files.1']);
@@ -123,15 +141,15 @@ describe('sensor config', () => {
   });
 
   it('keeps the password out of the config file; reads it from a file', () => {
-    const file = write('with-password.yaml', 'mqtt:\n  password: hunter2\n');
+    const file = write('with-password.yaml', 'sensorId: s-1\nmqtt:\n  password: hunter2\n');
     const problems = problemsOf(() => loadSensorConfig({ env: { PASSANT_CONFIG: file } }));
     expect(problems).toHaveLength(1);
     expect(problems[0]!.path).toBe('mqtt.password');
     expect(JSON.stringify(problems)).not.toContain('hunter2');
 
     const pw = write('pw', 's3cret\n');
-    expect(loadSensorConfig({ env: { PASSANT_MQTT_PASSWORD_FILE: pw } }).mqtt.password).toBe('s3cret');
-    expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_MQTT_PASSWORD_FILE: pw, PASSANT_MQTT_PASSWORD: 'x' } }))[0]!.path).toBe('mqtt.passwordFile');
+    expect(loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-1', PASSANT_MQTT_PASSWORD_FILE: pw } }).mqtt.password).toBe('s3cret');
+    expect(problemsOf(() => loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-1', PASSANT_MQTT_PASSWORD_FILE: pw, PASSANT_MQTT_PASSWORD: 'x' } }))[0]!.path).toBe('mqtt.passwordFile');
   });
 
   it('documents every key: a default, a description and one environment variable each', () => {
@@ -150,7 +168,7 @@ describe('sensor config', () => {
     expect(byPath.get('outbox.maxMessages')!.default).toBe(10_080);
     expect(byPath.get('source.kind')!.values).toEqual(['simulator', 'wifi', 'ble', 'files']);
     // Every key of the parsed config is documented.
-    const parsed = SensorConfigSchema.parse({});
+    const parsed = SensorConfigSchema.parse({ sensorId: 's-1' });
     const leaves: string[] = [];
     const walk = (o: Record<string, unknown>, at: string[]) => {
       for (const [k, v] of Object.entries(o)) {

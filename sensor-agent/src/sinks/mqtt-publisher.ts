@@ -70,6 +70,8 @@ export interface MqttPublisherOptions {
   mqtt: MqttPublisherSettings;
   /** Re-sending of messages not reported stored; default DEFAULT_DELIVERY. */
   delivery?: DeliverySettings;
+  /** Send the RSSI histogram (setup mode); default false: the messages leave it out. */
+  sendRssiHistogram?: boolean;
   outbox: Outbox;
   logger?: Logger;
   /** Software version announced in the status. */
@@ -424,6 +426,16 @@ export class MqttPublisher implements WindowSink {
     this.#log[level]({ error: errorInfo(err), url: safeUrl(this.#o.mqtt.url) }, 'broker connection error');
   }
 
+  /**
+   * One radio's counts as they leave the sensor: the RSSI histogram (a signal trace, in a small window close to
+   * one device's) only in setup mode, where it serves to choose the RSSI floor.
+   */
+  #radio(r: WindowCounts['wifi']): WindowCounts['wifi'] {
+    if (this.#o.sendRssiHistogram === true) return r;
+    const { rssiHistogram: _left, ...rest } = r;
+    return rest;
+  }
+
   /** Builds and validates the message of one window with its sequence number; throws InvalidCountsError. */
   #build(counts: WindowCounts, seq: number): string {
     const message: CountsMessage = {
@@ -432,8 +444,8 @@ export class MqttPublisher implements WindowSink {
       windowStart: counts.windowStart,
       windowSeconds: counts.windowSeconds,
       seq,
-      wifi: counts.wifi,
-      ble: counts.ble,
+      wifi: this.#radio(counts.wifi),
+      ble: this.#radio(counts.ble),
       rssiFloor: counts.rssiFloor,
     };
     const parsed = CountsMessageSchema.safeParse(message);

@@ -44,7 +44,7 @@ function startPublisher(
   url: string,
   outbox: Outbox,
   over: Partial<MqttPublisherSettings> = {},
-  extra: { delivery?: DeliverySettings } = {},
+  extra: { delivery?: DeliverySettings; sendRssiHistogram?: boolean } = {},
 ): MqttPublisher {
   const p = MqttPublisher.start({ sensorId: 's-1', windowSeconds: 60, radios: ['wifi', 'ble'], mqtt: settings(url, over), outbox, version: '9.9.9', ...extra });
   cleanups.push(() => p.close(2000));
@@ -235,5 +235,25 @@ describe('MqttPublisher with an in-process broker', () => {
     // A valid one after them still works.
     await c.publishAsync(STORED, JSON.stringify({ v: 1, seqs: [0, 1, 2] }), { qos: 1 });
     expect(await pub.drain(5000)).toBe(true);
+  });
+
+  it('leaves the RSSI histogram out unless in setup mode', async () => {
+    const b = await broker();
+    const plain = startPublisher(b.url, memoryOutbox());
+    expect(await plain.waitConnected(5000)).toBe(true);
+    const w = windowAt(1_700_000_040, 2);
+    w.wifi = { ...w.wifi, rssiHistogram: [0, 1, 3, 0, 0, 0] };
+    plain.onWindow(w);
+    expect(await plain.sent(5000)).toBe(true);
+    await plain.close(2000);
+    const setup = MqttPublisher.start({ sensorId: 's-9', windowSeconds: 60, radios: ['wifi'], mqtt: settings(b.url), outbox: memoryOutbox(), sendRssiHistogram: true });
+    cleanups.push(() => setup.close(2000));
+    expect(await setup.waitConnected(5000)).toBe(true);
+    setup.onWindow(w);
+    expect(await setup.sent(5000)).toBe(true);
+    const sent = (id: string) => JSON.parse(b.published.find((p) => p.topic === topics.sensorCounts(id))!.payload.toString('utf8'));
+    expect(sent('s-1').wifi).toEqual({ devices: 2, randomized: 1, frames: 4 });
+    expect(sent('s-1').ble).not.toHaveProperty('rssiHistogram');
+    expect(sent('s-9').wifi.rssiHistogram).toEqual([0, 1, 3, 0, 0, 0]);
   });
 });
