@@ -361,7 +361,6 @@ export async function sign(lang: Lang, f: KitFacts): Promise<string> {
       c.email ? ` — <span data-fact="contact">${esc(c.email)}</span>` : ''
     }</li>
   </ul>
-  <p class="more">${nl ? 'Meer weten, of bezwaar maken? Scan de code of ga naar:' : 'Want to know more, or object? Scan the code or go to:'}</p>
 </section>`;
   };
   const order: Lang[] = lang === 'nl' ? ['nl', 'en'] : ['en', 'nl'];
@@ -380,15 +379,20 @@ export async function sign(lang: Lang, f: KitFacts): Promise<string> {
   section.${order[1]} h1 { font-size: 17pt; }
   .qr { display: flex; align-items: center; gap: 8mm; }
   .qr svg { width: 55mm; height: 55mm; }
-  .url { font-size: 14pt; word-break: break-all; }
+  .qr { border-top: 3px solid #111; padding-top: 4mm; }
+  .url { font-size: 13pt; }
+  .url b { word-break: break-all; }
+  .url p { margin: 0 0 2mm; }
   mark { background: #ffe066; }
 </style>
 </head>
 <body>
 <div class="sheet">
 ${block(order[0]!)}
-<div class="qr">${qr ?? `<mark>${lang === 'nl' ? '[KEUZE ORGANISATIE: privacypagina (transparency.privacyPageUrl)]' : "[ORGANISATION'S CHOICE: privacy page (transparency.privacyPageUrl)]"}</mark>`}<div class="url">${url ? esc(url) : ''}</div></div>
 ${block(order[1]!)}
+<div class="qr">${qr ?? `<mark>${lang === 'nl' ? '[KEUZE ORGANISATIE: privacypagina (transparency.privacyPageUrl)]' : "[ORGANISATION'S CHOICE: privacy page (transparency.privacyPageUrl)]"}</mark>`}<div class="url">${order
+  .map((l) => `<p lang="${l}">${l === 'nl' ? 'Meer weten, of bezwaar maken? Scan de code of ga naar:' : 'Want to know more, or object? Scan the code or go to:'}</p>`)
+  .join('')}<p><b>${url ? esc(url) : ''}</b></p></div></div>
 </div>
 </body>
 </html>
