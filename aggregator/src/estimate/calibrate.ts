@@ -12,6 +12,8 @@ import { CALIBRATION_KINDS, CONFIDENCE, fitCalibration, INTERVAL_METHOD, MODEL_F
 export const MAX_COUNTS = 2000;
 /** Longest count period (a day: a camera counter's daily export). */
 export const MAX_PERIOD_SECONDS = 86_400;
+/** Most minutes read for one calibration, over all its counts (a month of minutes). */
+export const MAX_TOTAL_MINUTES = 44_640;
 /** Counts before this (2000-01-01) are taken for a mistake (milliseconds, a wrong column). */
 const EARLIEST = 946_684_800;
 const MINUTE = 60;
@@ -64,6 +66,8 @@ export function parseCalibrationRequest(body: unknown, now: number): { ok: true;
       else out.push({ from: f, to: t, people });
     });
   }
+  const total = out.reduce((s, c) => s + (periodMinutes(c.from, c.to)[1] - periodMinutes(c.from, c.to)[0]) / MINUTE, 0);
+  if (total > MAX_TOTAL_MINUTES) problems.push(`the counts cover ${total} minutes; at most ${MAX_TOTAL_MINUTES} per calibration (send fewer or shorter periods)`);
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, request: { kind: kind as CalibrationKind, radio: radio as Radio, counts: out } };
 }

@@ -80,7 +80,11 @@ function nulls(n: number): (number | null)[] {
 /**
  * Estimates for every bucket of a released series. `baseline`: the sum of the zone's sensors' baselines for the
  * series' radio (one number for the whole series, or one per bucket), 0 when the baseline is turned off, null while
- * unknown. `calibration`: the zone's latest valid calibration for the series' radio, or null.
+ * unknown; or `calibration.parameters.baseline`, the baseline the calibration was fitted with. That one is a
+ * constant of the calibration: with it, an estimate is a function of the released values alone. With the current
+ * baseline, whoever sees both devices and estimates of two buckets can solve for the zone's baseline sum of the
+ * hour (a quantile of its quiet, mostly hidden minutes), which is why the choice is left to the caller.
+ * `calibration`: the zone's latest valid calibration for the series' radio, or null.
  */
 export function estimateSeries(
   series: SeriesForEstimate,

@@ -64,6 +64,8 @@ export interface CalibrationPoint {
   minutesNoBaseline: number;
   /** Moving devices (see the module comment), or null when no minute of the period could be used. */
   x: number | null;
+  /** Mean baseline sum over the minutes used (null when none was). */
+  baseline: number | null;
 }
 
 /** The minute values x is computed from: released devices (or null when hidden) and the zone's baseline sum. */
@@ -82,6 +84,7 @@ export function periodPoint(kind: CalibrationKind, count: { from: number; to: nu
   let used = 0;
   let hidden = 0;
   let noBaseline = 0;
+  let baselineSum = 0;
   for (const m of minutes) {
     if (m.devices === null) {
       hidden += m.suppressed > 0 ? 1 : 0;
@@ -92,11 +95,12 @@ export function periodPoint(kind: CalibrationKind, count: { from: number; to: nu
       continue;
     }
     sum += m.devices - m.baseline;
+    baselineSum += m.baseline;
     used++;
   }
   const mean = used > 0 ? sum / used : null;
   const x = mean === null ? null : kind === 'present' ? mean : mean * minutes.length;
-  return { ...count, minutes: minutes.length, minutesUsed: used, minutesHidden: hidden, minutesNoBaseline: noBaseline, x };
+  return { ...count, minutes: minutes.length, minutesUsed: used, minutesHidden: hidden, minutesNoBaseline: noBaseline, x, baseline: used > 0 ? baselineSum / used : null };
 }
 
 export interface ModelParameters {
@@ -114,6 +118,12 @@ export interface ModelParameters {
   t: number;
   /** Mean length of the count periods in minutes (passers: the residual spread is scaled to a bucket's length). */
   meanMinutes: number;
+  /**
+   * The zone's baseline sum (devices always there) over the minutes the fit used, on average. When the zone's
+   * baseline now differs much from it, the place changed (a new printer, a sensor moved) and the calibration may be
+   * off; an estimate may also use it instead of the current baseline (estimate.ts).
+   */
+  baseline: number;
 }
 
 export interface FitStatistics {
@@ -205,6 +215,7 @@ export function fitCalibration(points: readonly CalibrationPoint[]): FitResult {
     sumX2: sxx,
     t: tQuantile975(df),
     meanMinutes: used.reduce((s, p) => s + p.minutes, 0) / used.length,
+    baseline: used.reduce((s, p) => s + (p.baseline ?? 0), 0) / used.length,
   };
   let inside = 0;
   for (const p of used) {

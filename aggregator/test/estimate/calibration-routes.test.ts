@@ -128,6 +128,7 @@ describe('POST /api/v1/zones/{id}/calibrations', () => {
       [{ kind: 'present', counts: [{ from: D, to: D, people: 3, mac: 'x' }] }, /counts\[0\] has unknown fields/],
       [{ kind: 'present', radio: 'lora', counts: headCounts([0]) }, /radio must be one of wifi, ble/],
       ['[1, 2', /not valid JSON/],
+      [{ kind: 'passers', counts: Array.from({ length: 32 }, (_, i) => ({ from: D - (i + 1) * 86_400, to: D - i * 86_400, people: 1 })) }, /the counts cover 46080 minutes; at most 44640/],
     ];
     for (const [body, message] of cases) {
       const res = await post(body);

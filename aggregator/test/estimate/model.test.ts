@@ -46,6 +46,7 @@ describe('fitting people = a x (devices - baseline)', () => {
       expect(fit.ok).toBe(true);
       if (!fit.ok) continue;
       const { a, aStdError, t } = fit.parameters;
+      expect(fit.parameters.baseline).toBe(9);
       if (Math.abs(a - truth) <= t * aStdError) slopeInside++;
       // New counts from the same world: the prediction interval holds them about 95 % of the time.
       for (const p of world(5000 + s, 10, 1.6, 9)) {
@@ -90,7 +91,7 @@ describe('fitting people = a x (devices - baseline)', () => {
       { devices: 12, suppressed: 0, baseline: null },
     ];
     const present = periodPoint('present', { from: 0, to: 240, people: 10 }, minutes);
-    expect(present).toMatchObject({ x: 20, minutes: 4, minutesUsed: 2, minutesHidden: 1, minutesNoBaseline: 1 });
+    expect(present).toMatchObject({ x: 20, minutes: 4, minutesUsed: 2, minutesHidden: 1, minutesNoBaseline: 1, baseline: 5 });
     expect(periodPoint('passers', { from: 0, to: 240, people: 10 }, minutes).x).toBe(80);
   });
 
