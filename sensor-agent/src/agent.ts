@@ -207,7 +207,22 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
         advancing = null;
       });
   };
-  const clock = live ? setInterval(tick, 1000) : null;
+  // Sleep until the next window is due to close (its end plus the lateness), not a wake-up every second: an idle
+  // sensor on a small board should cost next to nothing. An injected clock (tests) may jump: then look every second.
+  const windowMs = cfg.windowSeconds * 1000;
+  let clock: NodeJS.Timeout | null = null;
+  const schedule = (): void => {
+    const t = now();
+    const due = (Math.floor((t - cfg.latenessMs) / windowMs) + 1) * windowMs + cfg.latenessMs;
+    clock = setTimeout(
+      () => {
+        tick();
+        schedule();
+      },
+      Math.min(Math.max(1, due - t + 5), deps.now !== undefined ? 1000 : 60_000),
+    );
+  };
+  if (live) schedule();
 
   const stats = (): AgentStats => ({
     publisher: publisher.stats(),
@@ -258,7 +273,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
   const close = (): Promise<void> => {
     closing ??= (async () => {
       log.info('agent stopping');
-      if (clock !== null) clearInterval(clock);
+      if (clock !== null) clearTimeout(clock);
       if (statsTimer !== null) clearInterval(statsTimer);
       const guard = async (what: string, p: () => Promise<unknown>): Promise<void> => {
         try {

@@ -2,6 +2,8 @@
  * A Source that reads capture files (pcap, pcapng, btsnoop; see capture/) one after another as one stream of
  * detections. Files are read in large chunks; after each chunk the highest capture time seen so far is
  * reported through `onWatermark`, so a WindowCounter can close the windows that no frame can reach any more.
+ * The read buffer is overwritten with zeros after each chunk is parsed. (Node's file reads copy nothing of it
+ * elsewhere in the process; the kernel's page cache keeps the file, which is on disk anyway.)
  */
 import fs from 'node:fs';
 import { CaptureParser } from './capture/capture-parser.ts';
@@ -89,6 +91,8 @@ export class FileSource implements Source {
           const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
           if (bytesRead === 0 || this.#closed) break;
           parser.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
+          // Counted: no frame bytes stay in the read buffer (nor in the parser's copies, which it zeroes itself).
+          chunk.fill(0, 0, bytesRead);
           this.#opts.onProgress?.({ file, index, count: this.#files.length, bytesRead: parser.bytes, fileBytes, records: parser.records });
           if (this.#opts.onWatermark !== undefined && maxTimeMs > -Infinity) await this.#opts.onWatermark(maxTimeMs);
         }

@@ -4,6 +4,11 @@
  * FrameHandler as a view into its buffer. A record split across chunks is reassembled once, with a single copy
  * of its bytes; complete records inside a chunk are never copied. Nothing of a chunk is kept once `push`
  * returns (the tail of a split record is copied), so the caller may read the next chunk into the same buffer.
+ *
+ * The copies are the parser's own: each is overwritten with zeros as soon as it has been parsed, so no frame bytes
+ * stay behind in them (the caller zeroes its chunks; see SpawnedCapture and FileSource). What Node does not let
+ * us clear: the kernel's pipe buffer and V8's own copies (none are made of these bytes on the counting path, but
+ * a heap compaction may leave an old copy of a buffer's backing store until the memory is reused).
  */
 import { BtsnoopFormat, isBtsnoopMagic } from './btsnoop-format.ts';
 import { CaptureFormatError, type ContainerFormat, type FrameHandler } from './frame-handler.ts';
@@ -17,6 +22,8 @@ export class CaptureParser {
   #format: ContainerFormat | null = null;
   /** Unparsed bytes: `#buf[#pos..]`, stream offset of `#buf[0]` is `#base`. */
   #buf: Buffer = Buffer.alloc(0);
+  /** Whether `#buf` is a copy the parser made (zeroed when dropped), not the caller's chunk. */
+  #owned = false;
   #pos = 0;
   #base = 0;
   /** Chunks waiting until there are enough bytes for the next unit. */
@@ -60,7 +67,7 @@ export class CaptureParser {
       if (left === 0 && this.#pending.length === 0) {
         // Nothing carried over: parse the chunk in place.
         this.#base += this.#buf.length;
-        this.#buf = chunk;
+        this.#setBuf(chunk, false);
         this.#pos = 0;
         this.#parse();
         this.#keepTail();
@@ -79,7 +86,7 @@ export class CaptureParser {
       chunk = chunk.subarray(take);
       if (this.#pos === this.#buf.length) {
         this.#base += this.#buf.length;
-        this.#buf = chunk;
+        this.#setBuf(chunk, false);
         this.#pos = 0;
         if (chunk.length > 0) this.#parse();
         this.#keepTail();
@@ -93,8 +100,9 @@ export class CaptureParser {
   /** Parses `joined` (the unparsed bytes held, the pending chunks, and any more) in place of what was held. */
   #parseJoined(joined: Buffer): void {
     this.#base += this.#pos;
-    this.#buf = joined;
+    this.#setBuf(joined, true);
     this.#pos = 0;
+    for (const p of this.#pending) p.fill(0);
     this.#pending = [];
     this.#pendingLen = 0;
     this.#parse();
@@ -107,8 +115,15 @@ export class CaptureParser {
   #keepTail(): void {
     const left = this.#buf.length - this.#pos;
     this.#base += this.#pos;
-    this.#buf = left === 0 ? EMPTY : Buffer.from(this.#buf.subarray(this.#pos));
+    this.#setBuf(left === 0 ? EMPTY : Buffer.from(this.#buf.subarray(this.#pos)), left > 0);
     this.#pos = 0;
+  }
+
+  /** Replaces the buffer being parsed; a copy of the parser's own that it replaces is overwritten with zeros. */
+  #setBuf(next: Buffer, owned: boolean): void {
+    if (this.#owned && this.#buf !== next) this.#buf.fill(0);
+    this.#buf = next;
+    this.#owned = owned;
   }
 
   /** The stream has ended: a partial last record becomes a warning, a partial file header an error. */
@@ -129,7 +144,7 @@ export class CaptureParser {
     if (left > 0) {
       this.#warnings.push(`truncated last record at byte offset ${offset}: ${left} of ${format.need} bytes present; the rest of the capture was read`);
     }
-    this.#buf = Buffer.alloc(0);
+    this.#setBuf(EMPTY, false);
     this.#pos = 0;
   }
 

@@ -5,9 +5,23 @@
  * The tool's stderr goes to the log line by line (clamped, address-like text replaced; capture tools writing a
  * file print no frame data there). Its decoded output, if any, is never read: when the capture comes on another descriptor (btmon), the
  * tool's stdout is discarded. Restarting a tool that died is the caller's business: `run` rejects then.
+ *
+ * The capture is read by polling, not as a stream. The tool writes into a FIFO (made in a private temp folder and
+ * unlinked at once, so only the two open ends remain); the agent reads its non-blocking end every `pollMs` (200 ms;
+ * up to 2 s while nothing comes; sooner when a poll finds more than half of what the FIFO holds, so that a busy
+ * tool is read about every 32 kB), as much as there is, into one reused buffer. A Node stream would wake the
+ * process, allocate a 64 kB buffer and run the stream machinery for every write of the tool (`tcpdump -U` writes
+ * once per frame); polling costs a few wake-ups a second whatever the rate, which on a small board is most of the
+ * CPU the sensor uses. The FIFO holds 64 kB: when it is full the tool blocks until the next poll, and the kernel's
+ * capture buffer (tcpdump -B, 2 MB by default) keeps the frames meanwhile.
+ *
+ * Once the parser is done with a chunk, the read buffer is overwritten with zeros, so no frame (address bytes)
+ * stays in memory the agent owns after it has been counted (see CaptureParser for the bytes it copies).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from '../../log.ts';
 import type { DetectionSink, SourceSummary } from '../../pipeline/types.ts';
 import { CaptureParser } from './capture-parser.ts';
@@ -23,6 +37,12 @@ export interface SpawnedCaptureOptions {
   debianPackage?: string;
   /** Time allowed after SIGTERM before SIGKILL; default 5 s. */
   killTimeoutMs?: number;
+  /** Poll interval while the tool writes, ms; doubles up to `maxPollMs` while nothing comes. Default 200. */
+  pollMs?: number;
+  /** Longest poll interval, ms; default 2000. */
+  maxPollMs?: number;
+  /** Read buffer size; default 64 kB (what a FIFO holds). */
+  chunkBytes?: number;
 }
 
 export interface SpawnedCaptureSummary extends SourceSummary {
@@ -31,6 +51,30 @@ export interface SpawnedCaptureSummary extends SourceSummary {
 }
 
 const MAX_STDERR_LINE = 300;
+/** Reads per poll at most (then the event loop gets a turn, e.g. for the window clock). */
+const MAX_READS_PER_POLL = 64;
+/** Bytes a poll should find when the tool is busy: half of a Linux FIFO (64 kB), so the tool seldom blocks. */
+const TARGET_POLL_BYTES = 32 * 1024;
+/** Shortest poll interval, ms. */
+const MIN_POLL_MS = 2;
+
+/**
+ * A FIFO whose read end is open non-blocking and whose write end is open for the tool; the name is already gone.
+ * Needs `mkfifo` (coreutils).
+ */
+function openFifo(): { readFd: number; writeFd: number } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-capture-'));
+  try {
+    const fifo = path.join(dir, 'capture');
+    execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+    const readFd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    // Does not block: the read end is open.
+    const writeFd = fs.openSync(fifo, fs.constants.O_WRONLY);
+    return { readFd, writeFd };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Address-like text, generously: three or more hex octets separated by ':', '-' or ' ' (aa:bb:.., aa-bb-..,
@@ -76,9 +120,19 @@ export class SpawnedCapture {
     const log = this.#opts.logger;
     const dissector = new FrameDissector(sink);
     const parser = new CaptureParser(dissector);
+    const { readFd, writeFd } = openFifo();
+    const pollMs = this.#opts.pollMs ?? 200;
+    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 2000);
+    const buf = Buffer.alloc(this.#opts.chunkBytes ?? 65536);
     return new Promise<SpawnedCaptureSummary>((resolve, reject) => {
-      const stdio: Array<'ignore' | 'pipe'> = outputFd === 3 ? ['ignore', 'ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'];
-      const child = spawn(program, args, { stdio });
+      const stdio: Array<'ignore' | 'pipe' | number> = outputFd === 3 ? ['ignore', 'ignore', 'pipe', writeFd] : ['ignore', writeFd, 'pipe'];
+      let child: ChildProcess;
+      try {
+        child = spawn(program, args, { stdio });
+      } finally {
+        // The tool holds its own copy; the FIFO ends (EOF) when the tool closes it.
+        fs.closeSync(writeFd);
+      }
       this.#child = child;
       let failed: Error | null = null;
       let lastStderr = '';
@@ -86,17 +140,60 @@ export class SpawnedCapture {
       this.#exited = new Promise<void>((r) => (resolveExit = r));
       log?.info({ program, pid: child.pid }, 'capture tool started');
 
-      const out = child.stdio[outputFd] as Readable;
-      out.on('data', (chunk: Buffer) => {
-        if (failed !== null) return;
-        try {
-          parser.push(chunk);
-        } catch (err) {
-          failed = new CaptureToolError(`${program} wrote an unreadable capture stream: ${(err as Error).message}`, { cause: err });
-          child.kill('SIGTERM');
+      let fdOpen = true;
+      let timer: NodeJS.Timeout | null = null;
+      let interval = pollMs;
+      const closeFd = (): void => {
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        if (fdOpen) fs.closeSync(readFd);
+        fdOpen = false;
+      };
+      /** Reads what the FIFO holds, at most MAX_READS_PER_POLL reads: 'end' of stream, 'empty' for now, or 'more'. */
+      const drain = (): 'end' | 'empty' | 'more' => {
+        for (let i = 0; i < MAX_READS_PER_POLL; i++) {
+          let n: number;
+          try {
+            n = fs.readSync(readFd, buf, 0, buf.length, null);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 'empty';
+            throw err;
+          }
+          if (n === 0) return 'end';
+          if (failed === null) {
+            try {
+              parser.push(n === buf.length ? buf : buf.subarray(0, n));
+            } catch (err) {
+              failed = new CaptureToolError(`${program} wrote an unreadable capture stream: ${(err as Error).message}`, { cause: err });
+              child.kill('SIGTERM');
+            }
+          }
+          buf.fill(0, 0, n);
         }
-      });
-      out.on('error', () => undefined);
+        return 'more';
+      };
+      const poll = (): void => {
+        timer = null;
+        if (!fdOpen) return;
+        const before = parser.bytes;
+        let state: 'end' | 'empty' | 'more';
+        try {
+          state = drain();
+        } catch (err) {
+          failed ??= new CaptureToolError(`reading the capture of ${program} failed: ${(err as Error).message}`, { cause: err });
+          child.kill('SIGTERM');
+          state = 'end';
+        }
+        if (state === 'end') return closeFd();
+        const read = parser.bytes - before;
+        // Nothing: wait longer (up to maxPollMs). Something: aim at TARGET_POLL_BYTES a poll, never above pollMs.
+        interval =
+          read === 0
+            ? Math.min(interval * 2, maxPollMs)
+            : Math.max(MIN_POLL_MS, Math.min(pollMs, Math.round((Math.min(interval, pollMs) * TARGET_POLL_BYTES) / read)));
+        timer = setTimeout(poll, state === 'more' ? 0 : interval);
+      };
+      timer = setTimeout(poll, 0);
 
       const stderr = child.stderr!;
       let pendingErr = '';
@@ -123,6 +220,15 @@ export class SpawnedCapture {
 
       child.on('close', (code, signal) => {
         this.#child = null;
+        // What the tool wrote before it ended is still in the FIFO: read it all.
+        if (fdOpen) {
+          try {
+            while (drain() === 'more');
+          } catch (err) {
+            failed ??= new CaptureToolError(`reading the capture of ${program} failed: ${(err as Error).message}`, { cause: err });
+          }
+          closeFd();
+        }
         resolveExit();
         const summary = (): SpawnedCaptureSummary => ({
           records: parser.records,
