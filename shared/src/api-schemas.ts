@@ -217,7 +217,8 @@ export const MeSchema = z
 export const HealthzSchema = z.strictObject({
   status: z.enum(['ok', 'unavailable']),
   mqtt: z.enum(['connected', 'not-subscribed', 'disconnected']).describe('not-subscribed: connected, but the broker refused the subscription'),
-  store: z.enum(['ok', 'failing']),
+  store: z.enum(['ok', 'failing']).describe('failing: the store does not answer, or cannot write (a failed write, or a failed write probe)'),
+  storeError: z.string().max(300).optional().describe('why the store is failing, in the store\'s own words (never a value)'),
   sensors: z.strictObject({ online: Count, offline: Count, unknown: Count }),
   uptimeSeconds: Count,
 });

@@ -187,13 +187,23 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   app.get('/healthz', async (req, res) => {
     rejectUnknownParams(req.query as Record<string, unknown>, []);
-    const storeOk = await withTimeout(store.ping().catch(() => false), 2000, false);
+    const [answers, writeError] = await Promise.all([
+      withTimeout(store.ping().catch(() => false), 2000, false),
+      // Reads alone cannot tell a full disk or a read-only file system: the store says whether it can write.
+      withTimeout(
+        (store.writeStatus?.() ?? Promise.resolve(null)).catch((err: unknown) => `the write check failed: ${(err as Error).message}`),
+        2000,
+        'the write check timed out',
+      ),
+    ]);
+    const storeError = answers ? writeError : 'the store does not answer';
     const mqtt = options.mqttLink();
-    const ok = storeOk && mqtt === 'connected';
+    const ok = storeError === null && mqtt === 'connected';
     res.status(ok ? 200 : 503).setHeader('Cache-Control', 'no-store').json({
       status: ok ? 'ok' : 'unavailable',
       mqtt,
-      store: storeOk ? 'ok' : 'failing',
+      store: storeError === null ? 'ok' : 'failing',
+      ...(storeError === null ? {} : { storeError: storeError.slice(0, 300) }),
       sensors: health.countByState(),
       uptimeSeconds: Math.floor(now() - startedAt),
     });

@@ -129,6 +129,8 @@ export class InfluxStore implements ReleaseStore {
   /** Tail of the chain that runs put() calls one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The last put() failed; cleared by the next that succeeds. */
+  private lastWriteFailed = false;
 
   private constructor(readonly config: InfluxConfig, options: InfluxStoreOptions) {
     this.http = new InfluxHttp(config);
@@ -157,8 +159,21 @@ export class InfluxStore implements ReleaseStore {
       checkSeconds(m.windowStart, 'windowStart');
     }
     const run = this.queue.then(() => this.putInOrder(messages, receivedAt));
-    this.queue = run.catch(() => undefined);
+    this.queue = run.then(
+      () => {
+        this.lastWriteFailed = false;
+      },
+      () => {
+        this.lastWriteFailed = true;
+      },
+    );
     return run;
+  }
+
+  /** Null while the last write of counts succeeded (ping() tells whether the server answers at all). */
+  async writeStatus(): Promise<string | null> {
+    if (this.closed) return 'the store is closed';
+    return this.lastWriteFailed ? 'the last write of counts to InfluxDB failed (the log says why)' : null;
   }
 
   private async putInOrder(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {

@@ -289,6 +289,10 @@ class RawBackedStore extends MemoryStore {
     return this.raw.ping();
   }
 
+  async writeStatus(): Promise<string | null> {
+    return (await this.raw.writeStatus?.()) ?? null;
+  }
+
   /** The raw windows live in the raw store, which has no delete: nothing to do here. */
   override async deleteSensorWindowsBefore(): Promise<number> {
     return 0;

@@ -150,6 +150,9 @@ export const MIGRATIONS: readonly string[] = [
      (SELECT seq FROM counts WHERE counts.window_start = sensors.last_window AND counts.sensor_id = sensors.sensor_id);`,
 ];
 
+/** The meta row the write probe of writeStatus() rewrites. */
+const WRITE_PROBE_KEY = 'write-probe';
+
 /** The first schema version without RSSI histograms. */
 const NO_HISTOGRAM_VERSION = 4;
 
@@ -244,6 +247,8 @@ export class SqliteStore implements ReleaseStore {
   private readonly deleteBefore: (t: number) => DeleteResult;
   private readonly clearMany: (keys: WindowKey[]) => void;
   private closed = false;
+  /** Why the last failed write failed, until a write of counts succeeds (see writeStatus). */
+  private lastWriteFailure: string | undefined;
 
   private constructor(file: string, db: Database.Database) {
     this.file = file;
@@ -462,10 +467,28 @@ export class SqliteStore implements ReleaseStore {
     this.assertOpen();
     if (messages.length === 0) return [];
     try {
-      return this.insertMany(messages, receivedAt);
+      const results = this.insertMany(messages, receivedAt);
+      this.lastWriteFailure = undefined;
+      return results;
     } catch (err) {
+      this.lastWriteFailure = `writing counts failed: ${(err as Error).message}`;
       throw new StoreError(`SQLite write of ${messages.length} window(s) failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * Null when the store can write, else why not: the last write that failed, until a later write of counts
+   * succeeds (the ingest's writes are the ones that must not fail), and a probe that writes a meta row now (so a
+   * store that cannot write is seen also while no counts arrive). SQLite's own words only: no value, no path.
+   */
+  async writeStatus(): Promise<string | null> {
+    if (this.closed) return 'the store is closed';
+    try {
+      this.statements.setMeta.run(WRITE_PROBE_KEY, String(Date.now()));
+    } catch (err) {
+      return `the write probe failed: ${(err as Error).message}`;
+    }
+    return this.lastWriteFailure ?? null;
   }
 
   async sumByWindow(sensorIds: string[], radio: Radio, from: number, to: number): Promise<WindowSum[]> {
@@ -662,6 +685,7 @@ export class SqliteStore implements ReleaseStore {
     try {
       return run();
     } catch (err) {
+      this.lastWriteFailure = `${what} failed: ${(err as Error).message}`;
       throw new StoreError(`SQLite ${what} failed: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -148,6 +148,12 @@ export interface CountsStore {
   lastWindows?(): Promise<SensorLastWindow[]>;
   /** True when the store answers. */
   ping(): Promise<boolean>;
+  /**
+   * Null when the store can write, else a short reason (no counts, no path): for /healthz, which reads alone cannot
+   * tell (a full disk or a read-only file system still answers reads). Optional: a store without it is judged by
+   * ping() alone.
+   */
+  writeStatus?(): Promise<string | null>;
   close(): Promise<void>;
 }
 

@@ -35,6 +35,9 @@ export async function startTestAggregator(
     // every sensor would still be learning (its cells hidden). The baseline and the rule on moving devices are tested
     // in release/people-rule.test.ts, and with the production default end to end in test/pipeline.test.ts.
     baseline: { enabled: false },
+    // Many tests publish windows of fixed dates (November 2023) so their expectations stay fixed; the door refuses
+    // windows older than retention.minuteDays (window_too_old), so tests keep minute data for ten years.
+    retention: { minuteDays: 3660, ...overrides.retention },
     ...overrides,
     aggregator: { id: 'test-agg', shutdownStepTimeoutMs: 2000, ...overrides.aggregator },
     mqtt: { url: brokerUrl, reconnectPeriodMs: 200, ...overrides.mqtt },
