@@ -184,7 +184,16 @@ function releaseResult(r: ReleaseCheckResult, period: { from: number; to: number
     en: `a suppressed cell is determined by the outputs (${c.how})`,
     nl: `een onderdrukte cel volgt uit de uitvoer (${c.how})`,
   }));
-  for (const e of r.errors) findings.push({ subject: e.split(':')[0]!, ok: true, en: `not readable with this token (${e})`, nl: `niet leesbaar met dit token (${e})` });
+  for (const e of r.errors) {
+    // refused to this token: not readable, which is no failure; any other error is
+    const refused = / HTTP (401|403|404)$/.test(e);
+    findings.push({
+      subject: e.split(':')[0]!,
+      ok: refused,
+      en: refused ? `not readable with this token (${e})` : `could not be read (${e}): not attacked`,
+      nl: refused ? `niet leesbaar met dit token (${e})` : `niet te lezen (${e}): niet aangevallen`,
+    });
+  }
   if (r.cells === 0) {
     findings.push({
       subject: '(period)',

@@ -55,8 +55,16 @@ export async function releaseCheck(options: ReleaseCheckOptions): Promise<Releas
   let requests = 0;
   const errors: string[] = [];
   const get = async (url: string): Promise<Response | null> => {
-    requests++;
-    const res = await doFetch(`${options.apiUrl}${url}`, { headers });
+    let res: Response;
+    for (let attempt = 0; ; attempt++) {
+      requests++;
+      res = await doFetch(`${options.apiUrl}${url}`, { headers });
+      // the API's rate limit: wait as long as it asks (the audit reads many series), then ask again
+      if (res.status !== 429 || attempt >= 30) break;
+      await res.arrayBuffer();
+      const wait = Math.min(60, Math.max(1, Number(res.headers.get('retry-after')) || 1));
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
     if (res.status !== 200) {
       errors.push(`${url.split('?')[0]}: HTTP ${res.status}`);
       await res.arrayBuffer();

@@ -48,7 +48,7 @@ afterAll(async () => {
   await broker?.close();
 });
 
-async function run(broken: boolean) {
+async function run(broken: boolean, http: { rateLimitPerMinute: number; rateLimitBurst?: number } = { rateLimitPerMinute: 0 }) {
   const dataDir = makeDataDir();
   const now = BASE + HOURS * 3600 + 3600;
   const store = broken ? rawRollupStore(path.join(dataDir, 'passant.db')) : undefined;
@@ -62,7 +62,7 @@ async function run(broken: boolean) {
       ],
       sites: [{ id: 'both', name: 'Both', zones: ['north', 'south'] }],
       auth: { public: { zones: 'all', sites: 'all' } },
-      http: { rateLimitPerMinute: 0 },
+      http,
     },
     { dataDir, now: () => now, ...(store ? { store } : {}) },
   );
@@ -90,7 +90,15 @@ describe('the audit release check', () => {
     expect(r.suppressedCells).toBe(HOURS);
     expect(r.equations).toBeGreaterThan(r.cells);
     expect(r.recovered).toEqual([]);
+    expect(r.errors).toEqual([]);
   }, 60_000);
+
+  it('waits out the API\'s rate limit (429, Retry-After) instead of leaving routes out', async () => {
+    const r = await run(false, { rateLimitPerMinute: 1200, rateLimitBurst: 10 });
+    expect(r.errors).toEqual([]);
+    expect(r.requests).toBeGreaterThan(100);
+    expect(r.recovered).toEqual([]);
+  }, 120_000);
 
   it('finds and names the suppressed cells a broken release layer gives away', async () => {
     const r = await run(true);
