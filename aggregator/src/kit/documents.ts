@@ -442,14 +442,15 @@ export function registerRecords(f: KitFacts): AmsterdamSensorRecord[] {
   }));
 }
 
-export function registerPage(lang: Lang, f: KitFacts): string {
+export function registerPage(lang: Lang, f: KitFacts, generatedAt: Date = new Date()): string {
+  const today = generatedAt.toISOString().slice(0, 10);
   const nl = lang === 'nl';
   const records = registerRecords(f);
   const t = f.transparency;
   const dash = '—';
   const rows = records
     .map(
-      (r) => `<li class="sensor" data-sensor="${esc(r.reference)}">
+      (r) => `<li class="sensor${r.active_until !== null && r.active_until < today ? ' ended' : ''}" data-sensor="${esc(r.reference)}">
   <h2>${esc(r.reference)}</h2>
   <dl>
     <dt>${nl ? 'Locatie' : 'Location'}</dt><dd>${esc(r.location_description ?? dash)}${r.location.latitude !== null ? ` (${r.location.latitude}, ${r.location.longitude})` : ''}</dd>
@@ -457,7 +458,7 @@ export function registerPage(lang: Lang, f: KitFacts): string {
     <dt>${nl ? 'Doel' : 'Purpose'}</dt><dd>${esc(r.observation_goals[0]!.observation_goal ?? (nl ? '[nog niet vastgesteld]' : '[not set yet]'))}</dd>
     <dt>${nl ? 'Rechtsgrond' : 'Legal ground'}</dt><dd>${esc(t.legalGround ? pick(lang, LEGAL_GROUND_TEXT[t.legalGround]!) : nl ? '[nog niet vastgesteld]' : '[not set yet]')}</dd>
     <dt>${nl ? 'Persoonsgegevens' : 'Personal data'}</dt><dd>${nl ? 'Ja: apparaat-adressen, alleen op de sensor en alleen één minuut; verstuurd worden alleen aantallen' : 'Yes: device addresses, only on the sensor and only for one minute; only counts are sent'}</dd>
-    <dt>${nl ? 'Actief tot' : 'Active until'}</dt><dd class="active-until">${esc(r.active_until ?? dash)}</dd>
+    <dt>${nl ? 'Actief tot' : 'Active until'}</dt><dd class="active-until">${esc(r.active_until ?? dash)}${r.active_until !== null && r.active_until < today ? (nl ? ' (beëindigd: telt niet meer)' : ' (ended: no longer counts)') : ''}</dd>
     <dt>Contact</dt><dd class="contact">${esc([r.owner.organisation, r.owner.email, r.owner.telephone].filter(Boolean).join(', ') || dash)}</dd>
   </dl>
 </li>`,
@@ -481,6 +482,7 @@ export function registerPage(lang: Lang, f: KitFacts): string {
   #sensor-list { list-style: none; padding: 0; }
   .sensor { border-top: 1px solid #ccc; padding: .5rem 0; }
   .sensor h2 { font-size: 1.1rem; margin: 0; }
+  .sensor.ended { color: #666; }
   dl { display: grid; grid-template-columns: 10rem 1fr; margin: .3rem 0; }
   dt { font-weight: 600; }
 </style>

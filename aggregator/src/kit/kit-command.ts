@@ -29,7 +29,7 @@ export async function writeKit(config: AggregatorConfig, outDir: string, lang: L
     ['dpia.md', dpia(lang, facts, now)],
     ['sign.html', await sign(lang, facts)],
     ['sensor-register.json', `${JSON.stringify({ generatedAt: now.toISOString(), sensors: registerRecords(facts) }, null, 2)}\n`],
-    ['sensor-register.html', registerPage(lang, facts)],
+    ['sensor-register.html', registerPage(lang, facts, now)],
   ];
   const written: string[] = [];
   for (const [name, text] of files) {

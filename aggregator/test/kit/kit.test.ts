@@ -130,6 +130,16 @@ describe('the transparency kit', () => {
     });
   });
 
+  it('the register page marks a sensor past its activeUntil as ended', async () => {
+    const out = tempDir();
+    const config = input(7, 31, 'privacy@voorbeeld.example');
+    await writeKit(parseConfig(config), out, 'en', new Date('2027-07-01T12:00:00Z'));
+    const page = fs.readFileSync(path.join(out, 'sensor-register.html'), 'utf8');
+    expect(page).toContain('<li class="sensor ended" data-sensor="s-003">');
+    expect(page).toContain('2027-06-30 (ended: no longer counts)');
+    expect(page).toContain('<li class="sensor" data-sensor="s-001">');
+  });
+
   it('every test a measure cites exists in the repository', () => {
     const facts = kitFacts(parseConfig({}));
     const cited = new Set(['nl', 'en'].flatMap((lang) => measures(lang as 'nl' | 'en', facts).flatMap((m) => m.tests)));
