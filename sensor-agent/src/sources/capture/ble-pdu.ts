@@ -2,7 +2,9 @@
  * Bluetooth LE advertising PDUs as sniffed on air (access address, 2-byte header, payload, 3-byte CRC) and
  * their counting rule: ADV_IND, ADV_DIRECT_IND, ADV_NONCONN_IND, SCAN_RSP and ADV_SCAN_IND (PDU types 0, 1, 2,
  * 4, 6) on the advertising access address, keyed on AdvA (the first 6 payload bytes, least significant octet
- * first as on air); TxAdd = 1 means a random (randomized) address.
+ * first as on air); TxAdd = 1 means a random (randomized) address. A PDU whose record the capture cut short is
+ * counted only when the sniffer verified its CRC (nRF Sniffer, or the PHDR's "CRC checked" and "valid" flags) and
+ * its AdvA is complete.
  */
 import { bleCrc24 } from './ble-crc.ts';
 
@@ -36,7 +38,13 @@ export function checkAdvertisingPdu(buf: Uint8Array, p: number, end: number, crc
   const type = buf[p + 4]! & 0x0f;
   const length = buf[p + 5]!;
   if (((COUNTED_PDU_TYPES >>> type) & 1) === 0) return BleVerdict.NOT_COUNTED_TYPE;
-  if (length < 6 || end - p < 4 + 2 + length + 3) return BleVerdict.TOO_SHORT;
+  if (length < 6) return BleVerdict.TOO_SHORT;
+  if (end - p < 4 + 2 + length + 3) {
+    // Cut short by the capture (snap length), yet the sniffer checked the CRC of the whole packet on air and found it
+    // correct: a real frame, counted when its advertiser address is complete. Without that verdict a cut PDU has no
+    // CRC to check and stays uncounted.
+    return crc === CrcState.VALID && end - p >= 4 + 2 + 6 ? BleVerdict.COUNTED : BleVerdict.TOO_SHORT;
+  }
   if (crc === CrcState.INVALID) return BleVerdict.BAD_CRC;
   if (crc === CrcState.UNKNOWN) {
     const c = p + 6 + length;
