@@ -86,8 +86,7 @@ export function calibrationRoutes(options: CalibrationRoutesOptions): express.Ro
       const outcome = await calibrateZone(release, zone.id, zone.sensors, parsed.request, now());
       if (!outcome.ok) {
         logger?.info({ zoneId: zone.id, kind: parsed.request.kind, counts: outcome.points.given, usable: outcome.points.used }, 'calibration refused: cannot fit');
-        res.status(422).json({ error: { code: 'cannot_fit', message: outcome.reason }, points: outcome.points });
-        return;
+        throw new HttpError(422, 'cannot_fit', `cannot fit a calibration: ${outcome.reason}`);
       }
       const saved = calibrations.add(outcome.calibration);
       logger?.info({ zoneId: zone.id, calibrationId: saved.id, kind: saved.kind, radio: saved.radio, used: saved.points.used }, 'calibration added');
