@@ -182,8 +182,10 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
   let backfillFrames = 0;
   if (live) {
     const backfillHours = cfg.source.kind === 'simulator' ? cfg.source.simulator.backfillHours : 0;
-    if (backfillHours > 0 && source instanceof Simulator) {
-      const fromMs = startedAtMs - backfillHours * 3_600_000;
+    // A restart does not count again what an earlier run queued: the backfill resumes after its newest window.
+    const resumeMs = outbox.lastWindowStart === null ? -Infinity : (outbox.lastWindowStart + cfg.windowSeconds) * 1000;
+    const fromMs = Math.max(startedAtMs - backfillHours * 3_600_000, resumeMs);
+    if (backfillHours > 0 && source instanceof Simulator && fromMs < startedAtMs) {
       const t0 = performance.now();
       counter.startAt(fromMs);
       backfillFrames = source.backfill(fromMs, startedAtMs, counter);

@@ -468,10 +468,14 @@ export class MqttPublisher implements WindowSink {
     let seqs: number[];
     try {
       const dropsBefore = this.#outbox.dropped;
-      seqs = this.#outbox.enqueueMany(builders, (err, i) => {
-        this.#stats.invalid++;
-        this.#log.error({ windowStart: batch[i]!.windowStart, reason: (err as Error).message }, 'window refused by the counts schema; not sent');
-      });
+      seqs = this.#outbox.enqueueMany(
+        builders,
+        (err, i) => {
+          this.#stats.invalid++;
+          this.#log.error({ windowStart: batch[i]!.windowStart, reason: (err as Error).message }, 'window refused by the counts schema; not sent');
+        },
+        Math.max(...batch.map((c) => c.windowStart)),
+      );
       const dropped = this.#outbox.dropped - dropsBefore;
       if (dropped > 0) {
         // Rows the bound dropped wait for nothing any more.

@@ -60,13 +60,15 @@ export class Outbox {
   readonly #oldest: Database.Statement<[], { id: number; bytes: number }>;
   readonly #dropUpTo: Database.Statement<[number]>;
   readonly #setMeta: Database.Statement<[{ key: string; value: number }]>;
-  readonly #enqueueTx: (builders: PayloadBuilder[], onError: (err: unknown, index: number) => void) => number[];
+  readonly #enqueueTx: (builders: PayloadBuilder[], onError: (err: unknown, index: number) => void, lastWindowStart: number) => number[];
   readonly #removeTx: (seqs: number[]) => number[];
   #size: number;
   #bytes: number;
   #nextSeq: number;
   #droppedTotal: number;
   #droppedNow = 0;
+  /** Start of the newest window ever queued (Unix seconds), -1 when none. */
+  #lastWindowStart: number;
   #closed = false;
 
   private constructor(opts: OutboxOptions, db: Database.Database) {
@@ -81,7 +83,7 @@ export class Outbox {
     db.exec(`
       CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, payload TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      INSERT OR IGNORE INTO meta (key, value) VALUES ('nextSeq', 0), ('dropped', 0);
+      INSERT OR IGNORE INTO meta (key, value) VALUES ('nextSeq', 0), ('dropped', 0), ('lastWindowStart', -1);
       CREATE INDEX IF NOT EXISTS messages_seq ON messages (seq);
     `);
     if (version === 1 && (db.pragma('auto_vacuum', { simple: true }) as number) !== 2 && opts.path !== ':memory:') {
@@ -95,6 +97,7 @@ export class Outbox {
     const meta = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number }).value;
     this.#nextSeq = meta('nextSeq');
     this.#droppedTotal = meta('dropped');
+    this.#lastWindowStart = meta('lastWindowStart');
     const totals = db.prepare('SELECT count(*) AS n, coalesce(sum(length(CAST(payload AS BLOB))), 0) AS bytes FROM messages').get() as { n: number; bytes: number };
     this.#size = totals.n;
     this.#bytes = totals.bytes;
@@ -107,7 +110,7 @@ export class Outbox {
     this.#dropUpTo = db.prepare('DELETE FROM messages WHERE id <= ?');
     this.#setMeta = db.prepare('UPDATE meta SET value = @value WHERE key = @key');
 
-    this.#enqueueTx = db.transaction((builders: PayloadBuilder[], onError: (err: unknown, index: number) => void) => {
+    this.#enqueueTx = db.transaction((builders: PayloadBuilder[], onError: (err: unknown, index: number) => void, lastWindowStart: number) => {
       const seqs: number[] = [];
       let seq = this.#nextSeq;
       let added = 0;
@@ -146,12 +149,15 @@ export class Outbox {
       }
       this.#setMeta.run({ key: 'nextSeq', value: seq });
       if (dropped > 0) this.#setMeta.run({ key: 'dropped', value: this.#droppedTotal + dropped });
+      const newest = Math.max(this.#lastWindowStart, lastWindowStart);
+      if (newest !== this.#lastWindowStart) this.#setMeta.run({ key: 'lastWindowStart', value: newest });
       // Only now, with every statement done, update the in-memory mirror (a throw above rolls all back).
       this.#nextSeq = seq;
       this.#size += added - dropped;
       this.#bytes += addedBytes - droppedBytes;
       this.#droppedTotal += dropped;
       this.#droppedNow += dropped;
+      this.#lastWindowStart = newest;
       return seqs;
     });
     this.#removeTx = db.transaction((seqs: number[]) => {
@@ -209,6 +215,14 @@ export class Outbox {
     return this.#bytes;
   }
 
+  /**
+   * Start (Unix seconds) of the newest window ever queued, across restarts; null when none. A restarted agent
+   * does not count a window again that an earlier run already queued (a simulator's backfill).
+   */
+  get lastWindowStart(): number | null {
+    return this.#lastWindowStart < 0 ? null : this.#lastWindowStart;
+  }
+
   /** Sequence number the next message gets. */
   get nextSeq(): number {
     return this.#nextSeq;
@@ -227,12 +241,13 @@ export class Outbox {
   /**
    * Adds messages in one transaction (one fsync): each builder gets the next sequence number and returns the
    * payload; one that throws is skipped (reported through `onError`) without using a number. Drops the oldest
-   * messages beyond `maxMessages` or `maxBytes`. Returns the sequence numbers used.
+   * messages beyond `maxMessages` or `maxBytes`. `lastWindowStart`: the newest window among them (remembered,
+   * see the getter). Returns the sequence numbers used.
    */
-  enqueueMany(builders: PayloadBuilder[], onError: (err: unknown, index: number) => void = () => undefined): number[] {
+  enqueueMany(builders: PayloadBuilder[], onError: (err: unknown, index: number) => void = () => undefined, lastWindowStart = -1): number[] {
     this.#assertOpen();
     if (builders.length === 0) return [];
-    return this.#enqueueTx(builders, onError);
+    return this.#enqueueTx(builders, onError, lastWindowStart);
   }
 
   /** Adds one message; returns its sequence number. Throws what the builder throws. */
