@@ -17,7 +17,7 @@ import type { Radio } from '@passant/shared';
 import { parseSensorConfig, type SensorConfig, type SensorConfigInput } from './config.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { Source, SourceSummary } from './pipeline/types.ts';
-import { WindowCounter } from './pipeline/window-counter.ts';
+import { DEFAULT_FILE_MAX_GAP_SECONDS, WindowCounter } from './pipeline/window-counter.ts';
 import { MqttPublisher, errorInfo, safeUrl, withTimeout, type PublisherStats } from './sinks/mqtt-publisher.ts';
 import { Outbox } from './sinks/outbox.ts';
 import { Simulator } from './sources/simulator.ts';
@@ -167,6 +167,8 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     rssiFloor: cfg.rssiFloor,
     sink: publisher,
     latenessMs: live ? cfg.latenessMs : cfg.source.fileLatenessMs,
+    // Capture files: a long stretch without frames is skipped, not queued as zero windows (bounded work).
+    ...(live ? {} : { maxEmptyWindows: Math.floor(DEFAULT_FILE_MAX_GAP_SECONDS / cfg.windowSeconds), holdTrailingEmpty: true }),
   });
   let source: Source;
   try {

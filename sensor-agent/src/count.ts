@@ -13,23 +13,36 @@ import {
   type CountsMessage,
 } from '@passant/shared';
 import type { WindowCounts, WindowSink } from './pipeline/types.ts';
-import { WindowCounter } from './pipeline/window-counter.ts';
+import { DEFAULT_FILE_MAX_GAP_SECONDS, WindowCounter } from './pipeline/window-counter.ts';
 import { CaptureFileError, FileSource, type FileProgress } from './sources/file-source.ts';
 import type { SkipCounts } from './sources/capture/frame-dissector.ts';
 
-const USAGE = `usage: passant-sensor count [--sensor-id ID] [--window SECONDS] [--rssi-floor DBM] [--lateness SECONDS] FILE...
+const USAGE = `usage: passant-sensor count [--sensor-id ID] [--window SECONDS] [--rssi-floor DBM] [--lateness SECONDS] [--max-gap SECONDS] FILE...
   Counts pcap, pcapng and btsnoop files as one stream, in the order given; prints one counts message per window.
   --sensor-id ID       sensor id in the messages (default: $PASSANT_SENSOR_ID or "local")
   --window SECONDS     window length, one of ${WINDOW_SECONDS_ALLOWED.join(', ')} (default ${DEFAULT_WINDOW_SECONDS})
   --rssi-floor DBM     frames with a lower RSSI are not counted (default: none)
-  --lateness SECONDS   how far out of time order records may be (default 60)`;
+  --lateness SECONDS   how far out of time order records may be (default 60)
+  --max-gap SECONDS    a longer stretch without any counted frame is not printed as zero windows but reported
+                       on stderr as a gap: a file cannot tell a quiet time from a capture that was off (default 3600)`;
 
 export interface CountOptions {
   windowSeconds?: number;
   rssiFloor?: number | null;
   /** How far out of order records may be (ms); default 60 s. */
   latenessMs?: number;
+  /** Longest stretch without a counted frame still printed as zero windows (s); longer ones are gaps. Default 3600. */
+  maxGapSeconds?: number;
   onProgress?: (progress: FileProgress) => void;
+}
+
+/** A stretch of windows without any counted frame, longer than the gap limit: not emitted. */
+export interface CountGap {
+  /** Start of the first window of the gap, Unix seconds. */
+  from: number;
+  /** End of the last window of the gap, Unix seconds. */
+  to: number;
+  windows: number;
 }
 
 export interface CountSummary {
@@ -40,12 +53,21 @@ export interface CountSummary {
   /** Frames counted in the emitted windows (after the RSSI floor). */
   framesCounted: number;
   windows: number;
+  /** Frames that came after their window had closed (more out of order than the lateness allows): not counted. */
   lateFrames: number;
+  /** Frames below the RSSI floor: not counted (in the histogram). */
+  belowFloorFrames: number;
+  /** Gaps, in order (the first 1000); `gapCount` and `gapWindows` count every gap and every window in one. */
+  gaps: CountGap[];
+  gapCount: number;
+  gapWindows: number;
   skipped: SkipCounts;
   warnings: string[];
 }
 
 export const DEFAULT_FILE_LATENESS_MS = 60_000;
+export { DEFAULT_FILE_MAX_GAP_SECONDS };
+const MAX_GAPS_LISTED = 1000;
 
 /**
  * Counts the files as one stream and hands every window, in order, to `sink`. Throws CaptureFileError when a
@@ -61,10 +83,19 @@ export async function countFiles(files: string[], opts: CountOptions, sink: Wind
       await sink.onWindow(counts);
     },
   };
+  const windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  const gaps: CountGap[] = [];
+  let gapCount = 0;
   const counter = new WindowCounter({
-    windowSeconds: opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
+    windowSeconds,
     rssiFloor: opts.rssiFloor ?? null,
     latenessMs: opts.latenessMs ?? DEFAULT_FILE_LATENESS_MS,
+    maxEmptyWindows: Math.floor((opts.maxGapSeconds ?? DEFAULT_FILE_MAX_GAP_SECONDS) / windowSeconds),
+    holdTrailingEmpty: true,
+    onGap: (g) => {
+      gapCount++;
+      if (gaps.length < MAX_GAPS_LISTED) gaps.push({ from: g.windowStart, to: g.windowStart + g.windows * windowSeconds, windows: g.windows });
+    },
     sink: counting,
   });
   const source = new FileSource(files, {
@@ -78,8 +109,11 @@ export async function countFiles(files: string[], opts: CountOptions, sink: Wind
     if (counter.lateFrames > 0) {
       warnings.push(`${counter.lateFrames} frames arrived after their window had closed (more out of order than the lateness allows) and were not counted`);
     }
+    for (const g of gaps.slice(0, 20)) {
+      warnings.push(`no counted frame from ${isoTime(g.from)} to ${isoTime(g.to)} (${g.windows} windows): not printed, since a file cannot tell a quiet time from a capture that was off`);
+    }
     if (counter.skippedEmptyWindows > 0) {
-      warnings.push(`${counter.skippedEmptyWindows} empty windows in long gaps between records were not emitted`);
+      warnings.push(`${counter.skippedEmptyWindows} windows in ${gapCount} gaps without any counted frame were not printed (see --max-gap)`);
     }
     return {
       files: summary.files,
@@ -88,6 +122,10 @@ export async function countFiles(files: string[], opts: CountOptions, sink: Wind
       framesCounted,
       windows,
       lateFrames: counter.lateFrames,
+      belowFloorFrames: counter.belowFloorFrames,
+      gaps,
+      gapCount,
+      gapWindows: counter.skippedEmptyWindows,
       skipped: summary.skipped,
       warnings,
     };
@@ -141,15 +179,20 @@ export class JsonLinesSink implements WindowSink {
   }
 }
 
+function isoTime(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 interface ParsedArgs {
   files: string[];
   sensorId: string;
   windowSeconds: number;
   rssiFloor: number | null;
   latenessMs: number;
+  maxGapSeconds: number;
 }
 
-const VALUE_OPTIONS = new Set(['--sensor-id', '--window', '--rssi-floor', '--lateness']);
+const VALUE_OPTIONS = new Set(['--sensor-id', '--window', '--rssi-floor', '--lateness', '--max-gap']);
 
 /** Parses the command line; returns the problems found (all of them) instead of throwing. */
 export function parseCountArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs | { help: true } | { errors: string[] } {
@@ -171,6 +214,7 @@ export function parseCountArgs(args: string[], env: NodeJS.ProcessEnv = process.
         window: { type: 'string' },
         'rssi-floor': { type: 'string' },
         lateness: { type: 'string' },
+        'max-gap': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -199,9 +243,13 @@ export function parseCountArgs(args: string[], env: NodeJS.ProcessEnv = process.
   if (!(Number.isFinite(latenessSeconds) && latenessSeconds >= 0 && latenessSeconds <= 86400)) {
     errors.push(`--lateness ${JSON.stringify(values.lateness)}: must be a number of seconds from 0 to 86400`);
   }
+  const maxGapSeconds = values['max-gap'] === undefined ? DEFAULT_FILE_MAX_GAP_SECONDS : Number(values['max-gap']);
+  if (!(Number.isInteger(maxGapSeconds) && maxGapSeconds >= 0 && maxGapSeconds <= 7 * 86400)) {
+    errors.push(`--max-gap ${JSON.stringify(values['max-gap'])}: must be a whole number of seconds from 0 to 604800 (a week)`);
+  }
   if (positionals.length === 0) errors.push('no capture file given');
   if (errors.length > 0) return { errors };
-  return { files: positionals, sensorId, windowSeconds, rssiFloor, latenessMs: latenessSeconds * 1000 };
+  return { files: positionals, sensorId, windowSeconds, rssiFloor, latenessMs: latenessSeconds * 1000, maxGapSeconds };
 }
 
 /** The `count` command; returns the exit code (0 ok, 1 unreadable or corrupt input, 2 bad command line). */
@@ -224,6 +272,7 @@ export async function countCommand(args: string[]): Promise<number> {
         windowSeconds: parsed.windowSeconds,
         rssiFloor: parsed.rssiFloor,
         latenessMs: parsed.latenessMs,
+        maxGapSeconds: parsed.maxGapSeconds,
         ...(progress !== null ? { onProgress: (p: FileProgress) => progress.update(p) } : {}),
       },
       new JsonLinesSink(parsed.sensorId),
@@ -233,8 +282,9 @@ export async function countCommand(args: string[]): Promise<number> {
     const skipped = summary.skipped;
     process.stderr.write(
       `passant-sensor count: ${summary.files} files, ${summary.records} records, ${summary.framesCounted} frames counted` +
-        ` (${summary.detections} matched; not counted: ${skipped.badFcs} bad FCS, ${skipped.badCrc} bad CRC, ${summary.detections - summary.framesCounted} below the RSSI floor),` +
-        ` ${summary.windows} windows, ${summary.warnings.length} warnings\n`,
+        ` (${summary.detections} matched; not counted: ${skipped.badFcs} bad FCS, ${skipped.badCrc} bad CRC,` +
+        ` ${summary.belowFloorFrames} below the RSSI floor, ${summary.lateFrames} out of order beyond the lateness),` +
+        ` ${summary.windows} windows printed, ${summary.gapWindows} in ${summary.gapCount} gaps not printed, ${summary.warnings.length} warnings\n`,
     );
     return 0;
   } catch (err) {

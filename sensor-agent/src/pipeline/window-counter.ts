@@ -11,7 +11,12 @@
  * Several windows may be open at once (out-of-order capture files), each with its own key. Windows close in
  * order through `advance(nowMs)` (the live clock or a file's watermark) and `flush()` (end of input); every window
  * from the first one to the last is emitted, empty ones with zeros, except that a run of more than
- * `maxEmptyWindows` empty windows (a clock that jumped, a bogus timestamp in a file) is skipped and counted.
+ * `maxEmptyWindows` empty windows (a clock that jumped, a bogus timestamp in a file, a capture that was off) is
+ * skipped and counted, and reported to `onGap`.
+ *
+ * Bounded work: memory holds only the open windows (those with frames) and, between closing and the sink, one
+ * entry per window with frames and one per run of empty windows: empty windows are made one at a time as the sink
+ * takes them, never gathered, so a time span a few frames claim costs no memory.
  */
 import { MAX_COUNT, RSSI_BUCKETS, emptyRadioCounts, isAllowedWindowSeconds, rssiBucket, type RadioCounts } from '@passant/shared';
 import { KeyedHash } from './keyed-hash.ts';
@@ -29,7 +34,18 @@ export interface WindowCounterOptions {
   latenessMs?: number;
   /** Longest run of empty windows still emitted; a longer gap is skipped (see `skippedEmptyWindows`). Default: a week. */
   maxEmptyWindows?: number;
+  /**
+   * Capture files: empty windows at the end of what is closed are held back until a frame (or the end of input)
+   * shows whether they are a quiet stretch or part of a gap, so that a gap is never cut in two by a watermark.
+   * Live sources leave this off: their empty windows go out as the clock passes them. Default false.
+   */
+  holdTrailingEmpty?: boolean;
+  /** Told about each skipped run of empty windows: the first window's start and how many (Unix seconds). */
+  onGap?: (gap: { windowStart: number; windows: number }) => void;
 }
+
+/** What waits between closing and the sink: a closed window, or a run of empty windows made one at a time. */
+type Pending = WindowCounts | { emptyFrom: number; emptyTo: number };
 
 /** Key of the test-only accessor of the internal state (`counter[INSPECT_STATE]()`). */
 export const INSPECT_STATE = Symbol('passant.windowCounter.inspectState');
@@ -58,6 +74,11 @@ interface OpenWindow {
 }
 
 const DEFAULT_MAX_EMPTY_WINDOWS_SECONDS = 7 * 86400;
+/**
+ * Capture files: the longest stretch without a counted frame still emitted as zero windows (an hour). A longer one
+ * is a gap: a file cannot tell a quiet time from a capture that was off, and its claimed span must not cost work.
+ */
+export const DEFAULT_FILE_MAX_GAP_SECONDS = 3600;
 const MAX_SPARE_SETS = 64;
 /** Sets grown beyond this many slots (a crowd) are not kept for reuse: they go back to the allocator. */
 const MAX_SPARE_CAPACITY = 1 << 16;
@@ -69,6 +90,8 @@ export class WindowCounter implements DetectionSink {
   readonly #sink: WindowSink;
   readonly #latenessMs: number;
   readonly #maxEmptyWindows: number;
+  readonly #onGap: WindowCounterOptions['onGap'];
+  readonly #holdTrailingEmpty: boolean;
   readonly #open = new Map<number, OpenWindow>();
   /** The window of the previous frame (most frames fall in the same window as the one before). */
   #last: OpenWindow | null = null;
@@ -79,6 +102,7 @@ export class WindowCounter implements DetectionSink {
   /** Highest window index that saw a frame. */
   #maxSeen = -Infinity;
   #lateFrames = 0;
+  #belowFloorFrames = 0;
   #skippedEmptyWindows = 0;
   #chain: Promise<void> = Promise.resolve();
   /** Cleared (all-zero) sets ready for reuse. */
@@ -98,6 +122,13 @@ export class WindowCounter implements DetectionSink {
     this.#sink = opts.sink;
     this.#latenessMs = latenessMs;
     this.#maxEmptyWindows = opts.maxEmptyWindows ?? DEFAULT_MAX_EMPTY_WINDOWS_SECONDS / windowSeconds;
+    this.#onGap = opts.onGap;
+    this.#holdTrailingEmpty = opts.holdTrailingEmpty ?? false;
+  }
+
+  /** Frames not counted because their RSSI was below the floor (they are in the histogram). */
+  get belowFloorFrames(): number {
+    return this.#belowFloorFrames;
   }
 
   /** Frames dropped because their window had already closed. */
@@ -125,7 +156,10 @@ export class WindowCounter implements DetectionSink {
     if (rssi === rssi) {
       // Has an RSSI (not NaN): histogram before the floor.
       r.histogram[rssiBucket(rssi)]!++;
-      if (this.#rssiFloor !== null && rssi < this.#rssiFloor) return;
+      if (this.#rssiFloor !== null && rssi < this.#rssiFloor) {
+        this.#belowFloorFrames++;
+        return;
+      }
     }
     r.frames++;
     const lo = w.hash.hash6(buf, offset);
@@ -214,10 +248,13 @@ export class WindowCounter implements DetectionSink {
 
   /** Emits every window with index < limit (in order) and returns when the sink has taken them all. */
   #closeBefore(limit: number): Promise<void> {
-    const out: WindowCounts[] = [];
+    const out: Pending[] = [];
     if (this.#emitFrom !== null) {
       const start = this.#emitFrom;
       let index = start;
+      // The open windows below the limit, in order: the runs between them are empty.
+      const closing = [...this.#open.keys()].filter((k) => k >= index && k < limit).sort((x, y) => x - y);
+      let next = 0;
       while (index < limit) {
         const w = this.#open.get(index);
         if (w !== undefined) {
@@ -226,15 +263,18 @@ export class WindowCounter implements DetectionSink {
           continue;
         }
         // A run of empty windows up to the next open one (or the limit).
-        let next = limit;
-        for (const k of this.#open.keys()) if (k > index && k < next) next = k;
-        const run = next - index;
+        while (next < closing.length && closing[next]! <= index) next++;
+        const end = next < closing.length ? closing[next]! : limit;
+        // Nothing after this run yet: it may still grow into a gap.
+        if (end === limit && this.#holdTrailingEmpty) break;
+        const run = end - index;
         if (run > this.#maxEmptyWindows) {
           this.#skippedEmptyWindows += run;
+          this.#onGap?.({ windowStart: index * this.#windowSeconds, windows: run });
         } else {
-          for (let i = index; i < next; i++) out.push(this.#counts(i, null));
+          out.push({ emptyFrom: index, emptyTo: end });
         }
-        index = next;
+        index = end;
       }
       this.#emitFrom = index;
       if (index > start) this.#emitFixed = true;
@@ -242,7 +282,13 @@ export class WindowCounter implements DetectionSink {
     if (out.length === 0) return this.#chain;
     const sink = this.#sink;
     const done = this.#chain.then(async () => {
-      for (const counts of out) await sink.onWindow(counts);
+      for (const item of out) {
+        if ('emptyFrom' in item) {
+          for (let i = item.emptyFrom; i < item.emptyTo; i++) await sink.onWindow(this.#counts(i, null));
+        } else {
+          await sink.onWindow(item);
+        }
+      }
     });
     // A failing sink rejects this call's promise but does not block the windows after it.
     this.#chain = done.catch(() => undefined);

@@ -104,7 +104,7 @@ describe('passant-sensor count', () => {
     expect(m[0]!.wifi.rssiHistogram).toEqual([0, 1, 0, 0, 0, 2]);
     // No progress when stderr is not a terminal: only the summary line.
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/1 files, 4 records, 4 frames counted .* 3 windows, 0 warnings/);
+    expect(r.stderr).toMatch(/1 files, 4 records, 4 frames counted .* 3 windows printed, 0 in 0 gaps not printed, 0 warnings/);
     // Nothing that looks like an address on either stream.
     expect(r.stdout + r.stderr).not.toMatch(/00:11:22|001122|02:00:00:00:00:01/i);
   });
