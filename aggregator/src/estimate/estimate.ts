@@ -56,6 +56,23 @@ export interface EstimateInfo {
   reason: EstimateReason;
   /** The reason in words, for people. */
   message: string;
+  /**
+   * What a reader should be told beside the numbers: calibration_old (older than `maxAgeDays`), baseline_moved
+   * (the zone's baseline now differs from the one the calibration was fitted with by more than 2 devices and 25 %:
+   * the place changed, the calibration may be off).
+   */
+  warnings: EstimateWarning[];
+}
+
+export type EstimateWarning = 'calibration_old' | 'baseline_moved';
+
+export interface EstimateOptions {
+  /** Now, Unix seconds (for calibration_old); absent: no age check. */
+  now?: number;
+  /** Calibrations older than this many days are flagged (default 365). */
+  maxAgeDays?: number;
+  /** The zone's baseline sum now (for baseline_moved); absent or null: no check. */
+  currentBaseline?: number | null;
 }
 
 export interface SeriesEstimate {
@@ -90,6 +107,7 @@ export function estimateSeries(
   series: SeriesForEstimate,
   baseline: number | null | readonly (number | null)[],
   calibration: CalibrationForEstimate | null,
+  options: EstimateOptions = {},
 ): SeriesEstimate {
   const n = series.t.length;
   const out: SeriesEstimate = {
@@ -99,10 +117,14 @@ export function estimateSeries(
     passers: nulls(n),
     passersLow: nulls(n),
     passersHigh: nulls(n),
-    estimate: { kind: null, calibrationId: null, calibratedAt: null, reason: 'not_calibrated', message: 'this zone has no calibration: people cannot be estimated (devices only)' },
+    estimate: { kind: null, calibrationId: null, calibratedAt: null, reason: 'not_calibrated', message: 'this zone has no calibration: people cannot be estimated (devices only)', warnings: [] },
   };
   if (calibration === null) return out;
-  out.estimate = { kind: calibration.kind, calibrationId: calibration.id, calibratedAt: calibration.created, reason: 'ok', message: '' };
+  out.estimate = { kind: calibration.kind, calibrationId: calibration.id, calibratedAt: calibration.created, reason: 'ok', message: '', warnings: [] };
+  if (options.now !== undefined && options.now - calibration.created > (options.maxAgeDays ?? 365) * 86_400) out.estimate.warnings.push('calibration_old');
+  const current = options.currentBaseline;
+  const fitted = calibration.parameters.baseline;
+  if (current !== undefined && current !== null && Math.abs(current - fitted) > Math.max(2, 0.25 * fitted)) out.estimate.warnings.push('baseline_moved');
   if (calibration.radio !== series.radio) {
     out.estimate.reason = 'other_radio';
     out.estimate.message = `the calibration is for ${calibration.radio}, this series is ${series.radio}`;
@@ -154,4 +176,25 @@ export function latestCalibration<C extends CalibrationForEstimate>(calibrations
     if (best === null || c.created >= best.created) best = c;
   }
   return best;
+}
+
+/** What `zoneEstimate` reads calibrations from (CalibrationStore). */
+export interface CalibrationSource<C extends CalibrationForEstimate> {
+  list(zoneId: string): C[];
+}
+
+/**
+ * The estimate for a zone's released series, as a series response would carry it: the zone's latest calibration for
+ * the series' radio (of either kind), applied with the baseline it was fitted with, so the estimate is a function of
+ * the released values and the calibration's constants only (see `estimateSeries`). `currentBaseline` (the zone's
+ * baseline sum now) only decides the baseline_moved warning.
+ */
+export function zoneEstimate<C extends CalibrationForEstimate>(
+  calibrations: CalibrationSource<C>,
+  zoneId: string,
+  series: SeriesForEstimate,
+  options: EstimateOptions = {},
+): SeriesEstimate {
+  const calibration = latestCalibration(calibrations.list(zoneId), series.radio);
+  return estimateSeries(series, calibration === null ? null : calibration.parameters.baseline, calibration, options);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateSeries, latestCalibration, type CalibrationForEstimate } from '../../src/estimate/estimate.ts';
+import { estimateSeries, latestCalibration, zoneEstimate, type CalibrationForEstimate } from '../../src/estimate/estimate.ts';
 import { fitCalibration, MIN_POINTS, periodPoint, predict, tQuantile975, type CalibrationPoint, type PeriodMinute } from '../../src/estimate/model.ts';
 import { rng } from '../helpers/rng.ts';
 
@@ -139,6 +139,23 @@ describe('estimating a released series', () => {
     expect(est.passers[0]).toBeCloseTo(0.1 * 20 * 60, 5);
     expect(est.people).toEqual([null, null]);
     expect(est.estimate.kind).toBe('passers');
+  });
+
+  it('warns when the calibration is old or the baseline moved', () => {
+    const series = { t: [0], devices: [30], suppressed: [0], step: 60, radio: 'wifi' as const };
+    const fitted = present.parameters.baseline;
+    expect(estimateSeries(series, 8, present, { now: present.created + 100 * 86_400, currentBaseline: fitted + 1 }).estimate.warnings).toEqual([]);
+    expect(estimateSeries(series, 8, present, { now: present.created + 400 * 86_400 }).estimate.warnings).toEqual(['calibration_old']);
+    expect(estimateSeries(series, 8, present, { currentBaseline: fitted + 6 }).estimate.warnings).toEqual(['baseline_moved']);
+  });
+
+  it('zoneEstimate applies the latest calibration of the radio with the baseline it was fitted with', () => {
+    const older = { ...present, id: 'old', created: 10, parameters: { ...present.parameters, a: 5 } };
+    const series = { t: [0], devices: [30], suppressed: [0], step: 60, radio: 'wifi' as const };
+    const est = zoneEstimate({ list: (zone) => (zone === 'z' ? [older, present] : []) }, 'z', series);
+    expect(est.estimate.calibrationId).toBe('c1');
+    expect(est.people).toEqual(estimateSeries(series, present.parameters.baseline, present).people);
+    expect(zoneEstimate({ list: () => [] }, 'z', series).estimate.reason).toBe('not_calibrated');
   });
 
   it('picks the latest calibration of the radio and kind', () => {
