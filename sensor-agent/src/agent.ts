@@ -12,8 +12,8 @@
  * For a demo, the simulator can first backfill past hours (`source.simulator.backfillHours`) through the same
  * counter: `startAgent` returns once those windows are in the outbox; they are sent in the background.
  */
-import fs from 'node:fs';
 import type { Radio } from '@passant/shared';
+import { AGENT_VERSION, sensorBuild } from './build-info.ts';
 import { parseSensorConfig, type SensorConfig, type SensorConfigInput } from './config.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { Source, SourceSummary } from './pipeline/types.ts';
@@ -22,15 +22,8 @@ import { MqttPublisher, errorInfo, safeUrl, withTimeout, type PublisherStats } f
 import { Outbox } from './sinks/outbox.ts';
 import { Simulator } from './sources/simulator.ts';
 
-/** The sensor agent's version (its package version), announced in the status message. */
-export const AGENT_VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-})();
+/** The sensor agent's version (its package version, built into the bundle), announced in the status message. */
+export { AGENT_VERSION };
 
 export interface AgentDeps {
   /** Root logger (default: silent). main.ts passes one that writes JSON lines to stdout. */
@@ -160,6 +153,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     outbox,
     logger: root.child({ sensorId: cfg.sensorId }),
     version: AGENT_VERSION,
+    build: sensorBuild(),
     startedAt: Math.floor(startedAtMs / 1000),
   });
   const counter = new WindowCounter({

@@ -105,6 +105,14 @@ export const StatusMessageSchema = z.strictObject({
   windowSeconds: z.number().int().positive().optional(),
   radios: z.array(z.enum(RADIOS)).max(2).optional().describe('what the sender counts'),
   countsSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of the counts message it sends'),
+  build: z
+    .strictObject({
+      version: z.string().max(64),
+      commit: z.string().regex(/^[0-9a-f]{7,40}$/).nullable().describe('git commit the code was built from; null when unknown'),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 of the code the sender runs'),
+    })
+    .optional()
+    .describe("the sender's build, to check which code a deployed sensor runs"),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
 

@@ -36,6 +36,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { WindowCounts, WindowSink } from '../pipeline/types.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
+import type { SensorBuild } from '../build-info.ts';
 
 export interface MqttPublisherSettings {
   url: string;
@@ -76,6 +77,8 @@ export interface MqttPublisherOptions {
   logger?: Logger;
   /** Software version announced in the status. */
   version?: string;
+  /** The build (version, commit, SHA-256 of the code) announced in the `online` status. */
+  build?: SensorBuild;
   /** Unix seconds; default now. */
   startedAt?: number;
 }
@@ -125,6 +128,9 @@ export function safeUrl(url: string): string {
     return '(invalid url)';
   }
 }
+
+/** Most windows committed to the outbox in one transaction. */
+const COMMIT_CHUNK = 1000;
 
 export class MqttPublisher implements WindowSink {
   readonly #o: MqttPublisherOptions;
@@ -343,6 +349,7 @@ export class MqttPublisher implements WindowSink {
       windowSeconds: this.#o.windowSeconds,
       radios: [...this.#o.radios],
       ...(state === 'online' ? { countsSchema: countsMessageJsonSchema() } : {}),
+      ...(state === 'online' && this.#o.build !== undefined ? { build: this.#o.build } : {}),
     };
     return StatusMessageSchema.parse(status);
   }
@@ -461,9 +468,16 @@ export class MqttPublisher implements WindowSink {
       clearImmediate(this.#commitScheduled);
       this.#commitScheduled = null;
     }
-    if (this.#pending.length === 0 || this.#outbox.closed) return;
-    const batch = this.#pending;
-    this.#pending = [];
+    // At most COMMIT_CHUNK windows per transaction: a burst of windows (a clock that jumped) neither makes one huge
+    // transaction nor grows the file far beyond the outbox's bound before the oldest are dropped.
+    while (this.#pending.length > 0 && !this.#outbox.closed) {
+      if (!this.#commitChunk(this.#pending.splice(0, COMMIT_CHUNK))) break;
+    }
+    this.#pump();
+  }
+
+  /** Commits one chunk of windows; false when the outbox could not be written (the windows wait in memory). */
+  #commitChunk(batch: WindowCounts[]): boolean {
     const builders = batch.map((counts) => (seq: number) => this.#build(counts, seq));
     let seqs: number[];
     try {
@@ -487,7 +501,7 @@ export class MqttPublisher implements WindowSink {
       // Disk trouble: keep the windows in memory (bounded like the outbox) and try again with the next window.
       this.#pending = batch.concat(this.#pending).slice(-this.#outbox.maxMessages);
       this.#log.error({ error: errorInfo(err), pending: this.#pending.length }, 'could not write to the outbox; will retry');
-      return;
+      return false;
     }
     this.#stats.enqueued += seqs.length;
     if (this.#log.isLevelEnabled('debug')) {
@@ -505,7 +519,7 @@ export class MqttPublisher implements WindowSink {
         );
       }
     }
-    this.#pump();
+    return true;
   }
 
   /** Sends outbox messages in order while connected, at most `maxInFlight` unacknowledged at once; then re-sends. */
