@@ -190,6 +190,8 @@ export class Outbox {
       // Before anything else: a new file takes auto_vacuum only while it is empty (WAL mode would write its header).
       db.pragma('auto_vacuum = INCREMENTAL');
       if (opts.path !== ':memory:') db.pragma('journal_mode = WAL');
+      // The WAL file is cut back to this after each checkpoint, so old pages do not linger in it either.
+      db.pragma('journal_size_limit = 1048576');
       db.pragma('synchronous = FULL');
       // A deleted message is overwritten with zeros, not left in a free page.
       db.pragma('secure_delete = ON');
@@ -247,7 +249,10 @@ export class Outbox {
   enqueueMany(builders: PayloadBuilder[], onError: (err: unknown, index: number) => void = () => undefined, lastWindowStart = -1): number[] {
     this.#assertOpen();
     if (builders.length === 0) return [];
-    return this.#enqueueTx(builders, onError, lastWindowStart);
+    const droppedBefore = this.#droppedNow;
+    const seqs = this.#enqueueTx(builders, onError, lastWindowStart);
+    if (this.#droppedNow > droppedBefore) this.#vacuum();
+    return seqs;
   }
 
   /** Adds one message; returns its sequence number. Throws what the builder throws. */
@@ -280,10 +285,13 @@ export class Outbox {
     this.#assertOpen();
     if (seqs.length === 0) return [];
     const ids = this.#removeTx([...seqs]);
-    if (ids.length > 0 && (this.#db.pragma('freelist_count', { simple: true }) as number) > VACUUM_FREE_PAGES) {
-      this.#db.pragma('incremental_vacuum');
-    }
+    if (ids.length > 0) this.#vacuum();
     return ids;
+  }
+
+  /** Gives free pages back to the file system once there are more than a few. */
+  #vacuum(): void {
+    if ((this.#db.pragma('freelist_count', { simple: true }) as number) > VACUUM_FREE_PAGES) this.#db.pragma('incremental_vacuum');
   }
 
   close(): void {

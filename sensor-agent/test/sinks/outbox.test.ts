@@ -150,7 +150,7 @@ describe('Outbox', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
     expect(tables).toEqual(['messages', 'meta']);
-    expect(db.prepare('SELECT key FROM meta ORDER BY key').pluck().all()).toEqual(['dropped', 'nextSeq']);
+    expect(db.prepare('SELECT key FROM meta ORDER BY key').pluck().all()).toEqual(['dropped', 'lastWindowStart', 'nextSeq']);
     db.close();
   });
 
