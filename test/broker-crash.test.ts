@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { topics } from '@passant/shared';
 import { parseConfig, startAggregator, type RunningAggregator } from '@passant/aggregator';
 import { startAgent, type Agent } from '@passant/sensor-agent';
 import { metricValue } from './helpers/metrics.ts';
@@ -19,7 +21,7 @@ import { waitFor } from './helpers/wait.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');
-const PASSWORDS = { aggregator: 'agg-pw-crash', 's-001': 's001-pw-crash' };
+const PASSWORDS = { aggregator: 'agg-pw-crash', 's-001': 's001-pw-crash', 's-002': 's002-pw-crash' };
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -93,5 +95,43 @@ describe.skipIf(!hasMosquitto)('a Mosquitto crash while the aggregator is away',
     expect(agent.stats().publisher.stored).toBe(windows);
     expect(agent.stats().publisher.queued).toBe(0);
     expect(agent.stats().publisher.resent).toBeGreaterThanOrEqual(windows);
+  });
+
+  it('the production ACL: only an aggregator writes stored acknowledgements, and a sensor reads only its own', { timeout: 60_000 }, async () => {
+    const broker = await startMosquitto({ passwords: PASSWORDS, acl: fs.readFileSync(path.join(REPO_ROOT, 'deploy/mosquitto/acl'), 'utf8') });
+    cleanups.push(() => broker.stop());
+    const login = async (user: keyof typeof PASSWORDS): Promise<MqttClient> => {
+      const c = await mqtt.connectAsync(broker.url, { clientId: user, username: user, password: PASSWORDS[user], reconnectPeriod: 0 });
+      cleanups.push(() => c.endAsync(true));
+      return c;
+    };
+    const got = (c: MqttClient) => {
+      const list: { topic: string; payload: string }[] = [];
+      c.on('message', (topic, payload) => list.push({ topic, payload: payload.toString('utf8') }));
+      return list;
+    };
+    const s1 = await login('s-001');
+    const s1Got = got(s1);
+    await s1.subscribeAsync(topics.sensorStored('s-001'), { qos: 1 });
+    const s2 = await login('s-002');
+    const s2Got = got(s2);
+    await s2.subscribeAsync([topics.sensorStored('s-002'), topics.sensorStored('s-001'), 'passant/sensors/+/stored'], { qos: 1 });
+
+    // A sensor forging acknowledgements (which would make another sensor, or itself, forget unstored counts):
+    // the broker drops them (MQTT 3.1.1 still answers PUBACK).
+    const forged = JSON.stringify({ v: 1, seqs: [0, 1, 2] });
+    await s2.publishAsync(topics.sensorStored('s-001'), forged, { qos: 1 });
+    await s2.publishAsync(topics.sensorStored('s-002'), forged, { qos: 1 });
+    await s1.publishAsync(topics.sensorStored('s-001'), forged, { qos: 1 });
+
+    const agg = await login('aggregator');
+    await agg.publishAsync(topics.sensorStored('s-001'), JSON.stringify({ v: 1, seqs: [7] }), { qos: 1 });
+    await agg.publishAsync(topics.sensorStored('s-002'), JSON.stringify({ v: 1, seqs: [9] }), { qos: 1 });
+    await waitFor(() => s1Got.length > 0 && s2Got.length > 0, 'the aggregator\'s acknowledgements', 15_000);
+    // Each sensor got exactly its own, from the aggregator: nothing forged, nothing of the other sensor.
+    await waitFor(() => s2Got.some((m) => m.payload.includes('[9]')), 's-002\'s acknowledgement', 15_000);
+    expect(s1Got).toEqual([{ topic: topics.sensorStored('s-001'), payload: JSON.stringify({ v: 1, seqs: [7] }) }]);
+    expect(s2Got.map((m) => m.topic)).toEqual(s2Got.map(() => topics.sensorStored('s-002')));
+    expect(s2Got.every((m) => m.payload === JSON.stringify({ v: 1, seqs: [9] }))).toBe(true);
   });
 });
