@@ -17,6 +17,7 @@ import { calibrateZone, parseCalibrationRequest } from '../estimate/calibrate.ts
 import type { CalibrationStore } from '../estimate/calibration-store.ts';
 import type { Registry } from '../registry.ts';
 import type { ReleaseLayer } from '../release/release-layer.ts';
+import { rejectUnknownParams } from './params.ts';
 
 export interface CalibrationRoutesOptions {
   registry: Registry;
@@ -60,7 +61,7 @@ export function calibrationRoutes(options: CalibrationRoutesOptions): express.Ro
 
   router.get(path, (req, res) => {
     requireRole(res, ['admin', 'privacy'], 'the calibrations of a zone');
-    if (Object.keys(req.query as object).length > 0) throw new HttpError(400, 'invalid_parameter', 'this endpoint takes no query parameters');
+    rejectUnknownParams(req.query as Record<string, unknown>, []);
     const zone = zoneOf(req);
     res.json({ zoneId: zone.id, calibrations: store().list(zone.id) });
   });
@@ -70,6 +71,7 @@ export function calibrationRoutes(options: CalibrationRoutesOptions): express.Ro
     (req, res, next) => {
       // Role first: nobody else gets to have a body parsed.
       requireRole(res, ['admin'], 'adding a calibration');
+      rejectUnknownParams(req.query as Record<string, unknown>, []);
       if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the counts as JSON (Content-Type: application/json)');
       next();
     },

@@ -159,6 +159,7 @@ describe('who may read and write calibrations', () => {
     expect(listed.body.calibrations.length).toBeGreaterThanOrEqual(3);
     expect((await call('GET', '/api/v1/zones/square/calibrations', admin)).body).toEqual(listed.body);
     expect((await call('GET', '/api/v1/zones/lane/calibrations', admin)).body).toEqual({ zoneId: 'lane', calibrations: [] });
+    expect((await call('GET', '/api/v1/zones/lane/calibrations?zone=x', admin)).status).toBe(400);
   });
 
   it('keeps every calibration in calibrations.db in the data folder, oldest first', async () => {
