@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import {
   SensorIdSchema,
@@ -478,7 +478,8 @@ function readConfigFile(file: string, problems: ConfigProblem[]): Record<string,
   }
   let data: unknown;
   try {
-    data = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+    // The YAML parser is loaded only for a YAML file (a few MB of memory a sensor configured by environment never needs).
+    data = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
   } catch (err) {
     // The parser's message says where (line, column); the file's content is not repeated.
     problems.push({ path: file, message: `not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` });

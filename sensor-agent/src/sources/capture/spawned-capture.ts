@@ -8,7 +8,7 @@
  *
  * The capture is read by polling, not as a stream. The tool writes into a FIFO (made in a private temp folder and
  * unlinked at once, so only the two open ends remain); the agent reads its non-blocking end every `pollMs` (200 ms;
- * up to 2 s while nothing comes; sooner when a poll finds more than half of what the FIFO holds, so that a busy
+ * up to 4 s while nothing comes; sooner when a poll finds more than half of what the FIFO holds, so that a busy
  * tool is read about every 32 kB), as much as there is, into one reused buffer. A Node stream would wake the
  * process, allocate a 64 kB buffer and run the stream machinery for every write of the tool (`tcpdump -U` writes
  * once per frame); polling costs a few wake-ups a second whatever the rate, which on a small board is most of the
@@ -39,7 +39,7 @@ export interface SpawnedCaptureOptions {
   killTimeoutMs?: number;
   /** Poll interval while the tool writes, ms; doubles up to `maxPollMs` while nothing comes. Default 200. */
   pollMs?: number;
-  /** Longest poll interval, ms; default 2000. */
+  /** Longest poll interval, ms; default 4000. */
   maxPollMs?: number;
   /** Read buffer size; default 64 kB (what a FIFO holds). */
   chunkBytes?: number;
@@ -122,7 +122,7 @@ export class SpawnedCapture {
     const parser = new CaptureParser(dissector);
     const { readFd, writeFd } = openFifo();
     const pollMs = this.#opts.pollMs ?? 200;
-    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 2000);
+    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 4000);
     const buf = Buffer.alloc(this.#opts.chunkBytes ?? 65536);
     return new Promise<SpawnedCaptureSummary>((resolve, reject) => {
       const stdio: Array<'ignore' | 'pipe' | number> = outputFd === 3 ? ['ignore', 'ignore', 'pipe', writeFd] : ['ignore', writeFd, 'pipe'];
