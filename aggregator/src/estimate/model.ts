@@ -133,8 +133,8 @@ export interface FitStatistics {
   mae: number;
   /** Share of the points inside their own prediction interval. */
   coverage: number;
-  minX: number;
-  maxX: number;
+  // No range of x: a single count's x is an exact released value, and privacy tokens, which read calibrations, see
+  // released values with noise when noise is on.
   minPeople: number;
   maxPeople: number;
 }
@@ -222,7 +222,6 @@ export function fitCalibration(points: readonly CalibrationPoint[]): FitResult {
     const { low, high } = predict(parameters, p.x!, 'present');
     if (p.people >= low && p.people <= high) inside++;
   }
-  const xs = used.map((p) => p.x!);
   const ys = used.map((p) => p.people);
   return {
     ok: true,
@@ -231,8 +230,6 @@ export function fitCalibration(points: readonly CalibrationPoint[]): FitResult {
       r2: ssTot > 0 ? 1 - ssRes / ssTot : null,
       mae: residuals.reduce((s, r) => s + Math.abs(r), 0) / used.length,
       coverage: inside / used.length,
-      minX: Math.min(...xs),
-      maxX: Math.max(...xs),
       minPeople: Math.min(...ys),
       maxPeople: Math.max(...ys),
     },
