@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig, type AggregatorConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { fileSha256, runAudit } from './audit.ts';
+import { buildDirSha256, runAudit } from './audit.ts';
 import { writeReports } from './report.ts';
 
 export const AUDIT_USAGE = `usage: passant-aggregator audit --mqtt-url URL --api URL [options]
@@ -23,7 +23,7 @@ export const AUDIT_USAGE = `usage: passant-aggregator audit --mqtt-url URL --api
   --from T --to T           or the period as Unix seconds (minute-aligned)
   --build-hash SHA256       a trusted sensor build (repeatable)
   --builds-file FILE        trusted builds, one SHA-256 a line (# comments)
-  --build-file FILE         a sensor build made from source here: its SHA-256 is trusted
+  --build-dir DIR           a sensor build made here from source (npm run build: sensor-agent/dist): its SHA-256 is trusted
   --out DIR                 where the dated reports go (default .)`;
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -53,7 +53,7 @@ export async function auditCommand(args: string[]): Promise<number> {
         to: { type: 'string' },
         'build-hash': { type: 'string', multiple: true },
         'builds-file': { type: 'string' },
-        'build-file': { type: 'string' },
+        'build-dir': { type: 'string' },
         out: { type: 'string', default: '.' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -125,9 +125,9 @@ export async function auditCommand(args: string[]): Promise<number> {
         trusted.add(h);
       }
     }
-    if (str('build-file')) trusted.add(fileSha256(str('build-file')!));
+    if (str('build-dir')) trusted.add(buildDirSha256(str('build-dir')!));
   } catch (err) {
-    return fail(`cannot read a build file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return fail(`cannot read the builds: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 
   const result = await runAudit({

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { AggregatorConfig } from '../config.ts';
@@ -68,9 +69,26 @@ export interface AuditResult {
   pass: boolean;
 }
 
-/** SHA-256 (hex) of a file: a sensor build made locally from the source, to compare with what sensors report. */
-export function fileSha256(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/**
+ * SHA-256 (hex) of a sensor build folder made here from the source (`npm ci && npm run build`, sensor-agent/dist):
+ * every `.mjs` file below it, in the byte order of their paths relative to the folder, concatenated. The same
+ * definition as the sensor's own (sensor-agent/src/build-info.ts), which the tests hold to.
+ */
+export function buildDirSha256(dir: string): string {
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith('.mjs')) files.push(path.relative(dir, p).split(path.sep).join('/'));
+    }
+  };
+  walk(dir);
+  if (files.length === 0) throw new Error(`${dir} holds no .mjs file: not a sensor build (npm run build makes sensor-agent/dist)`);
+  files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const h = crypto.createHash('sha256');
+  for (const f of files) h.update(fs.readFileSync(path.join(dir, f)));
+  return h.digest('hex');
 }
 
 /** Subscribes with the officer's login and judges every sensor message for `seconds`. */
@@ -143,8 +161,8 @@ export function codeCheck(ledger: WireLedger, trusted: string[]): CheckResult {
     findings.push({
       subject: '(builds)',
       ok: false,
-      en: 'no trusted build given (--build-hash, --builds-file or --build-file): no sensor code can be verified',
-      nl: 'geen vertrouwde build opgegeven (--build-hash, --builds-file of --build-file): geen sensorcode te controleren',
+      en: 'no trusted build given (--build-hash, --builds-file or --build-dir): no sensor code can be verified',
+      nl: 'geen vertrouwde build opgegeven (--build-hash, --builds-file of --build-dir): geen sensorcode te controleren',
     });
   }
   for (const s of [...ledger.sensors.values()].sort((a, b) => a.sensorId.localeCompare(b.sensorId))) {

@@ -3,9 +3,13 @@
  * (never a value of the message, which may carry an address), per sensor; a sensor whose status reports no build
  * or an untrusted one fails the code check; and the command refuses wrong usage before connecting anywhere.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { countsMessageJsonSchema, topics } from '@passant/shared';
 import { describe, expect, it } from 'vitest';
-import { codeCheck, wireCheck } from '../../src/audit/audit.ts';
+import { bundleSha256 } from '../../../sensor-agent/src/build-info.ts';
+import { buildDirSha256, codeCheck, wireCheck } from '../../src/audit/audit.ts';
 import { auditCommand } from '../../src/audit/audit-command.ts';
 import { WireLedger } from '../../src/audit/wire.ts';
 import { countsMessage } from '../helpers/messages.ts';
@@ -66,6 +70,25 @@ describe('the wire ledger', () => {
     const check = wireCheck(new WireLedger(null), 5);
     expect(check.pass).toBe(false);
     expect(check.findings[0]!.en).toContain('no counts message in 5 s');
+  });
+});
+
+describe('the hash of a sensor build made here', () => {
+  it('is the sensor\'s own definition (every .mjs below dist, in path byte order, concatenated)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-build-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'chunks'));
+      fs.writeFileSync(path.join(dir, 'passant-sensor.mjs'), 'entry();\n');
+      fs.writeFileSync(path.join(dir, 'chunks', 'a-1.mjs'), 'chunk(1);\n');
+      fs.writeFileSync(path.join(dir, 'chunks', 'B-2.mjs'), 'chunk(2);\n');
+      fs.writeFileSync(path.join(dir, 'passant-sensor.mjs.map'), '{}');
+      expect(buildDirSha256(dir)).toBe(bundleSha256(dir));
+      fs.writeFileSync(path.join(dir, 'chunks', 'B-2.mjs'), 'chunk(3);\n');
+      expect(buildDirSha256(dir)).toBe(bundleSha256(dir));
+      expect(() => buildDirSha256(path.join(dir, 'chunks', 'none'))).toThrow();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
