@@ -180,6 +180,21 @@ export function evaluate(captures = CAPTURES): Evaluation {
   };
 }
 
+/**
+ * The error of means over longer buckets: consecutive chunks of `size` estimated minutes, their mean estimate
+ * against their mean truth (MAE in people, and how many chunks).
+ */
+export function chunkError(r: ScenarioResult, size: number): { chunks: number; mae: number } {
+  let abs = 0;
+  let chunks = 0;
+  for (let i = 0; i + size <= r.perMinute.length; i += size) {
+    const part = r.perMinute.slice(i, i + size);
+    abs += Math.abs(part.reduce((s, p) => s + p.people - p.truth, 0) / size);
+    chunks++;
+  }
+  return { chunks, mae: abs / chunks };
+}
+
 /** The table `npm run bench:calibration` prints. */
 export function table(e: Evaluation): string {
   const iso = (t: number) => new Date(t * 1000).toISOString().slice(11, 16);
@@ -200,6 +215,14 @@ export function table(e: Evaluation): string {
     );
   }
   lines.push('', `devices / ${FIXED_FACTOR} (howmanypeoplearearound's fixed factor, no baseline, no interval) over the second half: MAE ${e.fixed.mae.toFixed(2)} people (${e.fixed.minutes} minutes)`);
+  const main = e.results[1]!;
+  if (main.refused === null) {
+    const chunks = [5, 15, 30].map((size) => {
+      const c = chunkError(main, size);
+      return `${size} min: ${c.mae.toFixed(2)} (${c.chunks})`;
+    });
+    lines.push(`${main.scenario.name}, means over longer buckets, MAE in people (buckets): ${chunks.join('; ')}`);
+  }
   return lines.join('\n');
 }
 
