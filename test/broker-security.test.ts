@@ -418,6 +418,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const aggregator = await startAggregator(
       parseConfig({
         aggregator: { id: 'agg-broker-test' },
+        auth: { public: { metrics: true } },
         mqtt: {
           url: broker.tlsUrl!,
           username: 'aggregator',
@@ -466,6 +467,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const aggregator = await startAggregator(
       parseConfig({
         aggregator: { id: 'agg-tls-test' },
+        auth: { public: { metrics: true } },
         mqtt: { url: broker.tlsUrl!, username: 'aggregator', password: SERVICE_PASSWORDS.aggregator, caFile: broker.caFile!, reconnectPeriodMs: 200 },
         http: { port: 0, host: '127.0.0.1' },
         data: { dir: dataDir },

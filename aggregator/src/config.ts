@@ -160,21 +160,41 @@ export const AggregatorConfigSchema = z
           .min(0)
           .max(10_000)
           .default(100)
-          .describe('most open live-update (Server-Sent Events) connections; more get 503'),
+          .describe('most open live-update (Server-Sent Events) connections in all; more get 503'),
+        maxEventClientsPerClient: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(10)
+          .describe(
+            'most open live-update connections of one client (one token, or one client address without a token), so one client cannot take every slot; more get 429',
+          ),
         rateLimitPerMinute: z
           .number()
           .int()
           .min(0)
           .max(1_000_000)
           .default(600)
-          .describe('API requests a minute per token (or per client address without a token), sustained; more get 429 with Retry-After (0: no limit)'),
+          .describe(
+            'API request units a minute per token (or per client address without a token), sustained; a request costs 1 unit plus 1 per rateLimitCellsPerUnit cells it reads; more get 429 with Retry-After (0: no limit). /healthz and /metrics have their own buckets of the same size',
+          ),
         rateLimitBurst: z
           .number()
           .int()
           .min(1)
           .max(1_000_000)
           .default(120)
-          .describe('API requests a token or client address may make at once before the per-minute rate applies'),
+          .describe('API request units a token or client address may spend at once before the per-minute rate applies (one request never costs more)'),
+        rateLimitCellsPerUnit: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .default(1440)
+          .describe(
+            'cells (zone x bucket read: minutes, hours or days) per extra rate-limit unit of a series, CSV, compare or profile request (1440: a day of minutes of one zone)',
+          ),
         trustProxyHops: z
           .number()
           .int()
@@ -203,6 +223,12 @@ export const AggregatorConfigSchema = z
               .boolean()
               .default(true)
               .describe('anyone may read GET /api/v1/privacy (k, suppressed share, retention, the counts message schema): no counts'),
+            metrics: z
+              .boolean()
+              .default(false)
+              .describe(
+                'anyone may read GET /metrics (ingest and HTTP counters, no counts of people); off: only admin and privacy tokens (Prometheus: authorization credentials in the scrape config)',
+              ),
           })
           .prefault({})
           .describe('what is readable without a token'),

@@ -142,10 +142,9 @@ export class AggregatorMetrics {
   readonly sensors = new Gauge('passant_sensors', 'Sensors seen, by state (online, offline, unknown) from their status messages.');
   readonly httpRequests = new Counter('passant_http_requests_total', 'HTTP requests by route and status code.');
   readonly eventClients = new Gauge('passant_http_event_clients', 'Open Server-Sent Events connections.');
-  readonly releasedCells = new Counter(
-    'passant_live_cells_total',
-    'Base cells sent as live updates, by result (released, suppressed).',
-  );
+  // No label per zone or by released/suppressed: whoever may read /metrics must not learn the below-k bit of a
+  // zone it may not read.
+  readonly releasedCells = new Counter('passant_live_cells_total', 'Base cells sent as live updates (released and suppressed together).');
 
   constructor() {
     this.mqttConnected.set(0);

@@ -1,9 +1,9 @@
 /**
- * Reloads zones and sites when the config file changes, without a restart. The folder of the file is watched
+ * Reloads zones, sites and what is public (auth.public) when the config file changes, without a restart. The folder of the file is watched
  * (editors often replace a file by renaming a new one over it, which a watch on the file itself would miss),
  * changes are debounced, and the new file is validated in full, exactly as at start-up (loadConfig). When it
- * has problems, every one is logged and the running registry stays as it is; so does a file with no zones. Settings other than zones and
- * sites need a restart: a change to them is logged, not applied.
+ * has problems, every one is logged and the running registry stays as it is; so does a file with no zones. Settings other than zones,
+ * sites and auth.public need a restart: a change to them is logged, not applied.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -121,9 +121,13 @@ export class RegistryWatcher {
       logger.error({ problem }, 'config file changed but is invalid; zones and sites stay as they were');
       return { ok: false, problems: [problem] };
     }
-    const change = registry.update(config.zones, config.sites);
+    const change = registry.update(config.zones, config.sites, config.auth.public);
+    // auth.public is applied live with the zones (a zone made private stops being public at once); the rest of
+    // auth (the tokens file) needs a restart.
+    const comparable = (c: AggregatorConfig, key: string): unknown =>
+      key === 'auth' ? { ...c.auth, public: undefined } : c[key as keyof AggregatorConfig];
     const restartNeeded = Object.keys(config).filter(
-      (key) => key !== 'zones' && key !== 'sites' && JSON.stringify(config[key as keyof AggregatorConfig]) !== JSON.stringify(running[key as keyof AggregatorConfig]),
+      (key) => key !== 'zones' && key !== 'sites' && JSON.stringify(comparable(config, key)) !== JSON.stringify(comparable(running, key)),
     );
     if (restartNeeded.length > 0) logger.warn({ sections: restartNeeded }, 'config file changed settings that apply only after a restart');
     if (change === null) logger.info('config file reloaded: zones and sites unchanged');
@@ -134,6 +138,7 @@ export class RegistryWatcher {
           zonesRemoved: change.zonesRemoved,
           zonesChanged: change.zonesChanged,
           sitesChanged: change.sitesChanged,
+          publicAccessChanged: change.publicAccessChanged,
           sensorsAssigned: change.sensorsAssigned.length,
           sensorsUnassigned: change.sensorsUnassigned.length,
         },

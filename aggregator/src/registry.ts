@@ -5,6 +5,7 @@
  * admin (activity only, never counts).
  */
 import type { ZoneInfo } from '@passant/shared';
+import type { PublicAccess } from './auth/access.ts';
 import type { SiteConfig, ZoneConfig } from './config.ts';
 import type { SensorStats } from './store/types.ts';
 
@@ -36,8 +37,10 @@ export interface RegistryChange {
   sensorsAssigned: { sensorId: string; zoneId: string }[];
   /** Sensors that left every zone. */
   sensorsUnassigned: string[];
-  /** True when only names, coordinates or owners changed. */
+  /** True when only names, coordinates, owners or public access changed. */
   metadataOnly: boolean;
+  /** True when auth.public changed (a live reload). */
+  publicAccessChanged: boolean;
 }
 
 export interface RegistryOptions {
@@ -66,6 +69,7 @@ export class Registry {
   private siteOfZone = new Map<string, string>();
   private readonly listeners = new Set<(change: RegistryChange) => void>();
   private readonly sensorStats: (() => Promise<SensorStats[]>) | undefined;
+  private publicScope: PublicAccess | undefined;
   /** Incremented by every update that changed something. */
   version = 0;
 
@@ -95,9 +99,14 @@ export class Registry {
    * Replaces zones and sites (already validated: the config schema's checks). Returns what changed, or null when
    * nothing did; listeners are called with the change after the registry holds the new state.
    */
-  update(zones: readonly ZoneInput[], sites: readonly SiteInput[] = []): RegistryChange | null {
+  update(zones: readonly ZoneInput[], sites: readonly SiteInput[] = [], publicAccess?: PublicAccess): RegistryChange | null {
     const before = { zones: this.zones, sites: this.sites, zoneOfSensor: this.zoneOfSensor };
     this.load(zones, sites);
+    let publicAccessChanged = false;
+    if (publicAccess !== undefined) {
+      publicAccessChanged = this.publicScope !== undefined && JSON.stringify(this.publicScope) !== JSON.stringify(publicAccess);
+      this.publicScope = structuredClone(publicAccess);
+    }
     const ids = (m: Map<string, unknown>) => new Set(m.keys());
     const zonesAdded = [...ids(this.zones)].filter((id) => !before.zones.has(id));
     const zonesRemoved = [...ids(before.zones)].filter((id) => !this.zones.has(id));
@@ -124,7 +133,7 @@ export class Registry {
       [...this.sites.values()].some((s) => JSON.stringify(s) !== JSON.stringify(before.sites.get(s.id) ?? s)) ||
       [...this.zones.keys()].join('\n') !== [...before.zones.keys()].join('\n') ||
       [...this.sites.keys()].join('\n') !== [...before.sites.keys()].join('\n');
-    if (!structural && !metadata) return null;
+    if (!structural && !metadata && !publicAccessChanged) return null;
     this.version++;
     const change: RegistryChange = {
       zonesChanged,
@@ -134,9 +143,23 @@ export class Registry {
       sensorsAssigned,
       sensorsUnassigned,
       metadataOnly: !structural,
+      publicAccessChanged,
     };
     for (const listener of this.listeners) listener(change);
     return change;
+  }
+
+  /**
+   * auth.public as the last config reload gave it, or undefined before the first reload (then the configuration
+   * the aggregator started with applies).
+   */
+  get publicAccess(): PublicAccess | undefined {
+    return this.publicScope;
+  }
+
+  /** Sets auth.public without telling listeners (the configuration at start). */
+  setPublicAccess(publicAccess: PublicAccess): void {
+    this.publicScope = structuredClone(publicAccess);
   }
 
   /** Calls `listener` after every update that changed something. Returns the function that removes it. */

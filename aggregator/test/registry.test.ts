@@ -66,6 +66,7 @@ describe('Registry', () => {
       ],
       sensorsUnassigned: [],
       metadataOnly: false,
+      publicAccessChanged: false,
     });
     expect(heard).toEqual([change]);
     expect(registry.zoneOf('s2')).toBe('back');

@@ -130,6 +130,8 @@ export async function spawnAggregator(options: SpawnAggregatorOptions): Promise<
     PASSANT_LOG_STATS_INTERVAL_SECONDS: '0',
     PASSANT_MQTT_RECONNECT_PERIOD_MS: '250',
     PASSANT_AGGREGATOR_SHUTDOWN_STEP_TIMEOUT_MS: '2000',
+    // Benchmarks and tests read /metrics without a token.
+    PASSANT_AUTH_PUBLIC_METRICS: 'true',
     ...(options.shareGroup !== undefined ? { PASSANT_MQTT_SHARE_GROUP: options.shareGroup } : {}),
     ...options.env,
   };

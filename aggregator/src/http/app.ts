@@ -44,6 +44,7 @@ import { buildOpenApiDocument } from './openapi.ts';
 import { EVENTS_PARAMS, rejectUnknownParams, singleParam } from './params.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { sensorHealthReport } from './sensor-health-report.ts';
+import { cellsRead, siteSeries } from './site-series.ts';
 import { parseProfileQuery, parseSeriesQuery } from './series-query.ts';
 import type { ParsedSeriesQuery } from './series-query.ts';
 
@@ -62,6 +63,8 @@ export interface HttpAppOptions {
   maxSeriesBuckets: number;
   maxSeriesRangeDays: number;
   maxEventClients: number;
+  /** Most open event streams of one client (token, or client address without a token); default 10. */
+  maxEventClientsPerClient?: number;
   /** What anyone may read without a token (config auth.public); default: only the privacy page. */
   publicAccess?: PublicAccess;
   /** The API tokens; without it every request is anonymous and any Authorization header is refused. */
@@ -70,6 +73,8 @@ export interface HttpAppOptions {
   rateLimitPerMinute?: number;
   /** Requests at once before the rate applies (default 120). */
   rateLimitBurst?: number;
+  /** Cells read per extra rate-limit unit of a series request (default 1440). */
+  rateLimitCellsPerUnit?: number;
   /** Reverse proxies whose X-Forwarded-* headers are trusted (default 0). */
   trustProxyHops?: number;
   /** How long data is kept, in days by kind (null: for ever), for the privacy page. */
@@ -153,9 +158,21 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const now = options.now ?? (() => Date.now() / 1000);
   const startedAt = now();
   const eventStreams = new Set<Response>();
-  const access = new AccessPolicy(options.publicAccess ?? { zones: 'none', sites: 'none', privacyPage: true }, (zoneId) => registry.zone(zoneId)?.owners ?? []);
+  // What is public as configured now: the configuration at start until a live reload changes it.
+  if (registry.publicAccess === undefined) registry.setPublicAccess(options.publicAccess ?? { zones: 'none', sites: 'none', privacyPage: true });
+  const access = new AccessPolicy(() => registry.publicAccess!, {
+    ownersOf: (zoneId) => registry.zone(zoneId)?.owners ?? [],
+    zonesOfSite: (siteId) => registry.site(siteId)?.zones ?? [],
+  });
   const tokens = options.tokens;
-  const limiter = new RateLimiter({ perMinute: options.rateLimitPerMinute ?? 600, burst: options.rateLimitBurst ?? 120 });
+  const rate = { perMinute: options.rateLimitPerMinute ?? 600, burst: options.rateLimitBurst ?? 120 };
+  const limiter = new RateLimiter(rate);
+  // /healthz and /metrics: limited too, generously, in buckets of their own (a monitor sharing an address with a
+  // busy dashboard still gets its probes through).
+  const probeLimiter = new RateLimiter(rate);
+  const cellsPerUnit = options.rateLimitCellsPerUnit ?? 1440;
+  const maxEventClientsPerClient = options.maxEventClientsPerClient ?? 10;
+  const streamsOfClient = new Map<string, number>();
   const limits = () => ({ now: now(), maxBuckets: options.maxSeriesBuckets, maxRangeSeconds: options.maxSeriesRangeDays * 86_400 });
   const openApi = JSON.stringify(buildOpenApiDocument(options.version ?? '0.0.0'));
 
@@ -185,7 +202,41 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     next();
   });
 
+  /** The client a request is counted against: its token, else its address. */
+  function clientKey(req: Request, principal: Principal): string {
+    return principal.kind === 'token' ? `token:${principal.token.id}` : `ip:${req.ip ?? req.socket.remoteAddress ?? '?'}`;
+  }
+
+  function limit(res: Response, decision: ReturnType<RateLimiter['take']>): void {
+    if (decision.ok) return;
+    res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+    throw new HttpError(429, 'rate_limited', `too many requests; try again in ${decision.retryAfterSeconds} s`);
+  }
+
+  /** Who is asking: ANONYMOUS without credentials; null for a bad or revoked token. */
+  function authenticate(req: Request, allowQueryToken: boolean): Principal | null {
+    const query = req.query as Record<string, unknown>;
+    const header = req.headers.authorization;
+    const fromQuery = allowQueryToken ? query.access_token : undefined;
+    let presented: string | null | undefined;
+    if (header !== undefined) {
+      const match = /^Bearer +(\S+) *$/i.exec(header);
+      presented = match ? match[1]! : null;
+      if (fromQuery !== undefined) throw new HttpError(400, 'invalid_parameter', 'send the token once: in the Authorization header or as access_token, not both');
+    } else if (fromQuery !== undefined) {
+      presented = typeof fromQuery === 'string' ? fromQuery : null;
+    }
+    if (presented === undefined) return ANONYMOUS;
+    const token = presented === null || tokens === undefined ? null : tokens.verify(presented);
+    return token === null ? null : { kind: 'token', token };
+  }
+
+  function invalidToken(): HttpError {
+    return new HttpError(401, 'invalid_token', 'the token is not valid (unknown, revoked or malformed); send Authorization: Bearer <token>');
+  }
+
   app.get('/healthz', async (req, res) => {
+    limit(res, probeLimiter.take(`probe:ip:${req.ip ?? req.socket.remoteAddress ?? '?'}`));
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     const [answers, writeError] = await Promise.all([
       withTimeout(store.ping().catch(() => false), 2000, false),
@@ -209,7 +260,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   });
 
+  // Operational counters of the whole aggregator (ingest, store, HTTP), none per zone: for admin and privacy
+  // tokens, or anyone when auth.public.metrics says so.
   app.get('/metrics', (req, res) => {
+    const principal = authenticate(req, false);
+    limit(res, probeLimiter.take(`probe:${clientKey(req, principal ?? ANONYMOUS)}`));
+    if (principal === null) throw invalidToken();
+    res.locals.principal = principal;
+    requireAccess(res, (p) => access.canReadMetrics(p), 'GET /metrics', 'admin and privacy tokens (auth.public.metrics is off)');
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     res.status(200).setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').setHeader('Cache-Control', 'no-store');
     res.send(metrics.render());
@@ -221,36 +279,30 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   api.use((req, res, next) => {
     res.locals.routeBase = '/api/v1';
     res.setHeader('Cache-Control', 'no-store');
-    const query = req.query as Record<string, unknown>;
-    const header = req.headers.authorization;
-    const fromQuery = req.path === '/events' ? query.access_token : undefined;
-    let presented: string | null | undefined;
-    if (header !== undefined) {
-      const match = /^Bearer +(\S+) *$/i.exec(header);
-      presented = match ? match[1]! : null;
-      if (fromQuery !== undefined) throw new HttpError(400, 'invalid_parameter', 'send the token once: in the Authorization header or as access_token, not both');
-    } else if (fromQuery !== undefined) {
-      presented = typeof fromQuery === 'string' ? fromQuery : null;
-    }
-    let principal: Principal = ANONYMOUS;
-    let invalid = false;
-    if (presented !== undefined) {
-      const token = presented === null || tokens === undefined ? null : tokens.verify(presented);
-      if (token === null) invalid = true;
-      else principal = { kind: 'token', token };
-    }
-    const key = principal.kind === 'token' ? `token:${principal.token.id}` : `ip:${req.ip ?? req.socket.remoteAddress ?? '?'}`;
-    const decision = limiter.take(key);
-    if (!decision.ok) {
-      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new HttpError(429, 'rate_limited', `too many requests; try again in ${decision.retryAfterSeconds} s`);
-    }
-    if (invalid) {
-      throw new HttpError(401, 'invalid_token', 'the token is not valid (unknown, revoked or malformed); send Authorization: Bearer <token>');
-    }
+    const principal = authenticate(req, req.path === '/events');
+    const key = clientKey(req, principal ?? ANONYMOUS);
+    res.locals.clientKey = key;
+    limit(res, limiter.take(key));
+    if (principal === null) throw invalidToken();
     res.locals.principal = principal;
     next();
   });
+
+  /**
+   * Charges a request's reading cost beyond the 1 unit every request pays: 1 unit per `cellsPerUnit` cells it
+   * reads (zones x minutes, hours or days). A year of minutes of one zone is 365 units; one request never costs
+   * more than the burst.
+   */
+  function charge(res: Response, cells: number): void {
+    const extra = Math.floor(cells / cellsPerUnit);
+    if (extra > 0) limit(res, limiter.take(String(res.locals.clientKey), extra));
+  }
+
+  /** Zones a read of `target` scans for this caller (at least 1: the request itself). */
+  function zonesRead(res: Response, target: SeriesTarget): number {
+    if (target.kind === 'zone') return 1;
+    return Math.max(1, access.readableZonesOf(principalOf(res), registry.site(target.id)?.zones ?? []).length);
+  }
 
   /** A 401 without a token, else the 404 an unknown id gets: a token holder cannot probe what exists. */
   function denied(principal: Principal, kind: Kind, id: string): HttpError {
@@ -290,7 +342,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
    * is read as open data (noisy when noise is on).
    */
   async function released(res: Response, target: SeriesTarget, query: ParsedSeriesQuery): Promise<ReleasedSeries> {
-    const series = await release.series(target, query, { exact: access.grantsExact(principalOf(res), target) });
+    const principal = principalOf(res);
+    const exact = access.grantsExact(principal, target);
+    if (target.kind === 'site') {
+      // Only the zones this caller may read: a site is never a way to a zone (see auth/access.ts).
+      const site = registry.site(target.id);
+      if (site === undefined) throw notFound(target.kind, target.id);
+      const zones = access.readableZonesOf(principal, site.zones.filter((zoneId) => registry.zone(zoneId) !== undefined));
+      return siteSeries(release, zones, query, exact);
+    }
+    const series = await release.series(target, query, { exact });
     if (series === undefined) throw notFound(target.kind, target.id);
     return series;
   }
@@ -380,12 +441,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     api.get(`${base}/series`, async (req, res) => {
       const { target } = readable(res, kind, (req.params as Record<string, string>).id);
       const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
+      charge(res, cellsRead(query.from, query.to, query.step) * zonesRead(res, target));
       res.json(await released(res, target, query));
     });
 
     api.get(`${base}/series.csv`, async (req, res) => {
       const { target, name } = readable(res, kind, (req.params as Record<string, string>).id);
       const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
+      charge(res, cellsRead(query.from, query.to, query.step) * zonesRead(res, target));
       const series = await released(res, target, query);
       const subject = { kind, id: target.id, name, radio: query.radio };
       if (series.noise) res.setHeader('X-Passant-Noise', `mechanism=${series.noise.mechanism}; epsilon=${series.noise.epsilon}`);
@@ -400,6 +463,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const { target } = readable(res, kind, (req.params as Record<string, string>).id);
       const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
       const periods = comparisonPeriods(query.from, query.to);
+      charge(res, 3 * cellsRead(query.from, query.to, query.step) * zonesRead(res, target));
       const [current, previous, lastWeek] = await Promise.all(
         [periods.current, periods.previous, periods.lastWeek].map(([from, to]) => released(res, target, { ...query, from, to })),
       );
@@ -426,6 +490,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     api.get(`${base}/profile`, async (req, res) => {
       const { target } = readable(res, kind, (req.params as Record<string, string>).id);
       const query = parseProfileQuery(req.query as Record<string, unknown>, limits());
+      charge(res, cellsRead(query.from, query.to, 3600) * zonesRead(res, target));
       const hourly = await released(res, target, { from: query.from, to: query.to, step: 3600, radio: query.radio });
       const body: ProfileBody = {
         weeks: query.weeks,
@@ -482,17 +547,22 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.json({ sensors: [...rows.values()].sort((a, b) => a.sensorId.localeCompare(b.sensorId)) });
   });
 
-  let shareCache: { at: number; value: PrivacyInfoBody['suppressedShare'] } | undefined;
-  async function suppressedShare(): Promise<PrivacyInfoBody['suppressedShare']> {
+  /** Per set of readable zones (a few: public, each viewer's, all). */
+  const shareCache = new Map<string, { at: number; value: PrivacyInfoBody['suppressedShare'] }>();
+  /** The share of suppressed cells over the zones the caller may read (not over the others: access composes). */
+  async function suppressedShare(principal: Principal): Promise<PrivacyInfoBody['suppressedShare']> {
     const at = now();
-    if (shareCache && at - shareCache.at < SUPPRESSED_SHARE_CACHE_SECONDS) return shareCache.value;
+    const zones = registry.listZones().filter((zone) => access.canReadZone(principal, zone.id));
+    const cacheKey = zones.map((zone) => zone.id).join(',');
+    const cached = shareCache.get(cacheKey);
+    if (cached && at - cached.at < SUPPRESSED_SHARE_CACHE_SECONDS) return cached.value;
     const to = Math.floor(at / 60) * 60;
     const from = to - SUPPRESSED_SHARE_PERIOD_SECONDS;
     const value: PrivacyInfoBody['suppressedShare'] = { periodSeconds: SUPPRESSED_SHARE_PERIOD_SECONDS, wifi: null, ble: null };
     for (const radio of RADIOS) {
       let releasedCells = 0;
       let suppressedCells = 0;
-      for (const zone of registry.listZones()) {
+      for (const zone of zones) {
         const series = await release.series({ kind: 'zone', id: zone.id }, { from, to, step: 60, radio }, { exact: true });
         if (series === undefined) continue;
         for (let i = 0; i < series.t.length; i++) {
@@ -503,7 +573,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const total = releasedCells + suppressedCells;
       value[radio] = total === 0 ? null : Math.round((suppressedCells / total) * 10_000) / 10_000;
     }
-    shareCache = { at, value };
+    if (shareCache.size >= 100) shareCache.clear();
+    shareCache.set(cacheKey, { at, value });
     return value;
   }
 
@@ -516,7 +587,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       settleSeconds: release.settleSeconds,
       retention: options.retention ?? {},
       noise: release.noiseInfo,
-      suppressedShare: await suppressedShare(),
+      suppressedShare: await suppressedShare(principalOf(res)),
       publicAccess: { zones: access.public.zones === 'all' || access.public.zones === 'none' ? access.public.zones : [...access.public.zones], sites: access.public.sites === 'all' || access.public.sites === 'none' ? access.public.sites : [...access.public.sites] },
       countsSchema: countsMessageJsonSchema(),
     };
@@ -561,6 +632,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     else if (!access.mayReadAnyZone(principal)) {
       throw new HttpError(401, 'authentication_required', 'no zone is public here: send a token (Authorization: Bearer <token>)');
     }
+    const client = String(res.locals.clientKey);
+    if ((streamsOfClient.get(client) ?? 0) >= maxEventClientsPerClient) {
+      res.setHeader('Retry-After', '30');
+      throw new HttpError(429, 'too_many_streams', `this client has ${maxEventClientsPerClient} live-update connections open already; close one first`);
+    }
     if (eventStreams.size >= options.maxEventClients) {
       throw new HttpError(503, 'too_many_clients', 'too many live-update connections; try again later');
     }
@@ -573,32 +649,52 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
     res.write('retry: 5000\n\n');
     eventStreams.add(res);
+    streamsOfClient.set(client, (streamsOfClient.get(client) ?? 0) + 1);
     metrics.eventClients.set(eventStreams.size);
-    /** A revoked token ends its streams: checked before every event and every few seconds. */
-    const stillValid = (): boolean => {
-      if (principal.kind === 'anonymous' || tokens?.isActive(principal.token.id)) return true;
-      if (!res.writableEnded) res.end();
-      return false;
+    /**
+     * The caller as it is now: the token read again (revoked: null, ends the stream; its role, zones and owner
+     * labels as stored now), with the registry and auth.public as configured now. Every event is checked
+     * against it, so access removed in any way (token revoked, role changed, owner label or zone taken away by
+     * a config reload, a zone made private) stops that zone's events from the next one on.
+     */
+    const current = (): Principal | null => {
+      if (principal.kind === 'anonymous') return ANONYMOUS;
+      const token = tokens?.get(principal.token.id);
+      return token === undefined || token.revokedAt !== null ? null : { kind: 'token', token };
+    };
+    /** False (and the stream ended) when nothing this stream was opened for may be read any more. */
+    const stillAllowed = (who: Principal | null): who is Principal => {
+      const ok = who !== null && (zone !== undefined ? registry.zone(zone) !== undefined && access.canReadZone(who, zone) : access.mayReadAnyZone(who));
+      if (!ok && !res.writableEnded) res.end();
+      return ok;
     };
     const onCell = (open: ReleasedCell, exact: ReleasedCell) => {
       if (res.writableEnded) return;
-      if (zone !== undefined ? open.zoneId !== zone : !access.canReadZone(principal, open.zoneId)) return;
-      if (!stillValid()) return;
+      if (zone !== undefined && open.zoneId !== zone) return;
+      const who = current();
+      if (!stillAllowed(who) || !access.canReadZone(who, open.zoneId)) return;
       // The same values as this caller's series: exact for admin and the zone's own viewers, else open data.
-      const cell = access.grantsExact(principal, { kind: 'zone', id: open.zoneId }) ? exact : open;
-      metrics.releasedCells.inc({ result: cell.devices === null ? 'suppressed' : 'released' });
+      const cell = access.grantsExact(who, { kind: 'zone', id: open.zoneId }) ? exact : open;
+      metrics.releasedCells.inc();
       res.write(`data: ${JSON.stringify(cell)}\n\n`);
     };
     live.on('cell', onCell);
     const keepAlive = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
     }, options.eventKeepAliveMs ?? 15_000);
-    const recheck = principal.kind === 'token' ? setInterval(stillValid, options.tokenRecheckMs ?? 2000) : undefined;
+    // Also checked on a timer and after every reload, so a stream whose access is gone ends even when no event comes.
+    const recheck = setInterval(() => stillAllowed(current()), options.tokenRecheckMs ?? 2000);
+    const offRegistry = registry.onChange(() => stillAllowed(current()));
     const cleanup = () => {
       clearInterval(keepAlive);
-      if (recheck) clearInterval(recheck);
+      clearInterval(recheck);
+      offRegistry();
       live.off('cell', onCell);
-      eventStreams.delete(res);
+      if (eventStreams.delete(res)) {
+        const left = (streamsOfClient.get(client) ?? 1) - 1;
+        if (left > 0) streamsOfClient.set(client, left);
+        else streamsOfClient.delete(client);
+      }
       metrics.eventClients.set(eventStreams.size);
     };
     res.on('close', cleanup);
@@ -671,6 +767,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     closeEventStreams() {
       for (const res of eventStreams) res.end();
       eventStreams.clear();
+      streamsOfClient.clear();
       metrics.eventClients.set(0);
     },
   };

@@ -92,15 +92,16 @@ export interface RouteDoc {
 const ZONE_ID = { name: 'id', description: 'zone id' };
 const SITE_ID = { name: 'id', description: 'site id' };
 const ZONE_ACCESS =
-  'the zones auth.public makes public; viewer tokens: their zones and the zones of their owner labels too; admin: all. Others: 401 without a token, 404 with one';
-const SITE_ACCESS = 'the sites auth.public makes public; viewer tokens: the sites on the token too; admin: all. Others: 401 without a token, 404 with one';
+  'the zones auth.public makes public; viewer tokens: their zones, the zones of their owner labels and of the sites on the token too; admin: all. Others: 401 without a token, 404 with one';
+const SITE_ACCESS =
+  'the sites auth.public makes public; viewer tokens: the sites on the token too; admin: all. Others: 401 without a token, 404 with one. A site counts only the zones the caller may read';
 
 function seriesRoutes(kind: 'zone' | 'site'): RouteDoc[] {
   const Kind = kind === 'zone' ? 'Zone' : 'Site';
   const pathParams = [kind === 'zone' ? ZONE_ID : SITE_ID];
   const access = kind === 'zone' ? ZONE_ACCESS : SITE_ACCESS;
   const common = { tag: `${kind}s`, auth: 'public-configurable' as const, access, pathParams };
-  const of = kind === 'zone' ? 'a zone' : 'a site (the sum of its zones’ released cells)';
+  const of = kind === 'zone' ? 'a zone' : 'a site (the sum of the released cells of those of its zones the caller may read)';
   return [
     {
       ...common,
@@ -161,22 +162,22 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'Liveness and readiness: 200 while the store answers and the counts subscription is in place, else 503',
     tag: 'operations',
     auth: 'public',
-    access: 'anyone (no counts)',
+    access: 'anyone (no counts); rate limited per client address, in buckets apart from the API',
     params: [],
     body: { kind: 'json', schema: HealthzSchema },
-    errors: [400, 503],
+    errors: [400, 429, 503],
     errorBodies: { 503: { description: 'the store does not answer or MQTT is disconnected', body: { kind: 'json', schema: HealthzSchema } } },
   },
   {
     path: '/metrics',
     operationId: 'getMetrics',
-    summary: 'Prometheus metrics (text format 0.0.4): ingest results, store latency, HTTP requests; no counts of people',
+    summary: 'Prometheus metrics (text format 0.0.4): ingest results, store latency, HTTP requests; nothing per zone, no counts of people',
     tag: 'operations',
-    auth: 'public',
-    access: 'anyone (no counts)',
+    auth: 'public-configurable',
+    access: 'admin and privacy tokens; anyone when auth.public.metrics is true',
     params: [],
     body: { kind: 'text', mediaType: 'text/plain' },
-    errors: [400],
+    errors: [400, 401, 403, 429],
   },
   {
     path: '/api/v1/openapi.json',
@@ -274,7 +275,7 @@ export const ROUTES: readonly RouteDoc[] = [
     summary: 'Server-Sent Events: each newly released zone-minute ({ zoneId, radio, t, devices, suppressed }) of the zones the caller may read',
     tag: 'zones',
     auth: 'public-configurable',
-    access: `${ZONE_ACCESS}. A revoked token's stream ends`,
+    access: `${ZONE_ACCESS}. Every event is checked against the caller's rights as they are now: a revoked token's stream ends, and so does a ?zone= stream whose zone it may no longer read. At most http.maxEventClientsPerClient streams per client (429), http.maxEventClients in all (503)`,
     params: EVENTS_PARAMS,
     body: { kind: 'sse' },
     errors: [400, 401, 404, 503],
@@ -286,7 +287,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'a token is needed, or the token is unknown, revoked or malformed (WWW-Authenticate: Bearer)',
   403: "the token's role may not call this",
   404: 'no such zone or site, or the caller may not read it',
-  429: 'too many requests: wait Retry-After seconds',
+  429: 'too many requests (weighed by the cells they read), or too many live-update connections of this client: wait Retry-After seconds',
   500: 'internal error (details only in the aggregator log)',
   503: 'not ready (healthz), or too many live-update connections',
 };

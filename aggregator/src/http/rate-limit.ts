@@ -1,8 +1,14 @@
 /**
- * A token bucket per client key (a token id, or the client address for anonymous requests): `burst` requests
- * at once, refilled at `perMinute` a minute. A request that finds the bucket empty is told how long to wait
- * (HTTP 429 with Retry-After). The map of buckets is bounded: full buckets are forgotten (they are the same as
- * new ones), and past `maxKeys` the least recently used key is dropped.
+ * A token bucket per client key (a token id, or the client address for anonymous requests): `burst` units at
+ * once, refilled at `perMinute` a minute. A request takes units by its cost (1 for a plain request; a series
+ * request more, by the cells it reads: see app.ts), so one client cannot starve the others with few expensive
+ * requests. A request that finds too few units is told how long to wait (HTTP 429 with Retry-After). The map of
+ * buckets is bounded: full buckets are forgotten (they are the same as new ones), and past `maxKeys` the least
+ * recently used key is dropped.
+ *
+ * Not express-rate-limit: it counts one hit per request (its Store's increment(key) has no weight; a per-request
+ * cost is its open issue #309), and the cost of a request is known only once its query is parsed, inside the
+ * route, after the limiter middleware has run.
  */
 export interface RateLimitOptions {
   /** Sustained requests a minute per key; 0 turns the limit off. */
@@ -40,8 +46,8 @@ export class RateLimiter {
     return this.options.perMinute > 0;
   }
 
-  /** Takes one request from `key`'s bucket. */
-  take(key: string): RateDecision {
+  /** Takes `cost` units (at most `burst`: any request can pass once the bucket is full) from `key`'s bucket. */
+  take(key: string, cost = 1): RateDecision {
     if (!this.enabled) return { ok: true };
     const now = this.nowMs();
     let bucket = this.buckets.get(key);
@@ -54,11 +60,12 @@ export class RateLimiter {
       if (this.buckets.size >= this.maxKeys) this.evict(now);
     }
     this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    const units = Math.min(this.burst, Math.max(1, cost));
+    if (bucket.tokens >= units) {
+      bucket.tokens -= units;
       return { ok: true };
     }
-    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
+    return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((units - bucket.tokens) / this.perMs / 1000)) };
   }
 
   /** Keys remembered now (tests, metrics). */

@@ -175,8 +175,16 @@ describe('GET /healthz, /metrics, security headers, dashboard', () => {
     expect(body).toMatchObject({ status: 'ok', mqtt: 'connected', store: 'ok' });
   });
 
-  it('metrics: Prometheus text with ingest results, MQTT state, store latency and HTTP requests', async () => {
-    const res = await fetch(`${agg.url}/metrics`);
+  it('metrics: Prometheus text with ingest results, MQTT state, store latency and HTTP requests; for admin and privacy tokens', async () => {
+    const anonymous = await fetch(`${agg.url}/metrics`);
+    expect(anonymous.status).toBe(401);
+    await anonymous.arrayBuffer();
+    const viewer = agg.tokens.create({ role: 'viewer', zones: ['front'] }).token;
+    const forViewer = await fetch(`${agg.url}/metrics`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(forViewer.status).toBe(403);
+    await forViewer.arrayBuffer();
+    const privacy = agg.tokens.create({ role: 'privacy' }).token;
+    const res = await fetch(`${agg.url}/metrics`, { headers: { authorization: `Bearer ${privacy}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();

@@ -10,8 +10,7 @@
  * `clear()` overwrites every slot with zeros, so nothing of a closed window stays in memory.
  */
 
-/** Small: a capture can open thousands of windows with a frame or two each; a crowd grows the table by doubling. */
-const INITIAL_CAPACITY = 64;
+const INITIAL_CAPACITY = 1024;
 const FLAG_USED = 1;
 const FLAG_RANDOMIZED = 2;
 
