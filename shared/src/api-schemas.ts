@@ -27,6 +27,7 @@ export const REJECT_REASONS = [
   'seq_implausible',
   'seq_not_following',
   'seq_reused',
+  'sensor_expired',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -81,6 +82,15 @@ export const SeriesSchema = z
     t: z.array(UnixSeconds).describe('bucket starts'),
     devices: z.array(Devices.nullable()).describe('sum of the released base cells in the bucket; null when none was released'),
     suppressed: z.array(Count).describe('base cells in the bucket below k (suppressed)'),
+    minutes: z
+      .array(Count)
+      .optional()
+      .describe('calendar steps (day, week, month) and requests with tz: base minutes the bucket covers (a 25-hour day: 1500)'),
+    released: z
+      .array(Count)
+      .optional()
+      .describe('calendar steps and requests with tz: base minutes of the bucket that were released; devices / released is the mean per released minute'),
+    tz: z.string().optional().describe('the time zone of the calendar buckets (IANA name)'),
     noise: NoiseSchema.optional(),
   })
   .describe('a released series, columnar (uPlot): t[i], devices[i], suppressed[i]');

@@ -34,6 +34,7 @@ import { PubackDeferral } from './puback-deferral.ts';
 import type { SensorHealthTracker } from './sensor-health.ts';
 import { nextLastWindow, seqImplausibility } from './plausibility.ts';
 import type { LastWindow } from './plausibility.ts';
+import { sensorExpiries } from './sensor-expiry.ts';
 import { validateCounts, validateSensorStatus } from './validate-counts.ts';
 import type { RejectReason } from './validate-counts.ts';
 
@@ -87,6 +88,8 @@ export class MqttIngest {
   private readonly lastWindows = new Map<string, LastWindow>();
   /** Resolves once lastWindows holds what the store knows; messages that come before wait for it. */
   private seeding: Promise<void> | undefined;
+  /** Sensor id -> the end of its last active day (transparency.sensors[].activeUntil). */
+  private readonly expiries: Map<string, number>;
 
   constructor(private readonly options: MqttIngestOptions) {
     const { config, logger } = options;
@@ -94,6 +97,7 @@ export class MqttIngest {
     this.now = options.now ?? (() => Date.now() / 1000);
     this.startedAt = Math.floor(this.now());
     this.instanceId = config.aggregator.id;
+    this.expiries = sensorExpiries(config.transparency.sensors);
     const base = topics.allSensorCounts();
     this.countsFilter = config.mqtt.shareGroup ? topics.shared(config.mqtt.shareGroup, base) : base;
     this.statusFilter = topics.allSensorStatus();
@@ -274,7 +278,12 @@ export class MqttIngest {
       const { metrics, config } = this.options;
       const now = this.now();
       const minWindowStart = this.minWindowStart(now);
-      const verdict = validateCounts(parsed, payload, { now, maxFutureSeconds: config.ingest.maxFutureSeconds, minWindowStart });
+      const verdict = validateCounts(parsed, payload, {
+        now,
+        maxFutureSeconds: config.ingest.maxFutureSeconds,
+        minWindowStart,
+        activeUntil: (sensorId) => this.expiries.get(sensorId),
+      });
       if (!verdict.ok) {
         metrics.ingestMessages.inc({ result: 'rejected', reason: verdict.reason });
         this.logRejected(verdict.reason, payload.byteLength, verdict.issues);

@@ -53,6 +53,8 @@ export interface ValidateCountsOptions {
   maxFutureSeconds: number;
   /** Earliest windowStart taken (older: window_too_old); undefined: no lower bound. */
   minWindowStart?: number;
+  /** The end (exclusive, Unix seconds) of a sensor's last active day, if it has one (later windows: sensor_expired). */
+  activeUntil?: (sensorId: string) => number | undefined;
 }
 
 /** `topic` as received, or already parsed (the ingest parses it once to tell counts from status). */
@@ -70,6 +72,8 @@ export function validateCounts(topic: string | ParsedTopic | null, payload: Uint
   if (message.windowSeconds !== SUPPORTED_WINDOW_SECONDS) return { ok: false, reason: 'unsupported_window' };
   if (message.windowStart > options.now + options.maxFutureSeconds) return { ok: false, reason: 'future_window' };
   if (options.minWindowStart !== undefined && message.windowStart < options.minWindowStart) return { ok: false, reason: 'window_too_old' };
+  const end = options.activeUntil?.(message.sensorId);
+  if (end !== undefined && message.windowStart + message.windowSeconds > end) return { ok: false, reason: 'sensor_expired' };
   const implausible = countsImplausibility(message);
   if (implausible !== null) return { ok: false, reason: implausible };
   return { ok: true, message };
