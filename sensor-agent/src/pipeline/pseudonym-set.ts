@@ -10,7 +10,8 @@
  * `clear()` overwrites every slot with zeros, so nothing of a closed window stays in memory.
  */
 
-const INITIAL_CAPACITY = 1024;
+/** Small: a capture can open thousands of windows with a frame or two each; a crowd grows the table by doubling. */
+const INITIAL_CAPACITY = 64;
 const FLAG_USED = 1;
 const FLAG_RANDOMIZED = 2;
 

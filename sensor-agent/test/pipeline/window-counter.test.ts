@@ -289,4 +289,18 @@ describe('WindowCounter forgetting (privacy)', () => {
     expect(w!.wifi!.isZeroed()).toBe(true);
     expect(sink.windows).toHaveLength(0);
   });
+
+  it('bounded work: many open windows of one frame each hold small tables, and a long empty stretch is never gathered', async () => {
+    // A capture whose frames fall in 2000 different minutes, all open at once before anything closes.
+    const { c, sink } = counter({ latenessMs: 10 * 365 * 1440 * MIN, maxEmptyWindows: 60, holdTrailingEmpty: true });
+    feed(c, Array.from({ length: 2000 }, (_, i) => ({ t: T0 + i * 10_081 * MIN, addr: '02:00:00:00:00:01' })));
+    const open = c[INSPECT_STATE]();
+    expect(open).toHaveLength(2000);
+    // 9 bytes a slot: at most 64 slots (576 bytes) each, not 1024 (9 KB) each.
+    expect(open.reduce((n, w) => n + (w.wifi?.capacity ?? 0), 0)).toBeLessThanOrEqual(2000 * 64);
+    await c.flush();
+    // Two thousand windows, 1999 gaps of 10,080 empty windows: none of those 20 million made.
+    expect(sink.windows).toHaveLength(2000);
+    expect(c.skippedEmptyWindows).toBe(1999 * 10_080);
+  });
 });
