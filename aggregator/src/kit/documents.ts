@@ -130,8 +130,8 @@ export function processingRegister(lang: Lang, f: KitFacts, generatedAt: Date): 
   );
   L.push(
     nl
-      ? '- Wat de sensor verstuurt en wat bewaard wordt: per sensor per minuut het aantal apparaten, hoeveel daarvan een willekeurig adres gebruiken, het aantal frames en een histogram van signaalsterkte. Dit zijn geen adressen.'
-      : '- What the sensor sends and what is kept: per sensor and minute the number of devices, how many of them use a randomized address, the number of frames, and a histogram of signal strength. These are not addresses.',
+      ? '- Wat de sensor verstuurt en wat bewaard wordt: per sensor per minuut het aantal apparaten, hoeveel daarvan een willekeurig adres gebruiken en het aantal frames (een histogram van signaalsterkte alleen in de installatiemodus, nooit bewaard). Dit zijn geen adressen.'
+      : '- What the sensor sends and what is kept: per sensor and minute the number of devices, how many of them use a randomized address and the number of frames (a histogram of signal strength only in setup mode, never stored). These are not addresses.',
   );
   L.push(`- ${sensorsLine(lang, f)}.`);
   L.push('');
@@ -179,9 +179,9 @@ export function measures(lang: Lang, f: KitFacts): Measure[] {
     },
     {
       text: nl
-        ? 'Strikt berichtformaat: een onbekend veld wordt geweigerd; geweigerde berichten worden alleen met reden en grootte gelogd'
-        : 'Strict message format: an unknown field is refused; refused messages are logged with their reason and size only',
-      tests: ['aggregator/test/ingest/validate-counts.test.ts', 'aggregator/test/ingest/fuzz.test.ts'],
+        ? 'Strikt berichtformaat en plausibiliteit: een onbekend veld of een waarde die geen eerlijke sensor stuurt (zoals een adres in `seq`) wordt geweigerd; geweigerde berichten worden alleen met reden en grootte gelogd'
+        : 'Strict message format and plausibility: an unknown field or a value no honest sensor sends (such as an address in `seq`) is refused; refused messages are logged with their reason and size only',
+      tests: ['aggregator/test/ingest/validate-counts.test.ts', 'aggregator/test/ingest/plausibility.test.ts', 'aggregator/test/ingest/fuzz.test.ts'],
     },
     {
       text: nl
@@ -217,8 +217,8 @@ export function measures(lang: Lang, f: KitFacts): Measure[] {
     },
     {
       text: nl
-        ? 'Broker: elke sensor schrijft alleen zijn eigen onderwerpen en leest niets (ACL, TLS)'
-        : 'Broker: each sensor writes only its own topics and reads nothing (ACL, TLS)',
+        ? 'Broker: elke sensor schrijft alleen zijn eigen onderwerpen en leest alleen de ontvangstbevestigingen van zijn eigen berichten (ACL, TLS)'
+        : 'Broker: each sensor writes only its own topics and reads only the acknowledgements of its own messages (ACL, TLS)',
       tests: ['test/broker-security.test.ts'],
     },
     {
@@ -252,8 +252,8 @@ function risks(lang: Lang, f: KitFacts): { risk: string; measure: string; residu
           ? 'Geen: de basislijn staat uit'
           : 'None: the baseline is off',
       residual: nl
-        ? `Middel: de basislijn is een schatting; een nieuwe sensor (minder dan ${f.baseline.minHistoryHours} uur gegevens) heeft basislijn 0`
-        : `Medium: the baseline is an estimate; a new sensor (less than ${f.baseline.minHistoryHours} hours of data) has baseline 0`,
+        ? `Middel: de basislijn is een schatting; een nieuwe sensor telt niet mee voor vrijgave tot hij ${f.baseline.minHistoryHours} uur gegevens heeft`
+        : `Medium: the baseline is an estimate; a new sensor does not count towards release until it has ${f.baseline.minHistoryHours} hours of data`,
     },
     {
       risk: nl ? 'Kleine zones (één sensor, rustige plek): weinig mensen per minuut' : 'Small zones (one sensor, a quiet place): few people a minute',
@@ -265,7 +265,9 @@ function risks(lang: Lang, f: KitFacts): { risk: string; measure: string; residu
       measure: nl
         ? `Alleen wie de server beheert kan de opslag lezen, nooit via de API; verwijderd na ${rawKept}`
         : `Only an administrator of the server can read the store, never through the API; deleted after ${rawKept}`,
-      residual: nl ? 'Middel: wie de server beheert ziet kleine aantallen en signaalhistogrammen' : 'Medium: whoever runs the server sees small counts and signal histograms',
+      residual: nl
+        ? 'Middel: wie de server beheert ziet kleine aantallen per sensor (apparaten, willekeurige adressen, frames)'
+        : 'Medium: whoever runs the server sees small counts per sensor (devices, randomized addresses, frames)',
     },
     {
       risk: nl ? 'Afleiden van onderdrukte cellen uit verschillen van openbare reeksen' : 'Deriving suppressed cells from differences of public series',
