@@ -263,7 +263,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const settings = await settingsCheck(options.apiUrl, options.token, options.config);
-  const ledger = new WireLedger(settings.countsSchema);
+  const ledger = new WireLedger(settings.countsSchema, options.config?.transparency.sensors ?? []);
   await listenToWire(options, ledger);
   const release = await releaseCheck({ apiUrl: options.apiUrl, token: options.token, from: options.from, to: options.to });
   const checks = [

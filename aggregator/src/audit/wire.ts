@@ -9,6 +9,7 @@ import { CountsMessageSchema, MAX_PAYLOAD_BYTES, parseTopic, StatusMessageSchema
 import type { CountsMessage } from '@passant/shared';
 import type { z } from 'zod';
 import { countsImplausibility, nextLastWindow, seqImplausibility, type LastWindow } from '../ingest/plausibility.ts';
+import { sensorExpiries } from '../ingest/sensor-expiry.ts';
 
 const PLAIN_VERSION = /^\d{1,6}\.\d{1,6}\.\d{1,6}$/;
 
@@ -43,9 +44,15 @@ export class WireLedger {
   readonly #last = new Map<string, LastWindow>();
   readonly #publishedSchema: string | null;
 
-  /** `publishedSchema`: the deployment's counts JSON Schema, to compare each sensor's status with. */
-  constructor(publishedSchema: Record<string, unknown> | null) {
+  readonly #expiries: Map<string, number>;
+
+  /**
+   * `publishedSchema`: the deployment's counts JSON Schema, to compare each sensor's status with. `placements`:
+   * the configuration's sensor placements; a sensor that still counts after its activeUntil day is a violation.
+   */
+  constructor(publishedSchema: Record<string, unknown> | null, placements: readonly { id: string; activeUntil?: string | undefined }[] = []) {
     this.#publishedSchema = publishedSchema === null ? null : JSON.stringify(publishedSchema);
+    this.#expiries = sensorExpiries(placements);
   }
 
   #sensor(id: string): SensorWire {
@@ -88,6 +95,8 @@ export class WireLedger {
     if (!result.success) return this.#violation(s, schemaReason(result.error.issues));
     const message: CountsMessage = result.data;
     if (message.sensorId !== s.sensorId) return this.#violation(s, 'sensorId differs from the topic');
+    const expiry = this.#expiries.get(s.sensorId);
+    if (expiry !== undefined && message.windowStart + message.windowSeconds > expiry) this.#violation(s, 'counts after its activeUntil day');
     const counts = countsImplausibility(message);
     if (counts !== null) return this.#violation(s, `implausible: ${counts}`);
     const last = this.#last.get(s.sensorId);

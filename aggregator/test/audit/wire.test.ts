@@ -66,6 +66,18 @@ describe('the wire ledger', () => {
     expect(codeCheck(ledger, []).findings[0]).toMatchObject({ subject: '(builds)', ok: false });
   });
 
+  it('flags a sensor that still counts after its activeUntil day', () => {
+    const ledger = new WireLedger(null, [{ id: 's-1', activeUntil: '2023-11-14' }, { id: 's-2' }]);
+    const day = Date.parse('2023-11-14T00:00:00Z') / 1000;
+    ledger.receive(topics.sensorCounts('s-1'), buf(countsMessage('s-1', day + 86_400 - 60, 8, 4))); // the day's last minute
+    ledger.receive(topics.sensorCounts('s-2'), buf(countsMessage('s-2', day + 86_400, 8, 4)));
+    expect(wireCheck(ledger, 5).pass).toBe(true);
+    ledger.receive(topics.sensorCounts('s-1'), buf(countsMessage('s-1', day + 86_400, 8, 4))); // the next day
+    const check = wireCheck(ledger, 5);
+    expect(check.findings.find((f) => f.subject === 's-1')).toMatchObject({ ok: false });
+    expect(check.findings.find((f) => f.subject === 's-1')!.en).toContain('counts after its activeUntil day (1x)');
+  });
+
   it('fails when nothing was heard', () => {
     const check = wireCheck(new WireLedger(null), 5);
     expect(check.pass).toBe(false);
