@@ -7,9 +7,11 @@
  * tool's stdout is discarded. Restarting a tool that died is the caller's business: `run` rejects then.
  *
  * The capture is read by polling, not as a stream. The tool writes into a FIFO (made in a private temp folder and
- * unlinked at once, so only the two open ends remain); the agent reads its non-blocking end every `pollMs` (200 ms;
- * up to 4 s while nothing comes; sooner when a poll finds more than half of what the FIFO holds, so that a busy
- * tool is read about every 32 kB), as much as there is, into one reused buffer. A Node stream would wake the
+ * unlinked at once, so only the two open ends remain); the agent reads its non-blocking end, as much as there is,
+ * into one reused buffer, at an interval that aims at about 32 kB a poll (half of what a FIFO holds): every
+ * `maxPollMs` (1 s) for a quiet or slow tool, down to a few ms for a busy one. `maxPollMs` must stay below the
+ * window counter's lateness (1.5 s by default), so that a frame written just before a window ends is read
+ * before that window closes. A Node stream would wake the
  * process, allocate a 64 kB buffer and run the stream machinery for every write of the tool (`tcpdump -U` writes
  * once per frame); polling costs a few wake-ups a second whatever the rate, which on a small board is most of the
  * CPU the sensor uses. The FIFO holds 64 kB: when it is full the tool blocks until the next poll, and the kernel's
@@ -37,9 +39,9 @@ export interface SpawnedCaptureOptions {
   debianPackage?: string;
   /** Time allowed after SIGTERM before SIGKILL; default 5 s. */
   killTimeoutMs?: number;
-  /** Poll interval while the tool writes, ms; doubles up to `maxPollMs` while nothing comes. Default 200. */
+  /** First poll interval, ms; default 200. */
   pollMs?: number;
-  /** Longest poll interval, ms; default 4000. */
+  /** Longest poll interval, ms (keep it below the counter's lateness); default 1000. */
   maxPollMs?: number;
   /** Read buffer size; default 64 kB (what a FIFO holds). */
   chunkBytes?: number;
@@ -122,7 +124,7 @@ export class SpawnedCapture {
     const parser = new CaptureParser(dissector);
     const { readFd, writeFd } = openFifo();
     const pollMs = this.#opts.pollMs ?? 200;
-    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 4000);
+    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 1000);
     const buf = Buffer.alloc(this.#opts.chunkBytes ?? 65536);
     return new Promise<SpawnedCaptureSummary>((resolve, reject) => {
       const stdio: Array<'ignore' | 'pipe' | number> = outputFd === 3 ? ['ignore', 'ignore', 'pipe', writeFd] : ['ignore', writeFd, 'pipe'];
@@ -186,11 +188,11 @@ export class SpawnedCapture {
         }
         if (state === 'end') return closeFd();
         const read = parser.bytes - before;
-        // Nothing: wait longer (up to maxPollMs). Something: aim at TARGET_POLL_BYTES a poll, never above pollMs.
+        // Nothing: wait twice as long (up to maxPollMs). Something: aim at TARGET_POLL_BYTES a poll.
         interval =
           read === 0
             ? Math.min(interval * 2, maxPollMs)
-            : Math.max(MIN_POLL_MS, Math.min(pollMs, Math.round((Math.min(interval, pollMs) * TARGET_POLL_BYTES) / read)));
+            : Math.max(MIN_POLL_MS, Math.min(maxPollMs, Math.round((interval * TARGET_POLL_BYTES) / read)));
         timer = setTimeout(poll, state === 'more' ? 0 : interval);
       };
       timer = setTimeout(poll, 0);
