@@ -294,7 +294,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
    * more than the burst.
    */
   function charge(res: Response, cells: number): void {
-    const extra = Math.floor(cells / cellsPerUnit);
+    // The request has paid 1 already: at most burst - 1 more, so that every valid request fits a full bucket.
+    const extra = Math.min(Math.floor(cells / cellsPerUnit), rate.burst - 1);
     if (extra > 0) limit(res, limiter.take(String(res.locals.clientKey), extra));
   }
 
