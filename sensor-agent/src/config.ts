@@ -192,14 +192,14 @@ export const DeliveryConfigSchema = z
       .min(100)
       .max(86_400_000)
       .default(60_000)
-      .describe('a counts message the broker took (PUBACK) but no aggregator reported stored is sent again after this long, ms'),
+      .describe('a counts message the broker took (PUBACK) but no aggregator reported stored is sent again after this long, once an aggregator has reported a later message stored (it was lost), ms'),
     retryMaxMs: z
       .number()
       .int()
       .min(100)
       .max(86_400_000)
       .default(3_600_000)
-      .describe('the wait before sending such a message again doubles with every try up to this, ms'),
+      .describe('the wait before sending such a message again doubles with every try up to this; also the wait when no aggregator reports anything (it is away), ms'),
   })
   .describe('end-to-end delivery: re-sending what no aggregator reported stored (a broker may lose messages after its PUBACK)');
 

@@ -6,9 +6,11 @@
  * End-to-end delivery: a message leaves the outbox only when an aggregator says it is stored, on
  * `passant/sensors/{id}/stored` (`{ "v": 1, "seqs": [...] }`, validated with the strict StoredAckSchema; anything
  * else there is ignored and counted). The broker's PUBACK only paces the sending (`maxInFlight`): a message the
- * broker acknowledged but no aggregator reported stored is sent again after `delivery.retryInitialMs`, then after
- * twice as long each time up to `delivery.retryMaxMs`, so a broker that lost it after its PUBACK (a crash before
- * its persistence was saved) does not lose it for good. The aggregator's writes are idempotent and it
+ * broker acknowledged but no aggregator reported stored is sent again, so a broker that lost it after its PUBACK
+ * (a crash before its persistence was saved) does not lose it for good: after `delivery.retryInitialMs`, then
+ * twice as long each time up to `delivery.retryMaxMs`, once an aggregator has reported stored a message sent after
+ * it (evidence that this one was lost, not waiting in the broker's queue for an aggregator that is away);
+ * without such evidence, after `delivery.retryMaxMs`. The aggregator's writes are idempotent and it
  * acknowledges duplicates too, so a second copy costs nothing but bytes.
  *
  * Availability: a retained `online` status (version, start time, window length, radios and the JSON Schema of
@@ -148,7 +150,11 @@ export class MqttPublisher implements WindowSink {
   /** Outbox ids handed to mqtt.js and not yet acknowledged by the broker, with the try they are. */
   readonly #inFlight = new Map<number, number>();
   /** Outbox ids the broker acknowledged and no aggregator reported stored: when to send them again, which try. */
-  readonly #awaiting = new Map<number, { due: number; tries: number }>();
+  readonly #awaiting = new Map<number, { due: number; tries: number; order: number; sentAt: number }>();
+  /** Counts PUBACKs: a row's `order` says which rows the broker took before it. */
+  #pubackOrder = 0;
+  /** The highest `order` among rows reported stored: the aggregator has worked past everything sent before it. */
+  #storedOrder = 0;
   #retryTimer: NodeJS.Timeout | null = null;
   #subscribed = false;
   /** Highest outbox id handed to mqtt.js. */
@@ -413,7 +419,11 @@ export class MqttPublisher implements WindowSink {
       this.#log.error({ error: errorInfo(err) }, 'could not remove stored messages from the outbox');
       return;
     }
-    for (const id of ids) this.#awaiting.delete(id);
+    for (const id of ids) {
+      const a = this.#awaiting.get(id);
+      if (a !== undefined && a.order > this.#storedOrder) this.#storedOrder = a.order;
+      this.#awaiting.delete(id);
+    }
     this.#stats.stored += ids.length;
     this.#log.debug({ acknowledged: seqs.length, freed: ids.length }, 'stored acknowledgement');
     this.#notifyWaiters();
@@ -538,14 +548,20 @@ export class MqttPublisher implements WindowSink {
     this.#resendDue();
   }
 
-  /** Sends again, in queue order, the messages whose wait for a stored acknowledgement is over. */
+  /**
+   * Sends again, in queue order, the messages whose wait for a stored acknowledgement is over and that look lost:
+   * an aggregator has since reported stored a message the broker took after them (so it is working, and has
+   * worked past them), or `retryMaxMs` passed since they were sent. While no aggregator reports anything (it is
+   * away: the broker queues for it) nothing is sent again before `retryMaxMs`, so an outage does not fill the
+   * broker's queue with copies.
+   */
   #resendDue(): void {
     if (this.#awaiting.size === 0 || !this.#client.connected || this.#closed || this.#outbox.closed) return;
     const max = this.#o.mqtt.maxInFlight;
     const now = Date.now();
     for (const [id, a] of this.#awaiting) {
       if (this.#inFlight.size >= max) break;
-      if (a.due > now) continue;
+      if (a.due > now || (a.order > this.#storedOrder && now - a.sentAt < this.#delivery.retryMaxMs)) continue;
       this.#awaiting.delete(id);
       const row = this.#outbox.get(id);
       if (row === undefined) continue; // stored meanwhile, or dropped by the bound
@@ -585,7 +601,8 @@ export class MqttPublisher implements WindowSink {
       // With the broker now; it stays in the outbox until an aggregator reports it stored (unless that came first).
       if (!this.#outbox.closed && this.#outbox.get(row.id) !== undefined) {
         const wait = Math.min(this.#delivery.retryMaxMs, this.#delivery.retryInitialMs * 2 ** Math.min(tries - 1, 30));
-        this.#awaiting.set(row.id, { due: Date.now() + wait, tries });
+        const now = Date.now();
+        this.#awaiting.set(row.id, { due: now + wait, tries, order: ++this.#pubackOrder, sentAt: now });
         this.#scheduleRetries();
       }
       this.#notifyWaiters();

@@ -279,4 +279,17 @@ describe('MqttPublisher with an in-process broker', () => {
     // 100 rows of about 200 bytes; the whole burst in one transaction left a file of about 5 MB.
     expect(fs.statSync(file).size).toBeLessThan(500_000);
   });
+
+  it('while no aggregator reports anything (it is away), a message is not sent again before retryMaxMs: an outage does not fill the broker with copies', async () => {
+    const b = await broker();
+    const pub = startPublisher(b.url, memoryOutbox(), {}, { delivery: { retryInitialMs: 100, retryMaxMs: 1500 } });
+    expect(await pub.waitConnected(5000)).toBe(true);
+    pub.onWindow(windowAt(1_700_000_040));
+    expect(await pub.sent(5000)).toBe(true);
+    const tookAt = Date.now();
+    await waitFor(() => countsSeqs(b).length >= 2, 'the message sent a second time', 15_000, 10);
+    // Not at retryInitialMs (100 ms): no aggregator has shown it works past this message.
+    expect(Date.now() - tookAt).toBeGreaterThanOrEqual(1400);
+    expect(countsSeqs(b)).toEqual([0, 0]);
+  });
 });
