@@ -180,6 +180,8 @@ export class ReleaseLayer extends EventEmitter<Events> {
   private started = false;
   /** Late windows for frozen cells seen so far (stored, never released); for the stats line. */
   lateWindows = 0;
+  /** How long after a write the store may take to show it (ReleaseStore.writeVisibilitySeconds). */
+  private readonly visibilitySeconds: number;
 
   constructor(
     private readonly store: ReleaseStore,
@@ -203,6 +205,7 @@ export class ReleaseLayer extends EventEmitter<Events> {
     this.settleBatch = options.settleBatch ?? 20_000;
     this.settleIntervalMs = options.settleIntervalMs ?? 5000;
     this.retentionIntervalMs = options.retentionIntervalMs ?? 3_600_000;
+    this.visibilitySeconds = store.writeVisibilitySeconds ?? 0;
   }
 
   /** The noise of noisy responses, or null when noise is off. */
@@ -590,18 +593,24 @@ export class ReleaseLayer extends EventEmitter<Events> {
             clear.push(...windows.get(w)!); // its windows are gone (retention)
             continue;
           }
-          const reported = new Set(here.map((r) => r.sensorId));
           // The settle time runs from the window's end; for a window whose first data arrived only after that
           // deadline (sensors replaying their outboxes after an outage), from that arrival, so the other sensors
           // of the zone get the same time to catch up.
           const firstArrival = Math.min(...here.map((r) => r.receivedAt));
           const regular = settleDeadline(w, { settleSeconds: this.settleSeconds, windowSeconds: ws });
           const deadline = firstArrival <= regular ? regular : firstArrival + this.settleSeconds;
-          const settled = zone.sensors.every((s) => reported.has(s)) || now >= deadline;
+          // A cell is made of the windows received by its deadline, and of no other, whenever and wherever it is
+          // frozen: several aggregators on one store (which cannot refuse a second write of a cell) then freeze the
+          // same content, so a released value cannot change. A window received after the deadline is late. Past the deadline a cell waits a little longer when the store shows writes only after a delay
+          // (its writeVisibilitySeconds), so that every window received in time is seen.
+          const inTime = here.filter((r) => r.receivedAt <= deadline);
+          const reported = new Set(inTime.map((r) => r.sensorId));
+          const settled = zone.sensors.every((s) => reported.has(s)) || now >= deadline + this.visibilitySeconds;
           if (!settled) continue;
           clear.push(...windows.get(w)!);
+          this.lateWindows += here.length - inTime.length;
           const usedHere = used.get(w);
-          const parts = here.filter((r) => usedHere === undefined || !usedHere.has(r.sensorId));
+          const parts = inTime.filter((r) => usedHere === undefined || !usedHere.has(r.sensorId));
           if (parts.length === 0) continue;
           settledParts.push({ zoneId, windowStart: w, parts });
         }

@@ -129,6 +129,11 @@ export class InfluxStore implements ReleaseStore {
   /** Tail of the chain that runs put() calls one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /**
+   * A window is stamped with its received-at time when its batch starts, and other aggregators see it once the
+   * HTTP write returns: a few milliseconds, seconds under load. 10 s of margin (see ReleaseStore).
+   */
+  readonly writeVisibilitySeconds = 10;
   /** The last put() failed; cleared by the next that succeeds. */
   private lastWriteFailed = false;
 

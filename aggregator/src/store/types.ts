@@ -162,6 +162,12 @@ export interface ReleaseStore extends CountsStore {
   /** The stored windows of `sensorIds` in [from, to), ordered by windowStart then sensorId. */
   sensorWindows(sensorIds: string[], from: number, to: number): Promise<SensorWindow[]>;
 
+  /**
+   * How long after a write returns, or after its received-at time, the store may take to show it to every reader
+   * (absent: 0, shown when the write returns). The release layer freezes a cell that long after its settle deadline,
+   * so that every window received before the deadline is in it, whichever aggregator freezes it.
+   */
+  readonly writeVisibilitySeconds?: number;
   /** Up to `limit` unsettled window keys, oldest windowStart first. */
   unsettled(limit: number): Promise<WindowKey[]>;
   /** Removes keys from the unsettled queue (absent keys are ignored). */
