@@ -157,6 +157,37 @@ describe('MQTT ingest', () => {
     expect(await sum(second.store, ['s1', 's2'], t)).toEqual([{ windowStart: t, devices: 23, sensorCount: 2 }]);
   });
 
+  it('the seq rule holds across a restart (the last windows come from the store) and forgets a window older than the per-sensor retention', async () => {
+    const dataDir = makeDataDir();
+    toClose.push(async () => removeDir(dataDir));
+    const first = await startTestAggregator(broker.url, { aggregator: { id: 'seq' } }, { dataDir });
+    await first.mqttReady;
+    const t = minuteAgo(30);
+    const old = minuteAgo(60 * 60); // older than retention.sensorWindowHours (48 h)
+    await publishCounts({ ...countsMessage('s1', t, 5), seq: 500 });
+    await publishCounts({ ...countsMessage('s2', old, 5), seq: 900 });
+    await waitFor(() => ingested(first, 'stored') === 2, 'the first windows');
+    await first.close();
+
+    const second = await startTestAggregator(broker.url, { aggregator: { id: 'seq' } }, { dataDir });
+    toClose.push(() => second.close());
+    await second.mqttReady;
+    await publishCounts({ ...countsMessage('s1', t + 60, 5), seq: 499 }); // newer window, smaller seq
+    await publishCounts({ ...countsMessage('s1', t - 60, 5), seq: 500 }); // the seq of another window
+    await publishCounts({ ...countsMessage('s2', minuteAgo(5), 5), seq: 3 }); // a seq that started again, 60 h later
+    await publishCounts({ ...countsMessage('s1', t + 120, 5), seq: 501 });
+    await waitFor(() => ingested(second, 'stored') === 2, 'the plausible windows');
+    expect(ingested(second, 'rejected', 'seq_not_following')).toBe(1);
+    expect(ingested(second, 'rejected', 'seq_reused')).toBe(1);
+    // (s2's old window may be gone by now: settled and older than the per-sensor retention)
+    expect((await second.store.sensorWindows(['s1', 's2'], minuteAgo(120), minuteAgo(0) + 60)).map((w) => [w.sensorId, w.windowStart])).toEqual([
+      ['s1', t],
+      ['s1', t + 120],
+      ['s2', minuteAgo(5)],
+    ]);
+    expect(second.logText()).not.toMatch(/"seq":\s*(499|500|501)/);
+  });
+
   it('acknowledges only after the store write: a failed write is redelivered and stored', async () => {
     const dataDir = makeDataDir();
     toClose.push(async () => removeDir(dataDir));
