@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Request } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchBrowser, newContext, scrollWidth, text, unexpected, waitForCharts, watch, type PageGlobals } from './helpers/dashboard-page.ts';
 import { startStack } from './helpers/stack.ts';
@@ -184,6 +184,69 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
       await context.close();
     }
   });
+
+  for (const view of [
+    { lang: 'en', locale: 'en-GB', width: 1280, height: 800, role: 'Signed in: Viewer · thuis' },
+    { lang: 'nl', locale: 'nl-NL', width: 390, height: 844, role: 'Ingelogd: Kijker · thuis' },
+  ] as const) {
+    it(`remembers the token on this device only when asked, and forgets it everywhere on sign-out (${view.lang}, ${view.width} px)`, async () => {
+      const { token } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'thuis' });
+      const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
+      const stored = (page: Page) =>
+        page.evaluate(() => {
+          const g = globalThis as unknown as PageGlobals;
+          return { session: g.sessionStorage.getItem('passant.token'), local: g.localStorage.getItem('passant.token') };
+        });
+      const signInOn = async (page: Page, remember: boolean) => {
+        await page.goto(`${stack.baseUrl}/?lang=${view.lang}`);
+        await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+        expect(await page.isChecked('#token-remember')).toBe(false); // never ticked for the reader
+        expect(await text(page, 'label[for="token-remember"]')).toBe(view.lang === 'nl' ? 'Onthoud mij op dit apparaat' : 'Remember me on this device');
+        await page.fill('#token-input', token);
+        if (remember) await page.check('#token-remember');
+        await page.click('.signin-form button[type="submit"]');
+        await page.waitForSelector('.account-role[data-role="viewer"]', { timeout: 15_000 });
+        expect(await text(page, '.account-role')).toBe(view.role);
+      };
+      const isSignedIn = async (page: Page) => {
+        await page.goto(`${stack.baseUrl}/?lang=${view.lang}`);
+        await page.waitForSelector('.account-role[data-role="viewer"], .signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+        return page.isVisible('.account-role[data-role="viewer"]');
+      };
+      try {
+        // Not ticked: this tab only; another tab of the same browser asks again.
+        const first = await context.newPage();
+        const problems = watch(first, stack.baseUrl);
+        await signInOn(first, false);
+        expect(await stored(first)).toEqual({ session: token, local: null });
+        const other = await context.newPage();
+        expect(await isSignedIn(other)).toBe(false);
+        await other.close();
+        await first.click('.account-signout');
+        await first.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+
+        // Ticked: kept on this device (localStorage only), so a new tab is signed in at once.
+        await signInOn(first, true);
+        expect(await stored(first)).toEqual({ session: null, local: token });
+        expect(await scrollWidth(first)).toBeLessThanOrEqual(view.width);
+        const second = await context.newPage();
+        const problems2 = watch(second, stack.baseUrl);
+        expect(await isSignedIn(second)).toBe(true);
+        expect(await text(second, '.account-role')).toBe(view.role);
+
+        // Signing out forgets it in the tab and on the device.
+        await second.click('.account-signout');
+        await second.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+        expect(await stored(second)).toEqual({ session: null, local: null });
+        expect(await isSignedIn(first)).toBe(false);
+        expect(await stored(first)).toEqual({ session: null, local: null });
+        expect(unexpected(problems, { console: [CONSOLE_401] })).toEqual(NO_PROBLEMS);
+        expect(unexpected(problems2, { console: [CONSOLE_401] })).toEqual(NO_PROBLEMS);
+      } finally {
+        await context.close();
+      }
+    });
+  }
 
   it('on a phone, signs in and fits the screen', async () => {
     const { token } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['winkelstraat'], sites: ['centrum'], name: 'winkeliers' });

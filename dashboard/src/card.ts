@@ -3,22 +3,25 @@
  * download of the same series, this week against last week, and the hour-of-week heatmap. The card draws what
  * it is given; main.ts decides what to load and when. Names from the API are set as text only.
  */
-import { csvUrl, fetchCsv, type Radio, type Target } from './api.ts';
+import { csvUrl, fetchCsv, type LiveEvent, type Radio, type Target } from './api.ts';
 import { ZoneChart } from './charts.ts';
 import { ComparisonView } from './comparison.ts';
+import { ChartTable } from './data-table.ts';
 import { el } from './dom.ts';
 import { Heatmap } from './heatmap.ts';
-import type { MessageKey, Translator } from './i18n.ts';
-import { emptySeries, summarize, type RangeId, type Series, type TimeWindow } from './series.ts';
+import type { Translator } from './i18n.ts';
+import { emptySeries, summarize, type Series, type TimeWindow } from './series.ts';
+import { TotalsView, type TotalUnit } from './totals.ts';
 
 /** What every card shows alike: the language and the reader's choices. */
 export interface CardSettings {
   tr: Translator;
-  range: RangeId;
+  /** The chosen period in words, lower case ("last 2 hours", "this month"). */
+  rangeLabel: string;
   radio: Radio;
+  /** The unit of the totals table, or null when the period has none. */
+  totals: TotalUnit | null;
 }
-
-const RANGE_KEYS: Record<RangeId, MessageKey> = { '2h': 'range2h', '24h': 'range24h', '7d': 'range7d' };
 
 export class SeriesCard {
   readonly target: Target;
@@ -34,6 +37,8 @@ export class SeriesCard {
   detailsRadio: Radio | null = null;
   detailsDueMs = 0;
   detailsGeneration = 0;
+  /** Live minutes that arrived before the card's first series (merged in when it comes). */
+  pendingLive: LiveEvent[] = [];
 
   private name: string;
   /** For a site: the names of its zones (ids where the reader cannot read the zone). */
@@ -48,6 +53,8 @@ export class SeriesCard {
   private readonly figure: HTMLElement;
   private readonly chartBox: HTMLElement;
   private readonly summary: HTMLElement;
+  private readonly table: ChartTable;
+  private readonly totals: TotalsView;
   private readonly legendDevices: HTMLElement;
   private readonly legendHidden: HTMLElement;
   private readonly readout: HTMLElement;
@@ -83,6 +90,8 @@ export class SeriesCard {
     this.legendDevices = el('span', { class: 'key key-devices' });
     this.legendHidden = el('span', { class: 'key key-hidden' });
     this.readout = el('p', { class: 'readout', attrs: { 'aria-hidden': 'true' } });
+    this.table = new ChartTable(settings.tr);
+    this.totals = new TotalsView(settings.tr);
     this.figure = el('figure', { class: 'chart-figure' }, [
       this.summary,
       this.readout,
@@ -100,6 +109,8 @@ export class SeriesCard {
       this.error,
       this.noise,
       this.figure,
+      this.table.root,
+      this.totals.root,
       el('div', { class: 'card-details' }, [this.comparison.root, this.heatmap.root]),
     ]);
     parent.append(this.root);
@@ -125,6 +136,7 @@ export class SeriesCard {
     this.settings = settings;
     this.comparison.setTranslator(settings.tr);
     this.heatmap.setTranslator(settings.tr);
+    this.totals.setTranslator(settings.tr);
     if (remakeChart) {
       this.chart.destroy();
       this.chart = this.makeChart(this.window);
@@ -145,6 +157,7 @@ export class SeriesCard {
     this.loaded = true;
     this.root.removeAttribute('aria-busy');
     this.chart.update(series, win);
+    this.table.update(series, win);
     this.render();
   }
 
@@ -159,7 +172,7 @@ export class SeriesCard {
   }
 
   render(): void {
-    const { tr, range, radio } = this.settings;
+    const { tr, rangeLabel, radio, totals } = this.settings;
     const { t, locale } = tr;
     const hourly = this.window.step !== 60;
     const num = new Intl.NumberFormat(locale, { maximumFractionDigits: hourly ? 1 : 0 });
@@ -186,9 +199,11 @@ export class SeriesCard {
 
     const radioName = t(radio === 'wifi' ? 'radioWifi' : 'radioBle');
     const series = t(hourly ? 'seriesHourAvg' : 'seriesMinute');
-    const rangeText = t(RANGE_KEYS[range]).toLowerCase();
+    const rangeText = rangeLabel;
+    this.totals.update(this.loaded && totals !== null ? this.series : null, totals ?? 'day');
     const label = t('chartLabel', { series, zone: this.name, range: rangeText, radio: radioName });
     this.figure.setAttribute('aria-label', label);
+    this.table.setTexts(tr, label);
     this.summary.textContent = `${label}. ${latest.label.textContent}: ${latest.value.textContent}. ${t('statPeak')}: ${peak.value.textContent}. ${hiddenLabel}: ${hidden.value.textContent}.`;
     this.legendDevices.textContent = t('legendSeries', { series, radio: radioName });
     this.legendHidden.textContent = t('legendHidden');

@@ -2,8 +2,9 @@
  * The hour-of-week heatmap of a zone or site: 7 rows (Monday first, local day names) by 24 hours, each cell the
  * mean of the released hourly values in that hour of the week (from `GET .../profile`), in devices per minute.
  * A CSS grid of elements, built once and then only restyled: hidden hours (nothing released, minutes below k)
- * are hatched, hours without data are blank, and every cell has a text-only title. Hovering or tapping a cell
- * shows its title below the grid.
+ * are hatched, hours without data are blank, and every cell has a text-only title. Every cell's value is its
+ * accessible name, and the grid is one tab stop whose arrow keys (Home, End, Page Up and Down too) move through the
+ * hours; hovering, tapping or focusing a cell shows its text below the grid.
  */
 import type { Profile } from './api.ts';
 import { el } from './dom.ts';
@@ -25,12 +26,15 @@ export class Heatmap {
   private readonly summary: HTMLElement;
   private readonly readout: HTMLElement;
   private readonly error: HTMLElement;
+  private readonly help: HTMLElement;
   private profile: Profile | null = null;
+  /** The cell that is the grid's tab stop (the last one focused or tapped). */
+  private current = 0;
 
   constructor(private tr: Translator) {
     this.title = el('h3', { class: 'detail-title' });
     this.subtitle = el('p', { class: 'detail-note' });
-    this.grid = el('div', { class: 'heat-grid', attrs: { role: 'img' } });
+    this.grid = el('div', { class: 'heat-grid', attrs: { role: 'group' } });
     this.grid.append(el('span', { class: 'heat-corner', attrs: { 'aria-hidden': 'true' } }));
     for (let h = 0; h < HOURS_PER_DAY; h += LABEL_EVERY_HOURS) {
       const head = el('span', { class: 'heat-hour', attrs: { 'aria-hidden': 'true' } });
@@ -43,7 +47,11 @@ export class Heatmap {
       this.dayHeads.push(head);
       this.grid.append(head);
       for (let h = 0; h < HOURS_PER_DAY; h++) {
-        const cell = el('span', { class: 'heat-cell', attrs: { 'data-state': 'empty', 'data-slot': String(d * HOURS_PER_DAY + h) } });
+        const slot = d * HOURS_PER_DAY + h;
+        const cell = el('span', {
+          class: 'heat-cell',
+          attrs: { 'data-state': 'empty', 'data-slot': String(slot), role: 'img', tabindex: slot === 0 ? '0' : '-1' },
+        });
         this.cells.push(cell);
         this.grid.append(cell);
       }
@@ -58,28 +66,68 @@ export class Heatmap {
     this.summary = el('p', { class: 'detail-summary' });
     this.readout = el('p', { class: 'heat-readout', attrs: { 'aria-hidden': 'true' } });
     this.error = el('p', { class: 'zone-error', attrs: { hidden: '' } });
+    this.help = el('p', { class: 'visually-hidden' });
     this.root = el('section', { class: 'heatmap', attrs: { 'data-loaded': 'false' } }, [
       this.title,
       this.subtitle,
       this.error,
+      this.help,
       this.grid,
       this.readout,
       legendBox,
       this.summary,
     ]);
-    const show = (target: EventTarget | null) => {
+    const cellOf = (target: EventTarget | null) => {
       const cell = target instanceof HTMLElement ? target.closest('.heat-cell') : null;
-      this.readout.textContent = cell instanceof HTMLElement ? (cell.title ?? '') : '';
+      return cell instanceof HTMLElement ? cell : null;
     };
-    this.grid.addEventListener('pointerover', (e) => show(e.target));
-    this.grid.addEventListener('click', (e) => show(e.target));
-    this.grid.addEventListener('pointerleave', () => (this.readout.textContent = ''));
+    const show = (cell: HTMLElement | null) => (this.readout.textContent = cell?.getAttribute('aria-label') ?? '');
+    this.grid.addEventListener('pointerover', (e) => show(cellOf(e.target)));
+    this.grid.addEventListener('click', (e) => {
+      const cell = cellOf(e.target);
+      if (cell !== null) this.select(this.cells.indexOf(cell), false);
+    });
+    this.grid.addEventListener('focusin', (e) => {
+      const cell = cellOf(e.target);
+      if (cell !== null) this.select(this.cells.indexOf(cell), false);
+    });
+    this.grid.addEventListener('pointerleave', () => show(this.grid.contains(document.activeElement) ? this.cells[this.current] : null));
+    this.grid.addEventListener('keydown', (e) => {
+      const moves: Record<string, number> = {
+        ArrowRight: 1,
+        ArrowLeft: -1,
+        ArrowDown: HOURS_PER_DAY,
+        ArrowUp: -HOURS_PER_DAY,
+        Home: -(this.current % HOURS_PER_DAY),
+        End: HOURS_PER_DAY - 1 - (this.current % HOURS_PER_DAY),
+        PageDown: HOURS_PER_DAY * DAYS_PER_WEEK,
+        PageUp: -HOURS_PER_DAY * DAYS_PER_WEEK,
+      };
+      const move = moves[e.key];
+      if (move === undefined) return;
+      e.preventDefault();
+      const next = Math.min(this.cells.length - 1, Math.max(0, this.current + move));
+      this.select(next, true);
+    });
     this.render();
   }
 
   setTranslator(tr: Translator): void {
     this.tr = tr;
     this.render();
+  }
+
+  /** Makes cell `slot` the grid's tab stop and shows its text (focusing it when asked: keyboard moves). */
+  private select(slot: number, focus: boolean): void {
+    if (slot < 0) return;
+    this.cells[this.current]?.setAttribute('tabindex', '-1');
+    this.cells[this.current]?.removeAttribute('data-selected');
+    this.current = slot;
+    const cell = this.cells[slot];
+    cell.setAttribute('tabindex', '0');
+    cell.dataset.selected = 'true';
+    if (focus) cell.focus();
+    this.readout.textContent = cell.getAttribute('aria-label') ?? '';
   }
 
   update(profile: Profile): void {
@@ -140,6 +188,7 @@ export class Heatmap {
         delete cell.dataset.value;
         cell.title = p ? t(state === 'hidden' ? 'heatCellHidden' : 'heatCellEmpty', { day, hour }) : '';
       }
+      cell.setAttribute('aria-label', cell.title || `${day} ${hour}: …`);
     });
     this.grid.dataset.painted = String(painted);
     const summary =
@@ -154,5 +203,7 @@ export class Heatmap {
           : t('heatNothing');
     this.summary.textContent = summary;
     this.grid.setAttribute('aria-label', `${t('heatTitle')}. ${summary}`);
+    this.help.textContent = t('heatKeysHelp');
+    if (this.readout.textContent !== '') this.readout.textContent = this.cells[this.current]?.getAttribute('aria-label') ?? '';
   }
 }

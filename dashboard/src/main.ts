@@ -38,17 +38,10 @@ import { SeriesCard, type CardSettings } from './card.ts';
 import { el } from './dom.ts';
 import { intlLocale, isLang, pickLang, translate, translator, type Lang, type MessageKey, type Translator } from './i18n.ts';
 import { PrivacyPage } from './privacy-page.ts';
-import {
-  RANGE_IDS,
-  RANGES,
-  densify,
-  isRangeId,
-  mergeBucket,
-  windowAt,
-  type RangeId,
-  type Series,
-  type TimeWindow,
-} from './series.ts';
+import { PeriodControls } from './period-controls.ts';
+import { isSliding, periodFromQuery, periodToQuery, periodWindow, type Period } from './periods.ts';
+import { RANGES, densify, mergeBucket, windowAt, type Series, type TimeWindow } from './series.ts';
+import { defaultUnit, isTotalUnit, type TotalUnit } from './totals.ts';
 import { SensorsPage } from './sensors-page.ts';
 import { SignInPanel } from './sign-in.ts';
 import { browserTimeZone, weekComparisonQuery } from './week.ts';
@@ -81,7 +74,9 @@ type Tab = (typeof TABS)[number];
 const state = {
   lang: 'en' as Lang,
   locale: 'en-GB',
-  range: '2h' as RangeId,
+  /** The period shown (a preset or a custom range of local dates) and the unit the reader chose for its totals. */
+  period: { id: '2h' } as Period,
+  unit: null as TotalUnit | null,
   radio: 'wifi' as Radio,
   /** 'all' or a site id: which site's cards are shown. */
   site: 'all',
@@ -96,6 +91,8 @@ const state = {
   live: 'connecting' as LiveState,
   feed: null as LiveFeed | null,
   feedOpen: false,
+  /** Resolved when the event stream being opened by a load opens or fails (the load waits before its series). */
+  feedSettled: null as Promise<void> | null,
   views: [] as SeriesCard[],
   /** Counts refreshes: an answer to an older one is dropped. */
   refreshGeneration: 0,
@@ -209,12 +206,12 @@ function buildShell() {
     nav.append(link);
   }
 
-  const range = segmented('range', RANGE_IDS, setRange);
+  const periods = new PeriodControls(tr(), { period: setPeriod, unit: setUnit });
   const radio = segmented('radio', ['wifi', 'ble'] as const, setRadio);
   const siteLegend = el('legend');
   const siteSet = el('fieldset', { class: 'segmented site-choice', attrs: { hidden: '' } }, [siteLegend]);
   const radioNote = el('p', { class: 'note' });
-  const controls = el('section', { class: 'controls' }, [range.set, radio.set, siteSet, radioNote]);
+  const controls = el('section', { class: 'controls' }, [periods.root, radio.set, siteSet, radioNote]);
 
   const bannerText = el('span');
   const retryButton = el('button', { class: 'retry', attrs: { type: 'button' } });
@@ -235,7 +232,7 @@ function buildShell() {
   if (!root.isConnected) document.body.append(root);
   return {
     title, motto, status, statusText, langGroup, langButtons, accountRole, signInButton, signOutButton, nav, tabLinks,
-    rangeLegend: range.legend, rangeInputs: range.inputs, radioLegend: radio.legend, radioInputs: radio.inputs,
+    periods, radioLegend: radio.legend, radioInputs: radio.inputs,
     siteSet, siteLegend, siteInputs: new Map<string, { input: HTMLInputElement; label: HTMLElement }>(),
     radioNote, controls, banner, bannerText, retryButton, cards, pages, footerText,
   };
@@ -251,12 +248,8 @@ function applyTexts(): void {
   ui.nav.setAttribute('aria-label', t('navLabel'));
   const tabKeys: Record<Tab, MessageKey> = { overview: 'tabOverview', privacy: 'tabPrivacy', sensors: 'tabSensors' };
   for (const [tab, link] of ui.tabLinks) link.textContent = t(tabKeys[tab]);
-  ui.rangeLegend.textContent = t('period');
-  const rangeKeys: Record<RangeId, MessageKey> = { '2h': 'range2h', '24h': 'range24h', '7d': 'range7d' };
-  for (const [id, { input, label }] of ui.rangeInputs) {
-    label.textContent = t(rangeKeys[id]);
-    input.checked = id === state.range;
-  }
+  ui.periods.setTranslator(tr());
+  ui.periods.show(state.period, totalsUnit());
   ui.radioLegend.textContent = t('radio');
   for (const [radio, { input, label }] of ui.radioInputs) {
     label.textContent = radioName(radio);
@@ -344,7 +337,9 @@ function renderBanner(): void {
 function writeUrl(): void {
   const url = new URL(location.href);
   url.searchParams.set('lang', state.lang);
-  url.searchParams.set('range', state.range);
+  periodToQuery(state.period, url.searchParams);
+  if (state.unit === null) url.searchParams.delete('per');
+  else url.searchParams.set('per', state.unit);
   url.searchParams.set('radio', state.radio);
   if (state.site === 'all') url.searchParams.delete('site');
   else url.searchParams.set('site', state.site);
@@ -361,12 +356,26 @@ function setLang(lang: Lang): void {
   updateCards(true);
 }
 
-function setRange(range: RangeId): void {
-  if (range === state.range) return;
-  state.range = range;
+function setPeriod(period: Period): void {
+  if (JSON.stringify(period) === JSON.stringify(state.period)) return;
+  state.period = period;
   writeUrl();
+  ui.periods.show(state.period, totalsUnit());
   updateCards();
   void refresh();
+}
+
+function setUnit(unit: TotalUnit): void {
+  state.unit = unit;
+  writeUrl();
+  updateCards();
+}
+
+/** The unit of the totals table: the reader's choice, else one that suits the period; null: no totals (2 and 24 h). */
+function totalsUnit(): TotalUnit | null {
+  if (state.period.id === '2h' || state.period.id === '24h') return null;
+  const win = currentWindow();
+  return state.unit ?? defaultUnit(win.to - win.from);
 }
 
 function setRadio(radio: Radio): void {
@@ -386,7 +395,7 @@ function setSite(site: string): void {
 }
 
 function currentWindow(): TimeWindow {
-  return windowAt(Date.now() / 1000, RANGES[state.range]);
+  return periodWindow(state.period, Date.now() / 1000) ?? windowAt(Date.now() / 1000, RANGES['2h']);
 }
 
 /** The site choice: "All" and one option per readable site; hidden when there are none. */
@@ -468,7 +477,7 @@ async function loadSensors(): Promise<void> {
 // ---- signing in ------------------------------------------------------------------------------------------------
 
 /** Checks a pasted token with /api/v1/me and, when the server accepts it, uses it. */
-async function signInWith(raw: string): Promise<{ key: MessageKey; values?: Record<string, string | number> } | null> {
+async function signInWith(raw: string, remember: boolean): Promise<{ key: MessageKey; values?: Record<string, string | number> } | null> {
   const input = readTokenInput(raw);
   if (!input.ok) return { key: input.reason === 'empty' ? 'tokenEmpty' : 'tokenMalformed' };
   let me: Me;
@@ -478,7 +487,7 @@ async function signInWith(raw: string): Promise<{ key: MessageKey; values?: Reco
     if (isInvalidToken(err)) return { key: 'tokenInvalid' };
     return { key: 'tokenCheckFailed', values: { message: messageOf(err) } };
   }
-  saveToken(input.token);
+  saveToken(input.token, remember);
   setIdentity(input.token, me);
   return null;
 }
@@ -545,7 +554,8 @@ function unlock(): void {
 // ---- cards ----------------------------------------------------------------------------------------------------
 
 function cardSettings(): CardSettings {
-  return { tr: tr(), range: state.range, radio: state.radio };
+  const label = ui.periods.periodLabel();
+  return { tr: tr(), rangeLabel: label, radio: state.radio, totals: totalsUnit() };
 }
 
 function viewKey(target: Target): string {
@@ -608,7 +618,12 @@ async function loadSeries(view: SeriesCard, generation: number): Promise<boolean
     if (generation !== state.refreshGeneration || !state.views.includes(view)) return true; // a newer load replaced this one
     view.showError(null);
     view.lastLoadMs = Date.now();
-    view.show({ ...densify(raw, win), ...(raw.noise ? { noise: raw.noise } : {}) }, win);
+    let series: Series = densify(raw, win);
+    // Minutes that came over the stream while this series was on its way (same radio, minute views only).
+    for (const event of view.pendingLive.splice(0)) {
+      if (event.radio === radio && win.step === 60) series = densify(mergeBucket(series, event, 60), win);
+    }
+    view.show({ ...series, ...(raw.noise ? { noise: raw.noise } : {}) }, win);
     return true;
   } catch (err) {
     if (generation !== state.refreshGeneration) return true;
@@ -723,7 +738,11 @@ async function refresh(): Promise<void> {
     schedule(NO_ZONES_RETRY_MS);
     return;
   }
+  // The stream is opened before the series are asked for, so no minute released in between is missed, and its
+  // opening needs no second load (each resource is fetched once per load).
   ensureLive();
+  if (state.feedSettled !== null) await state.feedSettled;
+  if (generation !== state.refreshGeneration) return;
   const ok = await loadAllSeries(generation);
   if (generation !== state.refreshGeneration) return; // a newer refresh (a new choice, the stream reopening) took over
   if (!ok) {
@@ -769,17 +788,38 @@ function closeLive(): void {
   state.feed?.close();
   state.feed = null;
   state.feedOpen = false;
+  state.feedSettled = null;
 }
+
+/** How long a load waits for the event stream to open before it asks for the series anyway (then polls). */
+const LIVE_OPEN_WAIT_MS = 3_000;
 
 function startLive(): void {
   if (typeof EventSource === 'undefined') return; // polling only
   closeLive();
+  let settle = () => {};
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const timer = window.setTimeout(settle, LIVE_OPEN_WAIT_MS);
+  state.feedSettled = settled;
+  // A load waiting on `settled` fetches the series after the first opening; any later opening (a reconnect, or
+  // an opening after the load stopped waiting) may have missed minutes and loads again.
+  let waited = false;
+  void settled.then(() => {
+    clearTimeout(timer);
+    waited = true;
+    if (state.feedSettled === settled) state.feedSettled = null;
+  });
   state.feed = openLiveFeed({
     onOpen: () => {
       state.feedOpen = true;
+      if (!waited) {
+        settle();
+        return;
+      }
       void refresh(); // catches up on anything missed while the stream was away, and stops polling
     },
     onError: (closed) => {
+      settle();
       const wasOpen = state.feedOpen;
       state.feedOpen = false;
       if (state.live === 'live') setLive('polling');
@@ -802,10 +842,14 @@ function startLive(): void {
 function onLiveEvent(event: LiveEvent): void {
   if (event.radio !== state.radio) return;
   const view = state.views.find((v) => v.target.kind === 'zone' && v.target.id === event.zoneId);
-  if (view === undefined || !view.loaded) return;
-  const preset = RANGES[state.range];
-  if (preset.step !== 60) return; // hourly views are refetched each minute instead (a minute event cannot be summed in twice)
-  const win = windowAt(Math.max(Date.now() / 1000, event.t + 1), preset);
+  if (view === undefined) return;
+  const current = currentWindow();
+  if (current.step !== 60) return; // hourly views are refetched each minute instead (a minute event cannot be summed in twice)
+  if (!view.loaded) {
+    view.pendingLive.push(event); // its series is on its way: merged in when it arrives
+    return;
+  }
+  const win = isSliding(state.period.id) ? windowAt(Math.max(Date.now() / 1000, event.t + 1), RANGES[state.period.id]) : current;
   view.show(keepNoise(densify(mergeBucket(view.series, event, 60), win), view.series), win);
   state.liveEvents++;
   ui.status.dataset.liveEvents = String(state.liveEvents); // how many minutes arrived live (tests, debugging)
@@ -821,7 +865,7 @@ function keepNoise(next: Series, previous: Series): Series {
 /** Slides every window forward with the clock; while live, refetches hourly views and sites once a minute. */
 function tick(): void {
   if (state.locked) return;
-  if (state.feedOpen && RANGES[state.range].step !== 60 && Date.now() - state.lastLoadMs >= HOURLY_REFRESH_MS) {
+  if (state.feedOpen && currentWindow().step !== 60 && Date.now() - state.lastLoadMs >= HOURLY_REFRESH_MS) {
     void refresh();
     return;
   }
@@ -842,8 +886,9 @@ function tick(): void {
 function start(): void {
   state.lang = pickLang({ query: params.get('lang'), stored: storedLang(), navigatorLanguage: navigator.language });
   state.locale = intlLocale(state.lang, navigator.language);
-  const range = params.get('range');
-  if (isRangeId(range)) state.range = range;
+  state.period = periodFromQuery(params) ?? state.period;
+  const unit = params.get('per');
+  if (isTotalUnit(unit)) state.unit = unit;
   const radio = params.get('radio');
   if (isRadio(radio)) state.radio = radio;
   const site = params.get('site');

@@ -8,8 +8,11 @@ import { el } from './dom.ts';
 import type { MessageKey, Translator } from './i18n.ts';
 
 export interface SignInHandlers {
-  /** Checks and uses the token; resolves to the message to show when it was refused, or null when signed in. */
-  submit(rawToken: string): Promise<{ key: MessageKey; values?: Record<string, string | number> } | null>;
+  /**
+   * Checks and uses the token (kept on this device when `remember`); resolves to the message to show when it was
+   * refused, or null when signed in.
+   */
+  submit(rawToken: string, remember: boolean): Promise<{ key: MessageKey; values?: Record<string, string | number> } | null>;
   /** The panel was closed without signing in. */
   cancel(): void;
 }
@@ -22,6 +25,9 @@ export class SignInPanel {
   private readonly input: HTMLInputElement;
   private readonly submitButton: HTMLButtonElement;
   private readonly cancelButton: HTMLButtonElement;
+  private readonly remember: HTMLInputElement;
+  private readonly rememberText: HTMLElement;
+  private readonly rememberNote: HTMLElement;
   private readonly help: HTMLElement;
   private readonly message: HTMLElement;
   private readonly explain: HTMLElement;
@@ -54,9 +60,13 @@ export class SignInPanel {
     this.help = el('p', { class: 'signin-help', attrs: { id: 'token-help' } });
     this.message = el('p', { class: 'signin-message', attrs: { id: 'token-message', role: 'alert', hidden: '' } });
     this.explain = el('p', { class: 'signin-explain' });
+    this.remember = el('input', { attrs: { type: 'checkbox', id: 'token-remember', name: 'remember', 'aria-describedby': 'token-remember-note' } });
+    this.rememberText = el('span');
+    this.rememberNote = el('span', { class: 'signin-remember-note', attrs: { id: 'token-remember-note' } });
     const form = el('form', { class: 'signin-form', attrs: { method: 'post', action: '#', novalidate: '' } }, [
       this.label,
       el('div', { class: 'signin-row' }, [this.input, this.submitButton, this.cancelButton]),
+      el('p', { class: 'signin-remember' }, [el('label', { attrs: { for: 'token-remember' } }, [this.remember, this.rememberText]), this.rememberNote]),
     ]);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -97,6 +107,7 @@ export class SignInPanel {
   close(): void {
     this.root.hidden = true;
     this.input.value = '';
+    this.remember.checked = false;
     this.showMessage(null);
   }
 
@@ -112,7 +123,7 @@ export class SignInPanel {
     this.showMessage({ key: 'tokenChecking', kind: 'info' });
     this.submitButton.disabled = true;
     try {
-      const refused = await this.handlers.submit(this.input.value);
+      const refused = await this.handlers.submit(this.input.value, this.remember.checked);
       if (refused === null) {
         this.close();
       } else {
@@ -135,6 +146,8 @@ export class SignInPanel {
     this.cancelButton.textContent = t('tokenCancel');
     this.cancelButton.hidden = this.needed;
     this.help.textContent = t('tokenHelp');
+    this.rememberText.textContent = t('tokenRemember');
+    this.rememberNote.textContent = t('tokenRememberNote');
     this.explain.textContent = t('accessExplain');
     const m = this.messageKey;
     this.message.hidden = m === null;

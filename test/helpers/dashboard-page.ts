@@ -30,10 +30,11 @@ export async function launchBrowser(): Promise<Browser> {
 
 export async function newContext(
   browser: Browser,
-  options: { locale: string; width?: number; height?: number; timezoneId?: string },
+  options: { locale: string; width?: number; height?: number; timezoneId?: string; touch?: boolean },
 ): Promise<BrowserContext> {
   return browser.newContext({
     locale: options.locale,
+    ...(options.touch ? { hasTouch: true } : {}),
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     serviceWorkers: 'block',
     acceptDownloads: true,
@@ -168,4 +169,28 @@ export async function text(page: Page, selector: string): Promise<string> {
 /** The page is no wider than its screen. */
 export async function scrollWidth(page: Page): Promise<number> {
   return page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth);
+}
+
+/** One accessibility violation axe-core found, in a line a person can act on. */
+export interface AxeProblem {
+  rule: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * The serious and critical accessibility violations axe-core finds in the page as it is now (WCAG 2.0-2.2 A and
+ * AA rules, best practices included), with the first few elements each one hits; `include`: only that part.
+ */
+export async function seriousAxeProblems(page: Page, include?: string): Promise<AxeProblem[]> {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  let builder = new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .options({ resultTypes: ['violations'] }); // passes are not collected in detail: much faster on a big page
+  if (include !== undefined) builder = builder.include(include);
+  const results = await builder.analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ rule: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
 }
