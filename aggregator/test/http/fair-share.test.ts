@@ -58,8 +58,8 @@ describe('fair shares', () => {
     // One request may cost at most the burst (120 units): with 600 units a minute, hardly one more fits.
     expect(served).toBeGreaterThanOrEqual(1);
     expect(served).toBeLessThanOrEqual(2);
-    // A's cheap requests wait too: its bucket is empty.
-    expect(await get('/api/v1/zones/front/series?step=3600', a)).toBe(429);
+    // A's next heavy request waits too (its bucket refills at 10 units a second; one costs 120).
+    expect(await get(heavy, a)).toBe(429);
     // B and C, meanwhile, are served: a small read, and the same heavy request (it empties C's own bucket: a
     // maximum-range comparison costs a whole burst).
     expect(await get('/api/v1/zones/front/series?step=3600', b)).toBe(200);
