@@ -194,9 +194,21 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     }
   }
 
+  // A sensor past its last active day (config activeUntil) stops counting: its source is closed, which ends `done`
+  // (the program then shuts down in order: the last windows are sent, status offline).
+  const endMs = cfg.activeUntil === null ? Infinity : Date.parse(`${cfg.activeUntil}T00:00:00Z`) + 86_400_000;
+  let expired = false;
+  const expireIfDue = (): void => {
+    if (expired || !live || now() < endMs) return;
+    expired = true;
+    log.warn({ activeUntil: cfg.activeUntil }, 'activeUntil has passed: this sensor stops counting');
+    void source.close().catch((err: unknown) => log.error({ error: errorInfo(err) }, 'stopping the source failed'));
+  };
+
   // Live: close the windows as the clock passes their end.
   let advancing: Promise<void> | null = null;
   const tick = (): void => {
+    expireIfDue();
     if (advancing !== null) return;
     advancing = counter
       .advance(now())
@@ -221,6 +233,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     );
   };
   if (live) schedule();
+  expireIfDue();
 
   const stats = (): AgentStats => ({
     publisher: publisher.stats(),

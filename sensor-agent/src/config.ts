@@ -222,6 +222,13 @@ export const SensorConfigSchema = z
       .string({ error: (issue) => (issue.input === undefined ? 'required: set sensorId (PASSANT_SENSOR_ID), e.g. s-001; there is no default' : undefined) })
       .pipe(SensorIdSchema)
       .describe("this sensor's id in topics and messages (a-z, 0-9 and '-', up to 64); required, no default (a host name is not an id to publish)"),
+    activeUntil: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+      .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'must be a real date')
+      .nullable()
+      .default(null)
+      .describe("last day this sensor may count (YYYY-MM-DD, to the end of that day UTC; the aggregator's transparency.sensors[].activeUntil should say the same): after it a live sensor stops counting and exits; null = no end"),
     setupMode: z
       .boolean()
       .default(false)
