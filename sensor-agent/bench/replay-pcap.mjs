@@ -46,8 +46,9 @@ const exit = () => {
 // Stopped like tcpdump: no new records, what was written goes out, then exit.
 const stop = () => {
   stopped = true;
-  if (process.stdout.writableLength === 0) exit();
-  else process.stdout.once('drain', exit);
+  // setImmediate: after the write callbacks (process.nextTick) have put the last bytes in the tee file.
+  if (process.stdout.writableLength === 0) setImmediate(exit);
+  else process.stdout.once('drain', () => setImmediate(exit));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -210,6 +210,8 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
   const tick = (): void => {
     expireIfDue();
     if (advancing !== null) return;
+    // First what the capture holds (a quiet capture is polled only every few seconds), then close what has ended.
+    source.readPending?.();
     advancing = counter
       .advance(now())
       .catch((err: unknown) => log.error({ error: errorInfo(err) }, 'closing windows failed'))

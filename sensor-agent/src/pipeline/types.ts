@@ -38,6 +38,12 @@ export interface Source {
   /** Runs until the source ends (a file) or `close()` is called (live); resolves when done. */
   run(sink: DetectionSink): Promise<SourceSummary>;
   close(): Promise<void>;
+  /**
+   * Hands on, synchronously, what the source holds but has not read yet (a polled capture). The agent calls it
+   * before it closes windows, so a frame that arrived before a window ended is counted in it however long the
+   * source's poll interval is.
+   */
+  readPending?(): void;
 }
 
 export interface SourceSummary {

@@ -52,4 +52,8 @@ export class LiveBleSource implements Source {
   close(): Promise<void> {
     return this.#capture.close();
   }
+
+  readPending(): void {
+    this.#capture.readPending();
+  }
 }

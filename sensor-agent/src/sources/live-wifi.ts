@@ -67,6 +67,10 @@ export class LiveWifiSource implements Source {
     await this.#capture.close();
   }
 
+  readPending(): void {
+    this.#capture.readPending();
+  }
+
   #startHopping(): void {
     const channels = this.#opts.channels ?? [];
     if (channels.length === 0) return;

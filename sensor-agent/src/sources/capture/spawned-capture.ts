@@ -8,10 +8,9 @@
  *
  * The capture is read by polling, not as a stream. The tool writes into a FIFO (made in a private temp folder and
  * unlinked at once, so only the two open ends remain); the agent reads its non-blocking end, as much as there is,
- * into one reused buffer, at an interval that aims at about 32 kB a poll (half of what a FIFO holds): every
- * `maxPollMs` (1 s) for a quiet or slow tool, down to a few ms for a busy one. `maxPollMs` must stay below the
- * window counter's lateness (1.5 s by default), so that a frame written just before a window ends is read
- * before that window closes. A Node stream would wake the
+ * into one reused buffer, at an interval that aims at about 32 kB a poll (half of what a FIFO holds): up to
+ * `maxPollMs` (4 s) for a quiet or slow tool, down to a few ms for a busy one. The agent calls `readPending()`
+ * before it closes windows, so a frame written just before a window ends is counted in it whatever the interval. A Node stream would wake the
  * process, allocate a 64 kB buffer and run the stream machinery for every write of the tool (`tcpdump -U` writes
  * once per frame); polling costs a few wake-ups a second whatever the rate, which on a small board is most of the
  * CPU the sensor uses. The FIFO holds 64 kB: when it is full the tool blocks until the next poll, and the kernel's
@@ -41,7 +40,7 @@ export interface SpawnedCaptureOptions {
   killTimeoutMs?: number;
   /** First poll interval, ms; default 200. */
   pollMs?: number;
-  /** Longest poll interval, ms (keep it below the counter's lateness); default 1000. */
+  /** Longest poll interval, ms; default 4000. */
   maxPollMs?: number;
   /** Read buffer size; default 64 kB (what a FIFO holds). */
   chunkBytes?: number;
@@ -107,6 +106,8 @@ export class CaptureToolError extends Error {
 export class SpawnedCapture {
   readonly #opts: SpawnedCaptureOptions;
   #child: ChildProcess | null = null;
+  /** Reads what the FIFO holds now (while running). */
+  #readNow: (() => void) | null = null;
   #closing = false;
   #exited: Promise<void> = Promise.resolve();
 
@@ -124,7 +125,7 @@ export class SpawnedCapture {
     const parser = new CaptureParser(dissector);
     const { readFd, writeFd } = openFifo();
     const pollMs = this.#opts.pollMs ?? 200;
-    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 1000);
+    const maxPollMs = Math.max(pollMs, this.#opts.maxPollMs ?? 4000);
     const buf = Buffer.alloc(this.#opts.chunkBytes ?? 65536);
     return new Promise<SpawnedCaptureSummary>((resolve, reject) => {
       const stdio: Array<'ignore' | 'pipe' | number> = outputFd === 3 ? ['ignore', 'ignore', 'pipe', writeFd] : ['ignore', writeFd, 'pipe'];
@@ -196,6 +197,11 @@ export class SpawnedCapture {
         timer = setTimeout(poll, state === 'more' ? 0 : interval);
       };
       timer = setTimeout(poll, 0);
+      this.#readNow = () => {
+        if (timer === null || !fdOpen) return;
+        clearTimeout(timer);
+        poll();
+      };
 
       const stderr = child.stderr!;
       let pendingErr = '';
@@ -222,6 +228,7 @@ export class SpawnedCapture {
 
       child.on('close', (code, signal) => {
         this.#child = null;
+        this.#readNow = null;
         // What the tool wrote before it ended is still in the FIFO: read it all.
         if (fdOpen) {
           try {
@@ -258,6 +265,11 @@ export class SpawnedCapture {
         reject(new CaptureToolError(`${program} stopped with ${why}${lastStderr !== '' ? `: ${lastStderr}` : ''}`));
       });
     });
+  }
+
+  /** Parses what the tool has written so far, now, instead of at the next poll. */
+  readPending(): void {
+    this.#readNow?.();
   }
 
   /** Stops the tool (SIGTERM, then SIGKILL after the timeout); `run` then resolves with what was read. */
