@@ -610,11 +610,11 @@ function updateCards(remakeCharts = false): void {
 // ---- loading ---------------------------------------------------------------------------------------------------
 
 /** Loads one card's series for the current choice; returns false when the server could not be reached. */
-async function loadSeries(view: SeriesCard, generation: number): Promise<boolean> {
-  const win = currentWindow();
-  const radio = state.radio;
+async function loadSeries(view: SeriesCard, generation: number, prefetched?: Prefetched): Promise<boolean> {
+  const win = prefetched?.win ?? currentWindow();
+  const radio = prefetched?.radio ?? state.radio;
   try {
-    const raw = await fetchSeries(view.target, { from: win.from, to: win.to, step: win.step, radio });
+    const raw = await (prefetched?.series.get(viewKey(view.target)) ?? fetchSeries(view.target, { from: win.from, to: win.to, step: win.step, radio }));
     if (generation !== state.refreshGeneration || !state.views.includes(view)) return true; // a newer load replaced this one
     view.showError(null);
     view.lastLoadMs = Date.now();
@@ -636,8 +636,27 @@ async function loadSeries(view: SeriesCard, generation: number): Promise<boolean
 }
 
 /** Loads every card's series; returns false when the server could not be reached. */
-async function loadAllSeries(generation: number): Promise<boolean> {
-  const results = await Promise.all(state.views.map((view) => loadSeries(view, generation)));
+/** Series asked for before their cards were built (the cards take a while to build: the answers arrive meanwhile). */
+interface Prefetched {
+  win: TimeWindow;
+  radio: Radio;
+  series: Map<string, Promise<Series>>;
+}
+
+function prefetchSeries(): Prefetched {
+  const win = currentWindow();
+  const radio = state.radio;
+  const series = new Map<string, Promise<Series>>();
+  for (const { target } of wantedTargets()) {
+    const request = fetchSeries(target, { from: win.from, to: win.to, step: win.step, radio });
+    request.catch(() => {}); // handled by loadSeries; a card that is not built after all drops it
+    series.set(viewKey(target), request);
+  }
+  return { win, radio, series };
+}
+
+async function loadAllSeries(generation: number, prefetched?: Prefetched): Promise<boolean> {
+  const results = await Promise.all(state.views.map((view) => loadSeries(view, generation, prefetched)));
   state.lastLoadMs = Date.now();
   const ok = results.every(Boolean);
   if (ok) state.lastUpdateMs = Date.now();
@@ -708,6 +727,8 @@ async function refresh(): Promise<void> {
       lock();
       return;
     }
+    // The event stream opens while the zones and sites are asked for (a reader who may read counts).
+    if (anyOf(me.zones) || anyOf(me.sites)) ensureLive();
     [zones, sites] = await Promise.all([
       anyOf(me.zones) ? fetchZones() : Promise.resolve([]),
       anyOf(me.sites) ? fetchSites() : Promise.resolve([]),
@@ -728,6 +749,12 @@ async function refresh(): Promise<void> {
   state.sites = sites;
   sensorsPage.setZoneNames(new Map(zones.map((z) => [z.id, z.name])));
   renderSiteChoice();
+  // The stream is open (or failed, or took too long) before the series are asked for, so no minute released in
+  // between is missed, and its opening needs no second load (each resource is fetched once per load). The series
+  // are asked for before the cards are built: building them takes a while, the answers arrive meanwhile.
+  if (state.feedSettled !== null) await state.feedSettled;
+  if (generation !== state.refreshGeneration) return;
+  const prefetched = prefetchSeries();
   syncViews();
   if (state.views.length === 0) {
     state.failures = 0;
@@ -738,12 +765,8 @@ async function refresh(): Promise<void> {
     schedule(NO_ZONES_RETRY_MS);
     return;
   }
-  // The stream is opened before the series are asked for, so no minute released in between is missed, and its
-  // opening needs no second load (each resource is fetched once per load).
   ensureLive();
-  if (state.feedSettled !== null) await state.feedSettled;
-  if (generation !== state.refreshGeneration) return;
-  const ok = await loadAllSeries(generation);
+  const ok = await loadAllSeries(generation, prefetched);
   if (generation !== state.refreshGeneration) return; // a newer refresh (a new choice, the stream reopening) took over
   if (!ok) {
     failed(new ApiError('unreachable', 0, 'unreachable'));

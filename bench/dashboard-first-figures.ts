@@ -1,0 +1,113 @@
+/**
+ * Dashboard benchmark (`npm run bench:dashboard`): the time from navigation to the first figures on screen, in
+ * the real browser (Chromium from Debian, driven by playwright-core), against an aggregator (its bin, a child
+ * process) on a store holding a year of data for one site of 10 zones. "First figures" is the moment every card
+ * (the site and its 10 zones) shows its latest minute and has its chart fed, measured in the page from the start
+ * of navigation (`performance.now()`). Each run is a fresh browser context (empty cache). Goal: under 1 s.
+ *
+ * The store is written straight into SQLite by `buildQueryStore` (bench/lib/query-data.ts): hour and day rollups
+ * for the year, minute cells for the last days, ending with today (UTC), so the default view (the last 2 hours of
+ * minutes) has data.
+ *
+ * Settings (environment): PASSANT_DASHBOARD_BENCH_RUNS (7), PASSANT_DASHBOARD_BENCH_DAYS (365),
+ * PASSANT_DASHBOARD_BENCH_MINUTE_DAYS (2). The dashboard must be built (`npm run build`).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { CHROMIUM_ARGS, DIST_INDEX } from '../test/helpers/dashboard-page.ts';
+import { spawnAggregator, type AggregatorProcess } from './lib/aggregator-process.ts';
+import { buildQueryStore } from './lib/query-data.ts';
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const RUNS = intEnv('PASSANT_DASHBOARD_BENCH_RUNS', 7, 1, 100);
+const DAYS = intEnv('PASSANT_DASHBOARD_BENCH_DAYS', 365, 2, 3660);
+const MINUTE_DAYS = intEnv('PASSANT_DASHBOARD_BENCH_MINUTE_DAYS', 2, 1, DAYS);
+const ZONES = 10;
+const K = 5;
+const GOAL_MS = 1000;
+const DAY = 86_400;
+
+interface PageClock {
+  performance: { now(): number };
+  document: { querySelectorAll(selector: string): Iterable<{ textContent: string | null; dataset: Record<string, string | undefined> }> };
+  firstFiguresMs?: number;
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(DIST_INDEX)) throw new Error(`${DIST_INDEX} is missing: run \`npm run build\` first`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-bench-dashboard-'));
+  const broker = await startMosquitto({ persistence: false });
+  let aggregator: AggregatorProcess | undefined;
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const endDay = Math.floor(Date.now() / 1000 / DAY) * DAY + DAY; // the data reach the end of today
+    const built = performance.now();
+    const data = await buildQueryStore({ file: path.join(dir, 'passant.db'), zoneCount: ZONES, sensorsPerZone: 2, days: DAYS, minuteDays: MINUTE_DAYS, endDay, k: K });
+    const buildSeconds = (performance.now() - built) / 1000;
+    const configFile = path.join(dir, 'config.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        k: K,
+        zones: data.zones,
+        sites: [{ id: 'centrum', name: 'Centrum', zones: data.zones.map((z) => z.id) }],
+        auth: { public: { zones: 'all', sites: 'all' } },
+        retention: { minuteDays: MINUTE_DAYS },
+      }),
+    );
+    aggregator = await spawnAggregator({ id: 'bench-dashboard', mqttUrl: broker.url, dataDir: dir, logLevel: 'warn', env: { PASSANT_CONFIG: configFile } });
+    const cards = ZONES + 1;
+
+    const samples: number[] = [];
+    for (let run = 0; run <= RUNS; run++) {
+      const context = await browser.newContext({ locale: 'nl-NL', viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${aggregator.url}/?lang=nl`);
+        const handle = await page.waitForFunction(
+          (n) => {
+            const g = globalThis as unknown as PageClock;
+            const charts = [...g.document.querySelectorAll('article.card .chart')];
+            const latest = [...g.document.querySelectorAll('article.card .stats dd:first-of-type')];
+            const shown =
+              charts.length === n &&
+              charts.every((c) => Number(c.dataset.buckets ?? 0) > 0 && Number(c.dataset.released ?? 0) > 0) &&
+              latest.length >= n &&
+              latest.every((dd) => (dd.textContent ?? '…') !== '…');
+            if (shown) g.firstFiguresMs ??= g.performance.now();
+            return shown ? g.firstFiguresMs : false;
+          },
+          cards,
+          { polling: 'raf', timeout: 60_000 },
+        );
+        const ms = Number(await handle.jsonValue());
+        if (run > 0) samples.push(ms); // run 0 warms the aggregator's caches and the browser
+      } finally {
+        await context.close();
+      }
+    }
+    samples.sort((a, b) => a - b);
+    const median = samples[Math.floor((samples.length - 1) / 2)]!;
+    const worst = samples[samples.length - 1]!;
+    console.log(`dashboard first figures: ${cards} cards (a site of ${ZONES} zones and its zones), ${DAYS} days of data (${data.rollups} rollups, ${data.cells} minute cells, built in ${buildSeconds.toFixed(1)} s)`);
+    console.log(`  navigation -> first figures on screen: median ${median.toFixed(0)} ms, worst ${worst.toFixed(0)} ms over ${samples.length} runs (goal < ${GOAL_MS} ms): ${median < GOAL_MS ? 'ok' : 'SLOWER THAN THE GOAL'}`);
+    console.log(`  runs (ms): ${samples.map((s) => s.toFixed(0)).join(', ')}`);
+  } finally {
+    await browser.close();
+    await aggregator?.stop();
+    await broker.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
