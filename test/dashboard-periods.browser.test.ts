@@ -128,6 +128,15 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard periods in Chromium (D
           expect(hours, `hours in local day ${i}`).toBe(i === 3 ? 25 : 24);
         });
         expect(rows[3].start).toBe(change.t - 2 * 3600); // the change day starts at 22:00Z (still summer time)
+        expect(rows.some((r) => r.hidden > 0), 'quiet nights have hidden minutes').toBe(true);
+
+        // The chart's data table holds the same hours: the released value per minute and the hidden minutes.
+        await card.locator('.chart-table summary').click();
+        const tableRows = card.locator('.chart-data tbody tr');
+        await expect.poll(() => tableRows.count()).toBe(6 * 24 + 1);
+        const shown = await tableRows.evaluateAll((trs) => trs.map((tr) => ({ t: Number(tr.getAttribute('data-t')), hidden: tr.children[2]?.textContent })));
+        expect(shown.map((r) => r.t)).toEqual(api.t);
+        expect(shown.map((r) => Number(r.hidden))).toEqual(api.suppressed);
 
         // The view is a URL: reloading it (or sending it to someone) shows the same.
         const url = new URL(page.url());

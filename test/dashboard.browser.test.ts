@@ -36,6 +36,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium (Debian package "chromium")
         // A name with markup: it must show as these characters, never become an element.
         { id: 'markt', name: 'Markt <img src=x onerror="document.title=1"> & "co"', sensors: ['s-003'] },
       ],
+      overrides: { baseline: { enabled: false } }, // three hours of history: too short for a sensor's static baseline
     });
     browser = await launchBrowser();
     const res = await fetch(`${stack.baseUrl}/api/v1/zones`);
