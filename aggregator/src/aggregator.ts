@@ -10,8 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { TokenStore } from './auth/token-store.ts';
+import { AccessLog, addTotals, auditCounters } from './access-log/access-log.ts';
 import { CalibrationStore, calibrationsFileOf } from './estimate/calibration-store.ts';
-import { tokensFileOf } from './auth/token-command.ts';
+import { accessLogFileOf, tokensFileOf } from './auth/token-command.ts';
 import { parseConfig, redactConfig } from './config.ts';
 import type { AggregatorConfig, AggregatorConfigInput } from './config.ts';
 import { createHttpApp } from './http/app.ts';
@@ -135,13 +136,20 @@ export async function startAggregator(
     rawStore instanceof SqliteStore ? setInterval(() => rawStore.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
   let tokens: TokenStore;
   let calibrations: CalibrationStore;
+  let accessLog: AccessLog;
   try {
     tokens = TokenStore.open(tokensFileOf(config));
     calibrations = CalibrationStore.open(calibrationsFileOf(config.data.dir));
+    accessLog = AccessLog.open(accessLogFileOf(config), { retentionDays: config.audit.accessLogDays, now });
   } catch (err) {
     await store.close();
     throw err;
   }
+  // The audit's totals count from the first start: earlier runs' totals plus this process's counters, saved every
+  // minute and at the end. Old access-log rows are deleted at start and then hourly.
+  const auditBase = accessLog.totals();
+  if (auditBase.since === undefined) auditBase.since = Math.floor(now());
+  accessLog.prune();
   const metrics = new AggregatorMetrics();
   const registry = new Registry(config.zones, config.sites, { sensorStats: () => store.sensorStats() });
   const health = new SensorHealthTracker();
@@ -225,6 +233,8 @@ export async function startAggregator(
     publicAccess: config.auth.public,
     tokens,
     calibrations,
+    accessLog,
+    auditBase,
     rateLimitPerMinute: config.http.rateLimitPerMinute,
     rateLimitBurst: config.http.rateLimitBurst,
     rateLimitCellsPerUnit: config.http.rateLimitCellsPerUnit,
@@ -270,6 +280,22 @@ export async function startAggregator(
     statsTimer.unref();
   }
 
+  const saveAuditTotals = (): void => {
+    try {
+      accessLog.saveTotals(addTotals(auditBase, auditCounters(metrics, REJECT_REASONS)));
+    } catch (err) {
+      logger.warn({ err }, 'saving the audit totals failed');
+    }
+  };
+  const auditTimer = setInterval(() => {
+    saveAuditTotals();
+    try {
+      accessLog.prune();
+    } catch (err) {
+      logger.warn({ err }, 'pruning the access log failed');
+    }
+  }, 60_000).unref();
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -306,6 +332,9 @@ export async function startAggregator(
       await guarded(logger, 'close store', limit, () => store.close());
       tokens.close();
       calibrations.close();
+      clearInterval(auditTimer);
+      saveAuditTotals();
+      accessLog.close();
       logger.info('aggregator stopped');
     })();
     return closing;

@@ -207,6 +207,23 @@ export const AggregatorConfigSchema = z
       })
       .prefault({})
       .describe('the HTTP API and dashboard'),
+    audit: z
+      .strictObject({
+        accessLogDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3660)
+          .default(90)
+          .describe('how long the access log (who read which zone or site, which period, when: token requests only) is kept, in days'),
+        accessLogFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('SQLite file of the access log and of the audit totals that survive restarts (default: access-log.db in data.dir)'),
+      })
+      .prefault({})
+      .describe('the access log and the audit totals, for the privacy officer'),
     auth: z
       .strictObject({
         public: z
@@ -410,7 +427,9 @@ export const AggregatorConfigSchema = z
           .min(1)
           .max(24 * 31)
           .default(12)
-          .describe('with fewer hours of a sensor\'s history than this its baseline is unknown and taken as 0 (a new sensor)'),
+          .describe(
+            "with fewer usable hours of a sensor's history than this its baseline is unknown: a new sensor learns, and until then none of its devices count as moving (its cells stay hidden unless another sensor of the zone passes)",
+          ),
       })
       .prefault({})
       .describe('static-device baseline of the release rule'),
@@ -514,6 +533,16 @@ function crossCheck(input: unknown): CrossProblem[] {
   }
   if (noise.key !== undefined && noise.keyFile !== undefined) {
     problems.push({ path: ['noise', 'keyFile'], message: 'set either noise.key or noise.keyFile, not both' });
+  }
+  const baseline = isPlainObject(input.baseline) ? input.baseline : {};
+  const retention = isPlainObject(input.retention) ? input.retention : {};
+  const lookBack = typeof baseline.historyHours === 'number' ? baseline.historyHours : 48;
+  const kept = typeof retention.sensorWindowHours === 'number' ? retention.sensorWindowHours : 48;
+  if (baseline.enabled !== false && lookBack > kept) {
+    problems.push({
+      path: ['baseline', 'historyHours'],
+      message: `the static baseline looks back ${lookBack} h but per-sensor rows are kept only ${kept} h (retention.sensorWindowHours): raise that or lower this`,
+    });
   }
   const mqtt = isPlainObject(input.mqtt) ? input.mqtt : {};
   if ((mqtt.certFile === undefined) !== (mqtt.keyFile === undefined)) {

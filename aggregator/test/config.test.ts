@@ -194,6 +194,15 @@ sites:
     expect(problems).toEqual(['zones[1].sensors[1]: sensor "s1" is already in zone "a": a sensor belongs to at most one zone']);
   });
 
+  it('the static baseline cannot look back further than per-sensor rows are kept', () => {
+    expect(problemsOf(() => parseConfig({ baseline: { historyHours: 72 } }))).toEqual([
+      'baseline.historyHours: the static baseline looks back 72 h but per-sensor rows are kept only 48 h (retention.sensorWindowHours): raise that or lower this',
+    ]);
+    expect(parseConfig({ baseline: { historyHours: 72 }, retention: { sensorWindowHours: 72 } }).baseline.historyHours).toBe(72);
+    expect(parseConfig({ baseline: { enabled: false, historyHours: 72 } }).baseline.enabled).toBe(false);
+    expect(parseConfig({}).baseline).toEqual({ enabled: true, historyHours: 48, quietHours: 4, quantile: 0.9, minHistoryHours: 12 });
+  });
+
   it('duplicate zone and site ids, a zone in two sites, cert without key', () => {
     const problems = problemsOf(() =>
       parseConfig({

@@ -237,3 +237,32 @@ export class AccessLog {
     this.db.close();
   }
 }
+
+/** What the audit counts, as flat totals (`stored`, `duplicate`, `rejected:<reason>`, `statusAccepted`, `statusRejected`). */
+export interface AuditCounterSource {
+  ingestMessages: { get(labels: { result: string; reason: string }): number };
+  statusMessages: { get(labels: { result: string; reason: string }): number };
+}
+
+/** This process's audit counters as flat totals. */
+export function auditCounters(metrics: AuditCounterSource, reasons: readonly string[]): Record<string, number> {
+  const m = metrics.ingestMessages;
+  const s = metrics.statusMessages;
+  const out: Record<string, number> = {
+    stored: m.get({ result: 'stored', reason: 'none' }),
+    duplicate: m.get({ result: 'duplicate', reason: 'none' }),
+    statusAccepted: s.get({ result: 'accepted', reason: 'none' }) + s.get({ result: 'accepted', reason: 'cleared' }),
+    statusRejected: reasons.reduce((sum, reason) => sum + s.get({ result: 'rejected', reason }), 0),
+  };
+  for (const reason of reasons) out[`rejected:${reason}`] = m.get({ result: 'rejected', reason });
+  return out;
+}
+
+/** The sum of two sets of totals, key by key (`since` is not a count: the earlier one is kept). */
+export function addTotals(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    out[key] = key === 'since' ? Math.min(out[key] ?? value, value) : (out[key] ?? 0) + value;
+  }
+  return out;
+}

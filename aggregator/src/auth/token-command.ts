@@ -10,8 +10,10 @@
  * The secret is printed once, by `create`; only its SHA-256 is stored. Revocation takes effect at the next
  * request of the running aggregator (open event streams end within seconds).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { AccessLog } from '../access-log/access-log.ts';
 import { loadConfig } from '../config.ts';
 import type { AggregatorConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
@@ -42,11 +44,29 @@ export function tokensFileOf(config: Pick<AggregatorConfig, 'auth' | 'data'>): s
   return config.auth.tokensFile ?? path.join(config.data.dir, 'tokens.db');
 }
 
-function describe(info: TokenInfo): string {
+/** The access log of a configuration: audit.accessLogFile, or access-log.db in data.dir. */
+export function accessLogFileOf(config: Pick<AggregatorConfig, 'audit' | 'data'>): string {
+  return config.audit.accessLogFile ?? path.join(config.data.dir, 'access-log.db');
+}
+
+/** Each token's last recorded use, from the access log (empty when there is none yet). */
+function lastUses(config: AggregatorConfig): Map<string, number> {
+  const file = accessLogFileOf(config);
+  if (!fs.existsSync(file)) return new Map();
+  const log = AccessLog.open(file, { retentionDays: config.audit.accessLogDays });
+  try {
+    return log.lastUse();
+  } finally {
+    log.close();
+  }
+}
+
+function describe(info: TokenInfo, lastUse?: number): string {
   const owners = info.owners.length > 0 ? ` owners=${JSON.stringify(info.owners)}` : '';
   const scope = info.role === 'viewer' ? ` zones=${info.zones.join(',') || '-'} sites=${info.sites.join(',') || '-'}${owners}` : '';
   const revoked = info.revokedAt === null ? '' : ` REVOKED ${new Date(info.revokedAt * 1000).toISOString()}`;
-  return `${info.id}  ${info.role}${scope}  name=${JSON.stringify(info.name ?? '')}  created ${new Date(info.createdAt * 1000).toISOString()}${revoked}`;
+  const used = lastUse === undefined ? '' : `  last used ${new Date(lastUse * 1000).toISOString()}`;
+  return `${info.id}  ${info.role}${scope}  name=${JSON.stringify(info.name ?? '')}  created ${new Date(info.createdAt * 1000).toISOString()}${used}${revoked}`;
 }
 
 /** Runs `token <sub> ...`; returns the exit code (0 ok, 1 failure, 2 usage). */
@@ -136,9 +156,10 @@ export function tokenCommand(args: string[], io: CommandIo = defaultIo): number 
   try {
     if (sub === 'list') {
       const list = store.list();
-      if (values.json) io.out(`${JSON.stringify(list)}\n`);
+      const used = lastUses(config);
+      if (values.json) io.out(`${JSON.stringify(list.map((info) => ({ ...info, lastUsedAt: used.get(info.id) ?? null })))}\n`);
       else if (list.length === 0) io.out('no tokens\n');
-      else for (const info of list) io.out(`${describe(info)}\n`);
+      else for (const info of list) io.out(`${describe(info, used.get(info.id))}\n`);
       return 0;
     }
     const id = positionals[0]!;

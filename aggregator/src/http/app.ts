@@ -39,9 +39,10 @@ import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesTarget } from '.
 import type { CountsStore, ReleaseStore } from '../store/types.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from './compare.ts';
 import { csvFileName, seriesCsv } from './csv.ts';
+import { addTotals, auditCounters, type AccessLog, type AccessQuery } from '../access-log/access-log.ts';
 import { calibrationRoutes } from './calibration-routes.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { EVENTS_PARAMS, rejectUnknownParams, singleParam } from './params.ts';
+import { ACCESS_LOG_PARAMS, EVENTS_PARAMS, rejectUnknownParams, singleParam } from './params.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { sensorHealthReport } from './sensor-health-report.ts';
 import { cellsRead, siteSeries } from './site-series.ts';
@@ -89,6 +90,10 @@ export interface HttpAppOptions {
   tokenRecheckMs?: number;
   /** Calibrations of zones (people estimates); without it the calibration routes answer 503. */
   calibrations?: import('../estimate/calibration-store.ts').CalibrationStore;
+  /** Who read what (token requests); without it nothing is recorded and /privacy/access-log answers 503. */
+  accessLog?: AccessLog;
+  /** Audit totals of earlier runs (from the access log's file), added to this process's counters; `since` among them. */
+  auditBase?: Readonly<Record<string, number>>;
 }
 
 export interface HttpApp {
@@ -274,6 +279,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
 
   const api = express.Router();
+
+  // Every request made with a token is recorded when it finishes (who read what), for the privacy officer.
+  if (options.accessLog !== undefined) api.use(options.accessLog.middleware());
 
   // Who is asking, then the rate limit (per token, or per client address), then a bad token is refused.
   api.use((req, res, next) => {
@@ -598,30 +606,57 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   api.get('/privacy/audit', (req, res) => {
     requireAccess(res, (p) => access.canSeeAudit(p), 'audit data', 'admin and privacy tokens');
     rejectUnknownParams(req.query as Record<string, unknown>, []);
-    const m = metrics.ingestMessages;
-    const s = metrics.statusMessages;
+    // Totals since the first start: earlier runs' totals (kept in the access log's file) plus this process's counters.
+    const totals = addTotals(options.auditBase ?? {}, auditCounters(metrics, REJECT_REASONS));
     const tokenCounts = { viewer: 0, admin: 0, privacy: 0, revoked: 0 };
     for (const t of tokens?.list() ?? []) {
       if (t.revokedAt !== null) tokenCounts.revoked++;
       else tokenCounts[t.role]++;
     }
     const body: AuditBody = {
-      since: Math.floor(startedAt),
+      since: Math.floor(totals.since ?? startedAt),
       ingest: {
-        stored: m.get({ result: 'stored', reason: 'none' }),
-        duplicate: m.get({ result: 'duplicate', reason: 'none' }),
-        rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, m.get({ result: 'rejected', reason })])) as Record<
+        stored: totals.stored ?? 0,
+        duplicate: totals.duplicate ?? 0,
+        rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, totals[`rejected:${reason}`] ?? 0])) as Record<
           (typeof REJECT_REASONS)[number],
           number
         >,
       },
       statusMessages: {
-        accepted: s.get({ result: 'accepted', reason: 'none' }) + s.get({ result: 'accepted', reason: 'cleared' }),
-        rejected: REJECT_REASONS.reduce((sum, reason) => sum + s.get({ result: 'rejected', reason }), 0),
+        accepted: totals.statusAccepted ?? 0,
+        rejected: totals.statusRejected ?? 0,
       },
       tokens: tokenCounts,
     };
     res.json(body);
+  });
+
+  api.get('/privacy/access-log', (req, res) => {
+    requireAccess(res, (p) => roleOf(p) === 'privacy' || roleOf(p) === 'admin', 'the access log', 'privacy and admin tokens');
+    const query = req.query as Record<string, unknown>;
+    rejectUnknownParams(query, ACCESS_LOG_PARAMS);
+    if (options.accessLog === undefined) throw new HttpError(503, 'access_log_unavailable', 'this aggregator keeps no access log');
+    const time = (name: string): number | undefined => {
+      const raw = singleParam(query, name);
+      if (raw === undefined) return undefined;
+      if (!/^\d{1,12}$/.test(raw)) throw new HttpError(400, 'invalid_parameter', `${name} must be a time in whole Unix seconds`);
+      return Number(raw);
+    };
+    const token = singleParam(query, 'token');
+    if (token !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(token)) throw new HttpError(400, 'invalid_parameter', 'token must be a token id (letters, digits, - and _)');
+    const limitRaw = singleParam(query, 'limit');
+    if (limitRaw !== undefined && (!/^\d{1,5}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 10_000)) {
+      throw new HttpError(400, 'invalid_parameter', 'limit must be a whole number from 1 to 10000');
+    }
+    const q: AccessQuery = {};
+    const from = time('from');
+    const to = time('to');
+    if (from !== undefined) q.from = from;
+    if (to !== undefined) q.to = to;
+    if (token !== undefined) q.tokenId = token;
+    if (limitRaw !== undefined) q.limit = Number(limitRaw);
+    res.json({ retentionDays: options.accessLog.retentionDays, entries: options.accessLog.query(q) });
   });
 
   api.get('/events', (req, res) => {

@@ -19,7 +19,7 @@ import {
   UnassignedSensorListSchema,
   ZoneListSchema,
 } from '@passant/shared/api-schemas';
-import { EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
+import { ACCESS_LOG_PARAMS, EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
 import type { ParamSpec } from './params.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -53,6 +53,7 @@ export interface OpenApiOperation {
   /** Who may call it (roles), in words; also in `description`. */
   'x-access': string;
   parameters: OpenApiParameter[];
+  requestBody?: { required: boolean; content: Record<string, OpenApiMediaType> };
   responses: Record<string, OpenApiResponse>;
 }
 
@@ -62,7 +63,7 @@ export interface OpenApiDocument {
   servers: { url: string }[];
   jsonSchemaDialect: string;
   tags: { name: string; description: string }[];
-  paths: Record<string, Record<'get', OpenApiOperation>>;
+  paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
   components: {
     securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
   };
@@ -71,9 +72,17 @@ export interface OpenApiDocument {
 /** What a route answers with 200. */
 type Body = { kind: 'json'; schema: z.ZodType } | { kind: 'csv' } | { kind: 'sse' } | { kind: 'text'; mediaType: string };
 
+export type HttpMethod = 'get' | 'post';
+
 /** One documented route; `path` is the express path (`:id`), turned into `{id}` for the document. */
 export interface RouteDoc {
   path: string;
+  /** Default 'get'. */
+  method?: HttpMethod;
+  /** The JSON body a POST takes. */
+  requestBody?: z.ZodType;
+  /** The success status (default 200; a POST that creates: 201). */
+  okStatus?: number;
   operationId: string;
   summary: string;
   tag: string;
@@ -88,6 +97,41 @@ export interface RouteDoc {
   /** Error statuses whose body is not the usual `{ error: { code, message } }`. */
   errorBodies?: Record<number, { description: string; body: Body }>;
 }
+
+/** The calibration routes' bodies (aggregator/src/http/calibration-routes.ts), for the document. */
+const CalibrationRequestSchema = z.strictObject({
+  kind: z.enum(['present', 'passers']),
+  radio: z.enum(['wifi', 'ble']).optional(),
+  counts: z.array(z.strictObject({ from: z.number().int(), to: z.number().int(), people: z.number().nonnegative() })).min(1),
+});
+const CalibrationSchema = z
+  .object({
+    id: z.string(),
+    zoneId: z.string(),
+    kind: z.enum(['present', 'passers']),
+    radio: z.enum(['wifi', 'ble']),
+    createdAt: z.number().int(),
+  })
+  .loose()
+  .describe('the fitted calibration: model, parameters, points used, interval method, fit statistics');
+const CalibrationListSchema = z.strictObject({ zoneId: z.string(), calibrations: z.array(CalibrationSchema) });
+const AccessLogSchema = z.strictObject({
+  retentionDays: z.number().int(),
+  entries: z.array(
+    z.strictObject({
+      at: z.number().int(),
+      tokenId: z.string(),
+      role: z.string(),
+      method: z.string(),
+      path: z.string(),
+      targetKind: z.enum(['zone', 'site']).nullable(),
+      targetId: z.string().nullable(),
+      from: z.number().int().nullable(),
+      to: z.number().int().nullable(),
+      status: z.number().int(),
+    }),
+  ),
+});
 
 const ZONE_ID = { name: 'id', description: 'zone id' };
 const SITE_ID = { name: 'id', description: 'site id' };
@@ -270,6 +314,44 @@ export const ROUTES: readonly RouteDoc[] = [
     errors: [400, 401, 403],
   },
   {
+    path: '/api/v1/privacy/access-log',
+    operationId: 'getAccessLog',
+    summary: 'The access log: who read what (token id and role, route, zone or site, period asked for, status), newest first',
+    tag: 'privacy',
+    auth: 'token',
+    access: 'privacy tokens (the privacy officer); admin tokens too',
+    params: ACCESS_LOG_PARAMS,
+    body: { kind: 'json', schema: AccessLogSchema },
+    errors: [400, 401, 403, 503],
+  },
+  {
+    path: '/api/v1/zones/:id/calibrations',
+    operationId: 'listCalibrations',
+    summary: "A zone's calibrations (people estimates from manual counts), oldest first",
+    tag: 'zones',
+    auth: 'token',
+    access: 'admin and privacy tokens',
+    params: [],
+    pathParams: [ZONE_ID],
+    body: { kind: 'json', schema: CalibrationListSchema },
+    errors: [400, 401, 403, 404, 503],
+  },
+  {
+    path: '/api/v1/zones/:id/calibrations',
+    method: 'post',
+    operationId: 'addCalibration',
+    summary: 'Add manual counts of a zone (present: people at a moment; passers: people crossing in a period) and fit a calibration from its released minutes',
+    tag: 'zones',
+    auth: 'token',
+    access: 'admin tokens',
+    params: [],
+    pathParams: [ZONE_ID],
+    requestBody: CalibrationRequestSchema,
+    okStatus: 201,
+    body: { kind: 'json', schema: CalibrationSchema },
+    errors: [400, 401, 403, 404, 413, 415, 422, 503],
+  },
+  {
     path: '/api/v1/events',
     operationId: 'streamEvents',
     summary: 'Server-Sent Events: each newly released zone-minute ({ zoneId, radio, t, devices, suppressed }) of the zones the caller may read',
@@ -335,7 +417,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
   for (const route of ROUTES) {
     const isApi = route.path.startsWith('/api/');
     const statuses = [...new Set([...route.errors, ...(isApi ? [429, 500] : [500])])].sort();
-    const responses: Record<string, OpenApiResponse> = { '200': okResponse(route.body) };
+    const responses: Record<string, OpenApiResponse> = { [String(route.okStatus ?? 200)]: okResponse(route.body) };
     for (const status of statuses) {
       const special = route.errorBodies?.[status];
       responses[String(status)] = special ? okResponse(special.body, special.description) : errorResponse(status);
@@ -348,8 +430,8 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         return parameter;
       }),
     ];
-    paths[openApiPath(route.path)] = {
-      get: {
+    const method = route.method ?? 'get';
+    const operation: OpenApiOperation = {
         operationId: route.operationId,
         summary: route.summary,
         description: `${route.summary}.\n\nWho may call it: ${route.access}.`,
@@ -358,8 +440,11 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         'x-access': route.access,
         parameters,
         responses,
-      },
     };
+    if (route.requestBody !== undefined) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchemaOf(route.requestBody) } } };
+    }
+    paths[openApiPath(route.path)] = { ...paths[openApiPath(route.path)], [method]: operation };
   }
   return {
     openapi: '3.1.0',
@@ -398,7 +483,7 @@ export function apiRoutesMarkdown(): string {
   const lines = ['| route | query parameters | who may call it | answer |', '| --- | --- | --- | --- |'];
   for (const route of ROUTES) {
     const params = route.params.map((p) => `\`${p.name}\``).join(', ') || '—';
-    lines.push(`| \`GET ${route.path}\` | ${params} | ${esc(route.access)} | ${esc(route.summary)} |`);
+    lines.push(`| \`${(route.method ?? 'get').toUpperCase()} ${route.path}\` | ${params} | ${esc(route.access)} | ${esc(route.summary)} |`);
   }
   return lines.join('\n');
 }

@@ -52,6 +52,13 @@ export const PROFILE_PARAMS: readonly ParamSpec[] = [
   },
 ];
 
+export const ACCESS_LOG_PARAMS: readonly ParamSpec[] = [
+  { name: 'from', description: 'only requests at or after this time, Unix seconds', schema: { type: 'string', pattern: '^\\d{1,12}$' }, example: '1699920000' },
+  { name: 'to', description: 'only requests before this time, Unix seconds', schema: { type: 'string', pattern: '^\\d{1,12}$' }, example: '1900000000' },
+  { name: 'token', description: "only this token's requests (its id, as `token list` shows it)", schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, example: 'abc123' },
+  { name: 'limit', description: 'most entries, newest first (1 to 10000, default 1000)', schema: { type: 'string', pattern: '^\\d{1,5}$' }, example: '100' },
+];
+
 export const EVENTS_PARAMS: readonly ParamSpec[] = [
   { name: 'zone', description: 'only this zone (default: every zone the caller may read)', schema: { type: 'string' }, example: 'front' },
   {

@@ -107,3 +107,56 @@ describe('access log', () => {
     }
   });
 });
+
+describe('the access log in a running aggregator', () => {
+  it('records token reads, shows them to the privacy officer, gives tokens their last use, and keeps the audit totals across a restart', async () => {
+    const { startAedes } = await import('../../../test/helpers/aedes-broker.ts');
+    const { startTestAggregator } = await import('../helpers/aggregator.ts');
+    const { tokenCommand } = await import('../../src/auth/token-command.ts');
+    const { countsMessage } = await import('../helpers/messages.ts');
+    const broker = await startAedes();
+    const dataDir = dir;
+    const config = { zones: [{ id: 'front', name: 'Front', sensors: ['s1'] }], auth: { public: { zones: 'none' as const, sites: 'none' as const } } };
+    let agg = await startTestAggregator(broker.url, config, { dataDir });
+    try {
+      const viewer = agg.tokens.create({ role: 'viewer', zones: ['front'], name: 'shop' });
+      const privacy = agg.tokens.create({ role: 'privacy', name: 'officer' });
+      await agg.store.put([countsMessage('s1', 1_699_920_000, 9)], 1_699_920_100);
+      agg.metrics.ingestMessages.inc({ result: 'stored', reason: 'none' }, 1);
+      const read = await fetch(`${agg.url}/api/v1/zones/front/series?from=1699920000&to=1699923600&step=3600`, { headers: { authorization: `Bearer ${viewer.token}` } });
+      expect(read.status).toBe(200);
+      await read.arrayBuffer();
+      // the public reads nothing here and is not recorded; the viewer is not allowed to read the log
+      expect((await fetch(`${agg.url}/api/v1/privacy/access-log`, { headers: { authorization: `Bearer ${viewer.token}` } })).status).toBe(403);
+      const log = (await (await fetch(`${agg.url}/api/v1/privacy/access-log?token=${viewer.info.id}`, { headers: { authorization: `Bearer ${privacy.token}` } })).json()) as {
+        retentionDays: number;
+        entries: { tokenId: string; role: string; path: string; targetKind: string; targetId: string; from: number; to: number; status: number }[];
+      };
+      expect(log.retentionDays).toBe(90);
+      expect(log.entries.map((e) => [e.tokenId, e.role, e.path, e.targetKind, e.targetId, e.from, e.to, e.status])).toEqual([
+        [viewer.info.id, 'viewer', '/api/v1/zones/front/series', 'zone', 'front', 1699920000, 1699923600, 200],
+        [viewer.info.id, 'viewer', '/api/v1/privacy/access-log', null, null, null, null, 403],
+      ].reverse());
+      const audit1 = (await (await fetch(`${agg.url}/api/v1/privacy/audit`, { headers: { authorization: `Bearer ${privacy.token}` } })).json()) as { since: number; ingest: { stored: number } };
+      expect(audit1.ingest.stored).toBe(1);
+      await agg.close();
+
+      // token list shows the last use, from the access log
+      let out = '';
+      const yaml = path.join(dataDir, 'config.yaml');
+      fs.writeFileSync(yaml, `data:\n  dir: ${dataDir}\n`);
+      expect(tokenCommand(['list', '--config', yaml], { out: (t) => (out += t), err: () => undefined, env: {} })).toBe(0);
+      expect(out).toMatch(new RegExp(`${viewer.info.id} .*last used \\d{4}-`));
+
+      // a restart keeps the totals: one more stored message counts on top of the first run's
+      agg = await startTestAggregator(broker.url, config, { dataDir });
+      agg.metrics.ingestMessages.inc({ result: 'stored', reason: 'none' }, 2);
+      const audit2 = (await (await fetch(`${agg.url}/api/v1/privacy/audit`, { headers: { authorization: `Bearer ${privacy.token}` } })).json()) as { since: number; ingest: { stored: number } };
+      expect(audit2.ingest.stored).toBe(3);
+      expect(audit2.since).toBe(audit1.since);
+    } finally {
+      await agg.close();
+      await broker.close();
+    }
+  });
+});
