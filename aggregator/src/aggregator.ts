@@ -235,6 +235,7 @@ export async function startAggregator(
     calibrations,
     accessLog,
     auditBase,
+    sensorActiveUntil: new Map(config.transparency.sensors.flatMap((s) => (s.activeUntil === undefined ? [] : [[s.id, s.activeUntil] as const]))),
     rateLimitPerMinute: config.http.rateLimitPerMinute,
     rateLimitBurst: config.http.rateLimitBurst,
     rateLimitCellsPerUnit: config.http.rateLimitCellsPerUnit,

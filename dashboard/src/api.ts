@@ -429,7 +429,9 @@ function isSensorHealth(value: unknown): value is SensorHealth {
     isCount(value.messagesLastHour) &&
     isCount(value.missingLastHour) &&
     isCount(value.missingLastDay) &&
-    (value.version === null || typeof value.version === 'string')
+    (value.version === null || typeof value.version === 'string') &&
+    (value.activeUntil === null || typeof value.activeUntil === 'string') &&
+    typeof value.ended === 'boolean'
   );
 }
 

@@ -113,9 +113,9 @@ export class SensorsPage {
             attrs: { title: full.format(new Date(s.lastMessageAt * 1000)), 'data-label': t('colLastMessage') },
           });
     const state = el('td', { attrs: { 'data-label': t('colState') } }, [
-      el('span', { class: 'state-badge', attrs: { 'data-state': s.state } }, [
+      el('span', { class: 'state-badge', attrs: { 'data-state': s.ended ? 'ended' : s.state } }, [
         el('span', { class: 'state-dot', attrs: { 'aria-hidden': 'true' } }),
-        t(STATE_KEYS[s.state]),
+        s.ended ? t('stateEnded', { date: s.activeUntil ?? '' }) : t(STATE_KEYS[s.state]),
       ]),
     ]);
     const cell = (n: number, warn: boolean, label: MessageKey) =>

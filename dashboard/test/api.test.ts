@@ -133,9 +133,15 @@ describe('isSensorHealthReport', () => {
     missingLastHour: 0,
     missingLastDay: 3,
     version: '0.1.0',
+    activeUntil: null,
+    ended: false,
   };
   it('accepts health rows', () => {
     expect(isSensorHealthReport({ asOf: 1_700_000_000, windowSeconds: 60, sensors: [row] })).toBe(true);
+    expect(isSensorHealthReport({ asOf: 1_700_000_000, windowSeconds: 60, sensors: [{ ...row, activeUntil: '2026-01-31', ended: true }] })).toBe(true);
+  });
+  it('rejects a row without its end', () => {
+    expect(isSensorHealthReport({ asOf: 1, windowSeconds: 60, sensors: [{ ...row, ended: undefined }] })).toBe(false);
   });
   it('rejects an unknown state', () => {
     expect(isSensorHealthReport({ asOf: 1, windowSeconds: 60, sensors: [{ ...row, state: 'asleep' }] })).toBe(false);

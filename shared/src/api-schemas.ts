@@ -148,6 +148,8 @@ export const SensorHealthSchema = z.strictObject({
   missingLastHour: Count.describe('minutes of the last hour without a message'),
   missingLastDay: Count.describe('minutes of the last day without a message'),
   version: z.string().nullable(),
+  activeUntil: z.string().nullable().describe("the sensor's last active day (transparency.sensors[].activeUntil), or null"),
+  ended: z.boolean().describe('past its last active day: its counts are refused and stored nowhere'),
 });
 export const SensorHealthListSchema = z
   .strictObject({

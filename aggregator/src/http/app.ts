@@ -90,6 +90,8 @@ export interface HttpAppOptions {
   tokenRecheckMs?: number;
   /** Calibrations of zones (people estimates); without it the calibration routes answer 503. */
   calibrations?: import('../estimate/calibration-store.ts').CalibrationStore;
+  /** Sensor id -> its last active day (transparency.sensors[].activeUntil), for sensor health. */
+  sensorActiveUntil?: ReadonlyMap<string, string>;
   /** Who read what (token requests); without it nothing is recorded and /privacy/access-log answers 503. */
   accessLog?: AccessLog;
   /** Audit totals of earlier runs (from the access log's file), added to this process's counters; `since` among them. */
@@ -519,7 +521,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     const sensors: [string, string][] = [];
     for (const zone of registry.listZones()) for (const sensorId of registry.zone(zone.id)?.sensors ?? []) sensors.push([sensorId, zone.id]);
-    res.json(await sensorHealthReport({ sensors, health, store, now: now(), windowSeconds: release.windowSeconds }));
+    res.json(await sensorHealthReport({ sensors, health, store, now: now(), windowSeconds: release.windowSeconds, activeUntil: options.sensorActiveUntil }));
   });
 
   api.get('/admin/unassigned-sensors', async (req, res) => {

@@ -4,6 +4,7 @@
  * count: the store is read here only to learn which windows exist (the values it returns are dropped at once).
  */
 import type { SensorHealthTracker } from '../ingest/sensor-health.ts';
+import { endOfActiveDay } from '../ingest/sensor-expiry.ts';
 import type { ReleaseStore, SensorStats } from '../store/types.ts';
 
 export interface SensorHealthRow {
@@ -17,6 +18,8 @@ export interface SensorHealthRow {
   missingLastHour: number;
   missingLastDay: number;
   version: string | null;
+  activeUntil: string | null;
+  ended: boolean;
 }
 
 export interface SensorHealthReport {
@@ -33,6 +36,8 @@ export interface SensorHealthInput {
   /** Now, Unix seconds. */
   now: number;
   windowSeconds: number;
+  /** Sensor id -> its last active day (YYYY-MM-DD), for the sensors that have one. */
+  activeUntil?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -72,6 +77,8 @@ export async function sensorHealthReport(input: SensorHealthInput): Promise<Sens
       missingLastHour: Math.max(0, 3600 / windowSeconds - (w?.hour ?? 0)),
       missingLastDay: Math.max(0, 86_400 / windowSeconds - (w?.day ?? 0)),
       version: health?.version ?? null,
+      activeUntil: input.activeUntil?.get(sensorId) ?? null,
+      ended: input.activeUntil?.has(sensorId) === true && input.now >= endOfActiveDay(input.activeUntil.get(sensorId)!),
     };
   });
   return { asOf, windowSeconds, sensors };

@@ -70,5 +70,14 @@ describe('sensor expiry', () => {
         await client.endAsync();
       }
     });
+
+    it('sensor health shows the expired sensor as ended, with its last day', async () => {
+      const { token } = agg.tokens.create({ role: 'admin', name: 'expiry' });
+      const res = await fetch(`${agg.url}/api/v1/sensors`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { sensors: { sensorId: string; ended: boolean; activeUntil: string | null }[] };
+      const rows = Object.fromEntries(body.sensors.map((s) => [s.sensorId, [s.ended, s.activeUntil]]));
+      expect(rows).toEqual({ old: [true, yesterday], new: [false, null] });
+    });
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const buildScript = path.resolve(here, '../build.mjs');
+const buildScript = path.resolve(here, '../dashboard/build.mjs');
 const dirs: string[] = [];
 
 async function build(...args: string[]): Promise<string> {
