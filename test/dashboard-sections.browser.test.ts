@@ -247,7 +247,7 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
       expect(await page.getAttribute('a.tab[data-tab="privacy"]', 'aria-current')).toBe('page');
       expect(await text(page, '.privacy-motto')).toBe('tellen mag, volgen niet');
       expect(await text(page, '.fact[data-fact="k"] .fact-value')).toBe('k = 5');
-      expect(await text(page, '.fact[data-fact="k"] .fact-note')).toContain('minstens 5 apparaten naast de apparaten die hij altijd hoort');
+      expect(await text(page, '.fact[data-fact="k"] .fact-note')).toContain('minstens 5 apparaten hoorde naast de apparaten die hij altijd hoort');
       expect(await text(page, '.fact[data-fact="retention"]')).toMatch(/Tellingen per minuut\s*31 dagen/);
       expect(await text(page, '.fact[data-fact="suppressed-share"]')).toMatch(/Wifi\s*\d+(,\d)?\s?%/);
 
