@@ -39,6 +39,9 @@ interface Case {
   reason: RejectReason;
 }
 
+/** A sensor whose last active day has long passed: everything it sends is refused as sensor_expired. */
+const EXPIRED_SENSOR = 'expiredfz';
+
 /** The window stored for sensor `seqfz` before the fuzz: the seq rules are judged against it. */
 const SEQ_SENSOR = 'seqfz';
 const SEQ_FIRST = 1000;
@@ -214,6 +217,11 @@ function generate(count: number, nowSeconds: number): Case[] {
   for (let i = 0; i < 8; i++) {
     cases.push({ topic: counts(`fz${i}`), payload: Buffer.from(`{"v":1,"pad":"${`${marker(i)}-`.repeat(90_000)}"}`.slice(0, 1_048_576)), reason: 'payload_too_large' });
   }
+  // A sensor past its last active day (transparency.sensors[].activeUntil): valid messages, all refused.
+  for (let i = 0; i < 20; i++) {
+    const m = { ...valid(i), sensorId: EXPIRED_SENSOR };
+    cases.push({ topic: counts(EXPIRED_SENSOR), payload: json(m), reason: 'sensor_expired' });
+  }
   return cases;
 }
 
@@ -247,6 +255,9 @@ beforeAll(async () => {
   agg = await startTestAggregator(broker.url, {
     aggregator: { id: 'fuzz' },
     zones: [{ id: 'front', name: 'Front', sensors: ['good1', 'good2'] }],
+    transparency: { sensors: [{ id: EXPIRED_SENSOR, lat: 52.37, lon: 4.89, activeUntil: '2020-01-31' }] },
+    // the production retention: windows of 40 days ago are too old (the test helper keeps ten years)
+    retention: { minuteDays: 31 },
     log: { level: 'debug' },
   });
   await agg.mqttReady;
