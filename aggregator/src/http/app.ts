@@ -738,7 +738,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.on('close', cleanup);
   });
 
-  api.use(calibrationRoutes({ registry, release, calibrations: options.calibrations, now, logger }));
+  api.use(
+    calibrationRoutes({ registry, release, calibrations: options.calibrations, now, logger, canReadZone: (p, zoneId) => access.canReadZone(p, zoneId) }),
+  );
 
   api.use((req, _res) => {
     throw new HttpError(404, 'not_found', `no API endpoint ${req.method} ${req.path.slice(0, 100)}`);

@@ -26,6 +26,11 @@ export interface CalibrationRoutesOptions {
   calibrations: CalibrationStore | undefined;
   now: () => number;
   logger?: Logger;
+  /**
+   * Whether a principal may read a zone's released values (auth/access.ts). A privacy token reads the calibrations
+   * of those zones only (never more than the public); an admin reads every zone. Default: every zone.
+   */
+  canReadZone?: (principal: Principal, zoneId: string) => boolean;
 }
 
 const MAX_BODY = '512kb';
@@ -47,10 +52,11 @@ export function calibrationRoutes(options: CalibrationRoutesOptions): express.Ro
   const router = express.Router();
   const path = '/zones/:id/calibrations';
 
-  function zoneOf(req: Request): { id: string; sensors: string[] } {
+  function zoneOf(req: Request, res: Response): { id: string; sensors: string[] } {
     const id = String((req.params as Record<string, string>).id);
     const zone = registry.zone(id);
-    if (zone === undefined) throw new HttpError(404, 'zone_not_found', `no zone ${JSON.stringify(id.slice(0, 80))}; GET /api/v1/zones lists them`);
+    // A zone the caller may not read answers as one that does not exist.
+    if (zone === undefined || options.canReadZone?.(principalOf(res), id) === false) throw new HttpError(404, 'zone_not_found', `no zone ${JSON.stringify(id.slice(0, 80))}; GET /api/v1/zones lists them`);
     return { id, sensors: [...zone.sensors] };
   }
 
@@ -62,7 +68,7 @@ export function calibrationRoutes(options: CalibrationRoutesOptions): express.Ro
   router.get(path, (req, res) => {
     requireRole(res, ['admin', 'privacy'], 'the calibrations of a zone');
     rejectUnknownParams(req.query as Record<string, unknown>, []);
-    const zone = zoneOf(req);
+    const zone = zoneOf(req, res);
     res.json({ zoneId: zone.id, calibrations: store().list(zone.id) });
   });
 
@@ -77,7 +83,7 @@ export function calibrationRoutes(options: CalibrationRoutesOptions): express.Ro
     },
     express.json({ limit: MAX_BODY, strict: false }),
     async (req, res) => {
-      const zone = zoneOf(req);
+      const zone = zoneOf(req, res);
       const calibrations = store();
       const size = Number(req.headers['content-length'] ?? 0);
       const parsed = parseCalibrationRequest(req.body, now());

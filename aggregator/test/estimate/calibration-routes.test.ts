@@ -56,6 +56,8 @@ beforeAll(async () => {
       { id: 'square', name: 'Square', sensors: ['s1'] },
       { id: 'lane', name: 'Lane', sensors: ['s2'] },
     ],
+    // square is public; lane is not (a privacy token reads the calibrations of public zones only)
+    auth: { public: { zones: ['square'], sites: 'none' } },
   });
   await agg.mqttReady;
   const messages = DEVICES.map((d, i) => countsMessage('s1', D + 60 * i, d));
@@ -145,7 +147,7 @@ describe('POST /api/v1/zones/{id}/calibrations', () => {
 });
 
 describe('who may read and write calibrations', () => {
-  it('admin writes; admin and privacy read; viewers and the public do neither', async () => {
+  it('admin writes; admin reads, privacy reads where it may read the zone; viewers and the public do neither', async () => {
     const viewer = agg.tokens.create({ role: 'viewer', zones: ['square'] }).token;
     const privacy = agg.tokens.create({ role: 'privacy' }).token;
     const body = { kind: 'present', counts: headCounts([0, 5, 20, 25, 30, 35]) };
@@ -159,6 +161,11 @@ describe('who may read and write calibrations', () => {
     expect(listed.body.calibrations.length).toBeGreaterThanOrEqual(3);
     expect((await call('GET', '/api/v1/zones/square/calibrations', admin)).body).toEqual(listed.body);
     expect((await call('GET', '/api/v1/zones/lane/calibrations', admin)).body).toEqual({ zoneId: 'lane', calibrations: [] });
+    // never more than the public: a zone the privacy token may not read answers as one that does not exist
+    const hidden = await call('GET', '/api/v1/zones/lane/calibrations', privacy);
+    expect(hidden.status).toBe(404);
+    const nowhere = await call('GET', '/api/v1/zones/nowhere/calibrations', privacy);
+    expect(hidden.body).toEqual({ error: { ...nowhere.body.error, message: nowhere.body.error.message.replace('nowhere', 'lane') } });
     expect((await call('GET', '/api/v1/zones/lane/calibrations?zone=x', admin)).status).toBe(400);
   });
 
