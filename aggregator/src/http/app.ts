@@ -35,7 +35,7 @@ import type { SensorHealthTracker } from '../ingest/sensor-health.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { Registry } from '../registry.ts';
 import type { LiveUpdates } from '../release/live-updates.ts';
-import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesTarget } from '../release/release-layer.ts';
+import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesRequest, SeriesTarget } from '../release/release-layer.ts';
 import type { CountsStore, ReleaseStore } from '../store/types.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from './compare.ts';
 import { csvFileName, seriesCsv } from './csv.ts';
@@ -46,8 +46,7 @@ import { ACCESS_LOG_PARAMS, EVENTS_PARAMS, rejectUnknownParams, singleParam } fr
 import { RateLimiter } from './rate-limit.ts';
 import { sensorHealthReport } from './sensor-health-report.ts';
 import { cellsRead, siteSeries } from './site-series.ts';
-import { parseProfileQuery, parseSeriesQuery } from './series-query.ts';
-import type { ParsedSeriesQuery } from './series-query.ts';
+import { parseProfileQuery, parseSeriesOrCalendarQuery, parseSeriesQuery } from './series-query.ts';
 
 export interface HttpAppOptions {
   registry: Registry;
@@ -352,7 +351,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
    * Admin tokens, and viewer tokens for the zones and sites they name, get exact released values; everything else
    * is read as open data (noisy when noise is on).
    */
-  async function released(res: Response, target: SeriesTarget, query: ParsedSeriesQuery): Promise<ReleasedSeries> {
+  async function released(res: Response, target: SeriesTarget, query: SeriesRequest): Promise<ReleasedSeries> {
     const principal = principalOf(res);
     const exact = access.grantsExact(principal, target);
     if (target.kind === 'site') {
@@ -451,15 +450,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
     api.get(`${base}/series`, async (req, res) => {
       const { target } = readable(res, kind, (req.params as Record<string, string>).id);
-      const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
-      charge(res, cellsRead(query.from, query.to, query.step) * zonesRead(res, target));
+      const query = parseSeriesOrCalendarQuery(req.query as Record<string, unknown>, limits());
+      // calendar steps read hour rollups
+      charge(res, cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) * zonesRead(res, target));
       res.json(await released(res, target, query));
     });
 
     api.get(`${base}/series.csv`, async (req, res) => {
       const { target, name } = readable(res, kind, (req.params as Record<string, string>).id);
-      const query = parseSeriesQuery(req.query as Record<string, unknown>, limits());
-      charge(res, cellsRead(query.from, query.to, query.step) * zonesRead(res, target));
+      const query = parseSeriesOrCalendarQuery(req.query as Record<string, unknown>, limits());
+      charge(res, cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) * zonesRead(res, target));
       const series = await released(res, target, query);
       const subject = { kind, id: target.id, name, radio: query.radio };
       if (series.noise) res.setHeader('X-Passant-Noise', `mechanism=${series.noise.mechanism}; epsilon=${series.noise.epsilon}`);

@@ -5,6 +5,7 @@
  * the program and never start with one of those.
  */
 import type { Radio, SeriesResponse } from '@passant/shared';
+import { isoLocal } from '../release/calendar.ts';
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -38,12 +39,14 @@ export function seriesCsv(subject: CsvSubject, series: SeriesResponse): string {
   for (let i = 0; i < series.t.length; i++) {
     const t = series.t[i]!;
     const devices = series.devices[i];
-    lines.push(`${prefix},${isoSeconds(t)},${t},${devices === null || devices === undefined ? '' : devices},${series.suppressed[i] ?? 0}`);
+    // a series in a time zone (calendar steps, tz=): local times with their offset, e.g. 2024-10-27T00:00:00+02:00
+    const time = series.tz !== undefined ? isoLocal(t, series.tz) : isoSeconds(t);
+    lines.push(`${prefix},${time},${t},${devices === null || devices === undefined ? '' : devices},${series.suppressed[i] ?? 0}`);
   }
   return `${lines.join('\r\n')}\r\n`;
 }
 
 /** A file name for the download: ids and numbers only, so it needs no escaping. */
-export function csvFileName(subject: CsvSubject, from: number, to: number, step: number): string {
+export function csvFileName(subject: CsvSubject, from: number, to: number, step: number | string): string {
   return `passant-${subject.kind}-${subject.id}-${subject.radio}-${from}-${to}-${step}.csv`;
 }

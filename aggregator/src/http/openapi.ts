@@ -19,7 +19,7 @@ import {
   UnassignedSensorListSchema,
   ZoneListSchema,
 } from '@passant/shared/api-schemas';
-import { ACCESS_LOG_PARAMS, EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
+import { ACCESS_LOG_PARAMS, COMPARE_PARAMS, EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
 import type { ParamSpec } from './params.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -170,7 +170,7 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteDoc[] {
       path: `/api/v1/${kind}s/:id/compare`,
       operationId: `compare${Kind}`,
       summary: 'The period against the one before it and against the same days a week earlier, from released series only',
-      params: SERIES_PARAMS,
+      params: COMPARE_PARAMS,
       body: { kind: 'json', schema: CompareSchema },
       errors: [400, 401, 404],
     },

@@ -14,26 +14,49 @@ export interface ParamSpec {
   example: string;
 }
 
+const FROM: ParamSpec = {
+  name: 'from',
+  description: 'start, Unix seconds, aligned down to the step (default: `to` minus 24 hours)',
+  schema: { type: 'string', pattern: '^\\d{1,12}$' },
+  example: '1699920000',
+};
+const TO: ParamSpec = {
+  name: 'to',
+  description: 'end (exclusive), Unix seconds, aligned down to the step (default: now)',
+  schema: { type: 'string', pattern: '^\\d{1,12}$' },
+  example: '1700006400',
+};
+const RADIO: ParamSpec = { name: 'radio', description: 'which radio (default wifi)', schema: { type: 'string', enum: [...RADIOS] }, example: 'wifi' };
+
+/** The calendar steps of a series: days, ISO weeks (Monday first) and months in `tz`. */
+export const CALENDAR_STEPS = ['day', 'week', 'month'] as const;
+
+/** The comparison's parameters: steps in seconds only. */
+export const COMPARE_PARAMS: readonly ParamSpec[] = [
+  FROM,
+  TO,
+  { name: 'step', description: 'bucket length in seconds (default 60)', schema: { type: 'string', enum: SERIES_STEPS.map(String) }, example: '3600' },
+  RADIO,
+];
+
+/** A series and its CSV: steps in seconds, or calendar days, weeks and months in a time zone. */
 export const SERIES_PARAMS: readonly ParamSpec[] = [
-  {
-    name: 'from',
-    description: 'start, Unix seconds, aligned down to the step (default: `to` minus 24 hours)',
-    schema: { type: 'string', pattern: '^\\d{1,12}$' },
-    example: '1699920000',
-  },
-  {
-    name: 'to',
-    description: 'end (exclusive), Unix seconds, aligned down to the step (default: now)',
-    schema: { type: 'string', pattern: '^\\d{1,12}$' },
-    example: '1700006400',
-  },
+  FROM,
+  TO,
   {
     name: 'step',
-    description: 'bucket length in seconds (default 60)',
-    schema: { type: 'string', enum: SERIES_STEPS.map(String) },
+    description:
+      'bucket length in seconds (60, 3600, 86400; default 60), or day, week (ISO, Monday first) or month in `tz`; 86400 with a tz other than UTC means day. Calendar buckets start at the local midnight that holds `from` and say how many minutes they cover and how many were released',
+    schema: { type: 'string', enum: [...SERIES_STEPS.map(String), ...CALENDAR_STEPS] },
     example: '3600',
   },
-  { name: 'radio', description: 'which radio (default wifi)', schema: { type: 'string', enum: [...RADIOS] }, example: 'wifi' },
+  RADIO,
+  {
+    name: 'tz',
+    description: 'IANA time zone of calendar steps, e.g. Europe/Amsterdam (default UTC); a calendar series says its tz, and its CSV shows local times with their offset',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_+\\-/]{1,64}$' },
+    example: 'Europe/Amsterdam',
+  },
 ];
 
 export const PROFILE_PARAMS: readonly ParamSpec[] = [

@@ -7,7 +7,8 @@ import { RADIOS, SERIES_STEPS } from '@passant/shared';
 import type { Radio, SeriesStep } from '@passant/shared';
 import { HttpError } from '../errors.ts';
 import { isKnownTimeZone, WEEK_SECONDS } from './compare.ts';
-import { PROFILE_PARAMS, rejectUnknownParams, SERIES_PARAMS, singleParam } from './params.ts';
+import type { CalendarUnit } from '../release/calendar.ts';
+import { CALENDAR_STEPS, COMPARE_PARAMS, PROFILE_PARAMS, rejectUnknownParams, SERIES_PARAMS, singleParam } from './params.ts';
 
 export interface SeriesQueryLimits {
   /** Now, Unix seconds. */
@@ -35,8 +36,60 @@ function unixSeconds(query: Record<string, unknown>, name: string): number | und
   return Number(raw);
 }
 
-export function parseSeriesQuery(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery {
+/** A series in calendar buckets (days, ISO weeks, months) of a time zone. */
+export interface ParsedCalendarQuery {
+  from: number;
+  to: number;
+  step: CalendarUnit;
+  radio: Radio;
+  timeZone: string;
+}
+
+const CALENDAR_SECONDS: Record<CalendarUnit, number> = { day: 86_400, week: 7 * 86_400, month: 28 * 86_400 };
+
+/**
+ * Parses `.../series` and `.../series.csv`: the steps of parseSeriesQuery, or a calendar step (day, week, month;
+ * 86400 with a tz other than UTC is day) in `tz` (default UTC). Calendar ranges start at the local bucket that holds
+ * `from` (the release layer aligns them).
+ */
+export function parseSeriesOrCalendarQuery(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery | ParsedCalendarQuery {
   rejectUnknownParams(query, SERIES_PARAMS);
+  const stepRaw = single(query, 'step');
+  const tzRaw = single(query, 'tz');
+  if (tzRaw !== undefined && !isKnownTimeZone(tzRaw)) {
+    throw new HttpError(400, 'invalid_time_zone', `tz must be an IANA time zone such as Europe/Amsterdam or UTC, got ${JSON.stringify(tzRaw.slice(0, 64))}`);
+  }
+  const unit = (CALENDAR_STEPS as readonly string[]).includes(stepRaw ?? '')
+    ? (stepRaw as CalendarUnit)
+    : stepRaw === '86400' && tzRaw !== undefined && tzRaw !== 'UTC'
+      ? 'day'
+      : undefined;
+  if (unit === undefined) return parseSteps(query, limits);
+  const radio = parseRadio(query);
+  const to = unixSeconds(query, 'to') ?? Math.floor(limits.now);
+  const from = unixSeconds(query, 'from') ?? Math.max(0, to - DEFAULT_RANGE_SECONDS);
+  if (from > to) throw new HttpError(400, 'invalid_range', `from (${from}) is after to (${to})`);
+  if (to - from > limits.maxRangeSeconds) {
+    throw new HttpError(
+      400,
+      'range_too_long',
+      `from..to spans ${Math.ceil((to - from) / 86_400)} days; at most ${Math.floor(limits.maxRangeSeconds / 86_400)} days per request`,
+    );
+  }
+  const buckets = Math.ceil((to - from) / CALENDAR_SECONDS[unit]) + 1;
+  if (buckets > limits.maxBuckets) {
+    throw new HttpError(400, 'too_many_buckets', `from..to in ${unit}s gives up to ${buckets} buckets; at most ${limits.maxBuckets}: use a larger step or a shorter range`);
+  }
+  return { from, to, step: unit, radio, timeZone: tzRaw ?? 'UTC' };
+}
+
+/** Parses `.../compare` (steps in seconds only). */
+export function parseSeriesQuery(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery {
+  rejectUnknownParams(query, COMPARE_PARAMS);
+  return parseSteps(query, limits);
+}
+
+function parseSteps(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery {
   const stepRaw = single(query, 'step');
   let step: SeriesStep = 60;
   if (stepRaw !== undefined) {

@@ -221,6 +221,23 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
         continue;
       }
       for (const radio of RADIOS) {
+        // calendar buckets in local time (a series says the minutes each bucket covers): days in Amsterdam and in a
+        // half-hour zone (read from minute cells), ISO weeks and months
+        if (route.endsWith('/series')) {
+          for (const [step, tz] of [
+            ['day', 'Europe/Amsterdam'],
+            ['day', 'Asia/Kolkata'],
+            ['week', 'Europe/Amsterdam'],
+            ['month', 'UTC'],
+          ] as const) {
+            const url = `${base}?from=${data.from}&to=${data.to}&step=${step}&tz=${encodeURIComponent(tz)}&radio=${radio}`;
+            const body = (await (await get(url)).json()) as { t: number[]; devices: (number | null)[]; minutes: number[] };
+            body.t.forEach((bucket, i) => {
+              const v = body.devices[i];
+              if (v !== null && v !== undefined) equations.push({ radio, zones: target.zones, from: bucket, to: bucket + body.minutes[i]! * 60, value: v, source: `series ${step} ${tz}` });
+            });
+          }
+        }
         for (const step of [60, 3600, 86_400]) {
           // series: every range; CSV and compare: one range each, at random
           const all = ranges(step);

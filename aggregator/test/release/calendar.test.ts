@@ -116,3 +116,45 @@ describe('calendar series in the release layer', () => {
     expect(both!.devices).toEqual([640, 590]);
   });
 });
+
+describe('calendar steps over HTTP', () => {
+  it('series and CSV in Amsterdam days across the October change; bad steps and zones are 400; compare keeps seconds', async () => {
+    const { startAedes } = await import('../../../test/helpers/aedes-broker.ts');
+    const { startTestAggregator, removeDir } = await import('../helpers/aggregator.ts');
+    const broker = await startAedes();
+    const from = iso('2024-10-25T22:00:00Z');
+    const to = iso('2024-10-28T23:00:00Z');
+    const agg = await startTestAggregator(broker.url, {
+      zones: [{ id: 'z', name: 'Zone Z', sensors: ['s1'] }],
+      auth: { public: { zones: 'all', sites: 'none' } },
+      settleSeconds: 0,
+      http: { rateLimitPerMinute: 0 },
+    });
+    try {
+      const messages: CountsMessage[] = [];
+      for (let t = from; t < to; t += 60) messages.push(countsMessage('s1', t, t % 3600 === 0 ? 2 : 10));
+      for (let i = 0; i < messages.length; i += 2000) await agg.store.put(messages.slice(i, i + 2000), to + 3600);
+      while ((await agg.release.settle()).length > 0);
+      const get = (q: string) => fetch(`${agg.url}/api/v1/zones/z/${q}`);
+      const res = await get(`series?from=${from}&to=${to}&step=day&tz=${encodeURIComponent(AMS)}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { t: number[]; devices: number[]; minutes: number[]; released: number[]; suppressed: number[]; tz: string };
+      expect(body.t).toEqual([iso('2024-10-25T22:00:00Z'), iso('2024-10-26T22:00:00Z'), iso('2024-10-27T23:00:00Z')]);
+      expect(body.minutes).toEqual([1440, 1500, 1440]);
+      expect(body.devices[1]).toBe(25 * 59 * 10);
+      expect(body.tz).toBe(AMS);
+      // 86400 with a time zone is a local day too
+      expect(((await (await get(`series?from=${from}&to=${to}&step=86400&tz=${encodeURIComponent(AMS)}`)).json()) as { t: number[] }).t).toEqual(body.t);
+      const csv = await (await get(`series.csv?from=${from}&to=${to}&step=day&tz=${encodeURIComponent(AMS)}`)).text();
+      expect(csv.split('\r\n')[2]).toBe(`z,Zone Z,wifi,2024-10-27T00:00:00+02:00,${iso('2024-10-26T22:00:00Z')},${25 * 59 * 10},25`);
+      expect((await get(`series?step=day&tz=Mars%2FOlympus`)).status).toBe(400);
+      expect((await get(`series?step=fortnight`)).status).toBe(400);
+      expect((await get(`compare?step=day`)).status).toBe(400);
+      expect((await get(`compare?tz=UTC`)).status).toBe(400);
+    } finally {
+      await agg.close();
+      removeDir(agg.dataDir);
+      await broker.close();
+    }
+  });
+});
