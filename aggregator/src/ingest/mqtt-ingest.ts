@@ -376,6 +376,16 @@ export class MqttIngest {
       if (this.stopping) return;
       this.logger.info('restarting the MQTT connection so that unacknowledged messages are redelivered');
       this.client.stream?.destroy();
+      // mqtt.js reconnects on its own after the stream closes, but a stream destroyed while it was still busy (a
+      // connect under way, a takeover at the broker) can leave it neither connected nor reconnecting: then ask it to.
+      const watchdog = setInterval(() => {
+        if (this.stopping || this.client.connected) return clearInterval(watchdog);
+        if (!this.client.reconnecting && !this.client.disconnecting) {
+          this.logger.info('MQTT is neither connected nor reconnecting after a restart; reconnecting');
+          this.client.reconnect();
+        }
+      }, Math.max(1000, this.options.config.mqtt.reconnectPeriodMs * 5));
+      watchdog.unref();
     }, this.options.config.ingest.storeRetryDelayMs);
     this.retryTimer.unref();
   }

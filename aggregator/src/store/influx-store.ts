@@ -278,6 +278,9 @@ export class InfluxStore implements ReleaseStore {
       for (const s of series) {
         const col = columnsOf(s.columns);
         for (const row of s.values) {
+          // A point being written while this reads can show some of its fields before the others (InfluxDB 1.x
+          // makes a write visible field by field): such a row is not there yet (writeVisibilitySeconds covers it).
+          if (row[col('ble_devices')] === null || row[col('wifi_devices')] === null || row[col('received_at')] === null) continue;
           out.push({
             sensorId: stringAt(row, col('sensor'), 'sensor'),
             windowStart: numberAt(row, col('time'), 'time'),
@@ -443,6 +446,8 @@ export class InfluxStore implements ReleaseStore {
           };
         };
         for (const row of s.values) {
+          // A cell being written while this reads can show some fields before the others (see sensorWindows).
+          if (['sensors', 'wifi_devices', 'wifi_released', 'ble_devices', 'ble_released'].some((c) => row[col(c)] === null)) continue;
           out.push({
             zoneId: stringAt(row, col(ZONE_TAG), ZONE_TAG),
             windowStart: numberAt(row, col('time'), 'time'),
