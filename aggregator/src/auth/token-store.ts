@@ -6,12 +6,9 @@
  * revocation is seen by the next request, with no cache in between.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { ID_PATTERN } from '@passant/shared';
-import Database from 'better-sqlite3';
-import { StoreError } from '../errors.ts';
-import { setWalMode } from '../store/sqlite-wal.ts';
+import type Database from 'better-sqlite3';
+import { openMigratedDatabase } from '../store/sqlite-wal.ts';
 
 export const ROLES = ['viewer', 'admin', 'privacy'] as const;
 /** viewer: only the zones (and sites) on the token; admin: everything; privacy: health, audit, privacy page. */
@@ -151,30 +148,7 @@ export class TokenStore {
 
   /** Opens (and creates, readable by the owner only) the token database. */
   static open(file: string): TokenStore {
-    let db: Database.Database;
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
-      db = new Database(file);
-    } catch (err) {
-      throw new StoreError(`cannot open the token database ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      // busy_timeout first, and the version read under a write lock: two aggregators may open a new file at once.
-      db.pragma('busy_timeout = 5000');
-      setWalMode(db);
-      db.transaction(() => {
-        const version = db.pragma('user_version', { simple: true }) as number;
-        if (version > MIGRATIONS.length) {
-          throw new Error(`schema version ${version} is newer than this program knows (${MIGRATIONS.length})`);
-        }
-        for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
-        db.pragma(`user_version = ${MIGRATIONS.length}`);
-      }).immediate();
-    } catch (err) {
-      db.close();
-      throw new StoreError(`cannot use the token database ${file}: ${(err as Error).message}`, { cause: err });
-    }
+    const db = openMigratedDatabase(file, MIGRATIONS, 'the token database');
     return new TokenStore(file, db);
   }
 

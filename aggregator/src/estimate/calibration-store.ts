@@ -5,12 +5,10 @@
  * kept with it (period and number of people: no device, no address), so a fit can be checked or redone.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Radio } from '@passant/shared';
-import Database from 'better-sqlite3';
-import { StoreError } from '../errors.ts';
-import { setWalMode } from '../store/sqlite-wal.ts';
+import type Database from 'better-sqlite3';
+import { openMigratedDatabase } from '../store/sqlite-wal.ts';
 import type { CalibrationForEstimate } from './estimate.ts';
 import type { CalibrationKind, FitStatistics, ModelParameters, PointsUsage } from './model.ts';
 
@@ -75,27 +73,7 @@ export class CalibrationStore {
 
   /** Opens (and creates, readable by the owner only) the calibration database. */
   static open(file: string): CalibrationStore {
-    let db: Database.Database;
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
-      db = new Database(file);
-    } catch (err) {
-      throw new StoreError(`cannot open the calibration database ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      db.pragma('busy_timeout = 5000');
-      setWalMode(db);
-      db.transaction(() => {
-        const version = db.pragma('user_version', { simple: true }) as number;
-        if (version > MIGRATIONS.length) throw new Error(`schema version ${version} is newer than this program knows (${MIGRATIONS.length})`);
-        for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
-        db.pragma(`user_version = ${MIGRATIONS.length}`);
-      }).immediate();
-    } catch (err) {
-      db.close();
-      throw new StoreError(`cannot use the calibration database ${file}: ${(err as Error).message}`, { cause: err });
-    }
+    const db = openMigratedDatabase(file, MIGRATIONS, 'the calibration database');
     return new CalibrationStore(file, db);
   }
 

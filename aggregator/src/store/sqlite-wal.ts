@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.ts';
 
 const WAL_ATTEMPTS = 100;
 const WAL_RETRY_MS = 50;
@@ -20,4 +24,35 @@ export function setWalMode(db: Database.Database): void {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_RETRY_MS);
     }
   }
+}
+
+/**
+ * Opens a small SQLite file of the aggregator's own (tokens, calibrations): created readable by the owner only, WAL,
+ * a busy timeout, and its schema brought up to date under a write lock (two aggregators may open a new file at once).
+ * `what` names it in errors ("the token database"). Errors are StoreErrors that say which file and why.
+ */
+export function openMigratedDatabase(file: string, migrations: readonly string[], what: string): Database.Database {
+  let db: Database.Database;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+    db = new BetterSqlite3(file);
+  } catch (err) {
+    throw new StoreError(`cannot open ${what} ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // busy_timeout first, and the version read under a write lock.
+    db.pragma('busy_timeout = 5000');
+    setWalMode(db);
+    db.transaction(() => {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > migrations.length) throw new Error(`schema version ${version} is newer than this program knows (${migrations.length})`);
+      for (let v = version; v < migrations.length; v++) db.exec(migrations[v]!);
+      db.pragma(`user_version = ${migrations.length}`);
+    }).immediate();
+  } catch (err) {
+    db.close();
+    throw new StoreError(`cannot use ${what} ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return db;
 }
