@@ -269,6 +269,27 @@ export async function fetchCsv(target: Target, query: SeriesQuery): Promise<{ bl
   return { blob, fileName: safeFileName(fileNameOf(res.headers.get('content-disposition')) ?? fallback, 'passant.csv') };
 }
 
+/** A stored calibration as the page reads it (`GET /api/v1/zones/:id/calibrations`, admin and privacy tokens). */
+export interface CalibrationSummary {
+  id: string;
+  kind: string;
+  radio: string;
+  created: number;
+  /** Manual counts the fit used. */
+  pointsUsed: number | null;
+}
+
+/** A zone's calibrations, oldest first; only the fields the page shows (the date and the counts used). */
+export async function fetchCalibrations(zoneId: string): Promise<CalibrationSummary[]> {
+  const body = await getJson(`api/v1/zones/${encodeURIComponent(zoneId)}/calibrations`);
+  if (!isRecord(body) || !Array.isArray(body.calibrations)) throw bad('{zoneId, calibrations[]}');
+  return body.calibrations.filter(isRecord).flatMap((c) => {
+    if (typeof c.id !== 'string' || typeof c.kind !== 'string' || typeof c.radio !== 'string' || !isTime(c.created)) return [];
+    const used = isRecord(c.points) && isCount(c.points.used) ? c.points.used : null;
+    return [{ id: c.id, kind: c.kind, radio: c.radio, created: c.created, pointsUsed: used }];
+  });
+}
+
 export async function fetchSensorHealth(): Promise<SensorHealthReport> {
   const body = await getJson('api/v1/sensors');
   if (!isSensorHealthReport(body)) throw bad('a sensor health report');

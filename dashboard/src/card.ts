@@ -8,6 +8,8 @@ import { ZoneChart } from './charts.ts';
 import { ComparisonView } from './comparison.ts';
 import { ChartTable } from './data-table.ts';
 import { el } from './dom.ts';
+import { EstimatePanel, type CalibrationFacts } from './estimate-panel.ts';
+import { chartColumns, estimateState, estimateText, formatPeople, latestEstimate, type SeriesEstimate } from './estimates.ts';
 import { Heatmap } from './heatmap.ts';
 import type { Translator } from './i18n.ts';
 import { emptySeries, summarize, type Series, type TimeWindow } from './series.ts';
@@ -39,6 +41,10 @@ export class SeriesCard {
   detailsGeneration = 0;
   /** Live minutes that arrived before the card's first series (merged in when it comes). */
   pendingLive: LiveEvent[] = [];
+  /** The estimate of the latest series load (by bucket start), or null when the API sent none. */
+  estimate: SeriesEstimate | null = null;
+  /** The stored calibration behind the estimate, for readers who may read it (its date and counts). */
+  calibration: (CalibrationFacts & { id: string }) | null = null;
 
   private name: string;
   /** For a site: the names of its zones (ids where the reader cannot read the zone). */
@@ -57,6 +63,8 @@ export class SeriesCard {
   private readonly totals: TotalsView;
   private readonly legendDevices: HTMLElement;
   private readonly legendHidden: HTMLElement;
+  private readonly legendEstimate: HTMLElement;
+  private readonly estimatePanel: EstimatePanel;
   private readonly readout: HTMLElement;
   private readonly error: HTMLElement;
   private readonly noise: HTMLElement;
@@ -89,6 +97,8 @@ export class SeriesCard {
     this.summary = el('p', { class: 'visually-hidden' });
     this.legendDevices = el('span', { class: 'key key-devices' });
     this.legendHidden = el('span', { class: 'key key-hidden' });
+    this.legendEstimate = el('span', { class: 'key key-estimate', attrs: { hidden: '' } });
+    this.estimatePanel = new EstimatePanel();
     this.readout = el('p', { class: 'readout', attrs: { 'aria-hidden': 'true' } });
     this.table = new ChartTable(settings.tr);
     this.totals = new TotalsView(settings.tr);
@@ -96,7 +106,7 @@ export class SeriesCard {
       this.summary,
       this.readout,
       this.chartBox,
-      el('figcaption', { class: 'chart-key' }, [this.legendDevices, this.legendHidden]),
+      el('figcaption', { class: 'chart-key' }, [this.legendDevices, this.legendEstimate, this.legendHidden]),
     ]);
     this.comparison = new ComparisonView(settings.tr);
     this.heatmap = new Heatmap(settings.tr);
@@ -106,6 +116,7 @@ export class SeriesCard {
       head,
       this.sub,
       stats,
+      this.estimatePanel.root,
       this.error,
       this.noise,
       this.figure,
@@ -140,7 +151,7 @@ export class SeriesCard {
     if (remakeChart) {
       this.chart.destroy();
       this.chart = this.makeChart(this.window);
-      if (this.loaded) this.chart.update(this.series, this.window);
+      if (this.loaded) this.chart.update(this.series, this.window, chartColumns(this.series.t, this.estimate, this.window.step));
     }
     this.render();
   }
@@ -156,8 +167,19 @@ export class SeriesCard {
     this.window = win;
     this.loaded = true;
     this.root.removeAttribute('aria-busy');
-    this.chart.update(series, win);
-    this.table.update(series, win);
+    this.chart.update(series, win, chartColumns(series.t, this.estimate, win.step));
+    this.table.update(series, win, this.estimate);
+    this.render();
+  }
+
+  /** The estimate that came with the latest series (shown with the next `show`). */
+  setEstimate(estimate: SeriesEstimate | null): void {
+    this.estimate = estimate;
+  }
+
+  /** What the stored calibration says (admins and privacy officers may read it). */
+  setCalibration(calibration: (CalibrationFacts & { id: string }) | null): void {
+    this.calibration = calibration;
     this.render();
   }
 
@@ -207,6 +229,7 @@ export class SeriesCard {
     this.summary.textContent = `${label}. ${latest.label.textContent}: ${latest.value.textContent}. ${t('statPeak')}: ${peak.value.textContent}. ${hiddenLabel}: ${hidden.value.textContent}.`;
     this.legendDevices.textContent = t('legendSeries', { series, radio: radioName });
     this.legendHidden.textContent = t('legendHidden');
+    this.renderEstimate();
 
     this.csv.textContent = t('csv');
     const csvTitle = t('csvTitle', { range: rangeText, radio: radioName });
@@ -217,6 +240,34 @@ export class SeriesCard {
     const noise = this.series.noise;
     this.noise.hidden = noise === undefined;
     this.noise.textContent = noise ? t('noiseNote', { epsilon: new Intl.NumberFormat(locale).format(noise.epsilon) }) : '';
+  }
+
+  /** The estimate panel, the legend's estimate key, the chart's readout name and the screen reader summary. */
+  private renderEstimate(): void {
+    const { tr } = this.settings;
+    const estimate = this.loaded ? this.estimate : null;
+    const state = estimateState(estimate);
+    this.root.dataset.estimate = state;
+    const calibration = this.calibration !== null && this.calibration.id === estimate?.info.calibrationId ? this.calibration : null;
+    this.estimatePanel.update({ tr, estimate, t: this.series.t, step: this.window.step, radio: this.settings.radio, target: this.target, calibration });
+    const unit = estimate?.unit ?? null;
+    const shown = state === 'calibrated' && unit !== null;
+    this.legendEstimate.hidden = !shown;
+    if (!shown) return;
+    const e = (key: Parameters<typeof estimateText>[1]) => estimateText(tr.lang, key);
+    const name = e(unit === 'people' ? 'estPeopleChart' : 'estPassersChart');
+    this.legendEstimate.textContent = `${name} (${e('estBadge').toLowerCase()}, ${e('estInterval')})`;
+    this.chart.setEstimateLabel(name);
+    const latest = latestEstimate(this.series.t, estimate);
+    if (latest !== null) {
+      const p = latest.point;
+      const value = estimateText(tr.lang, 'estValueWithRange', {
+        value: formatPeople(p.value, tr.locale),
+        low: formatPeople(p.low, tr.locale),
+        high: formatPeople(p.high, tr.locale),
+      });
+      this.summary.textContent += ` ${e(unit === 'people' ? 'estPeople' : 'estPassers')} (${e('estBadge').toLowerCase()}, ${e('estInterval')}): ${value}.`;
+    }
   }
 
   private csvQuery() {
@@ -251,6 +302,8 @@ export class SeriesCard {
         time: t('time'),
         hidden: t('hidden'),
         hiddenMinutesInHour: t('hiddenMinutesInHour'),
+        estimate: estimateText(this.settings.tr.lang, this.estimate?.unit === 'passers' ? 'estPassersChart' : 'estPeopleChart'),
+        estimateInterval: estimateText(this.settings.tr.lang, 'estInterval'),
       },
     });
   }

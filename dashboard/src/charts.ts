@@ -6,6 +6,13 @@
 import uPlot from 'uplot';
 import { perMinute, type Series, type TimeWindow } from './series.ts';
 
+/** Estimated people (or passers) per minute and their 95 % interval, one value per bucket (null: none). */
+export interface ChartEstimate {
+  value: (number | null)[];
+  low: (number | null)[];
+  high: (number | null)[];
+}
+
 export interface ChartTexts {
   /** Name of the plotted series, e.g. "Devices per minute". */
   series: string;
@@ -14,6 +21,9 @@ export interface ChartTexts {
   hidden: string;
   /** Legend note of an hour with some hidden minutes; `{n}` is replaced. */
   hiddenMinutesInHour: string;
+  /** Name of the estimate line, e.g. "Estimated people (per minute)", and of its interval. */
+  estimate: string;
+  estimateInterval: string;
 }
 
 export interface ChartOptions {
@@ -31,7 +41,15 @@ export const COLORS = {
   partial: 'rgba(138, 148, 163, 0.13)',
   axis: '#3f4752',
   grid: 'rgba(63, 71, 82, 0.12)',
+  estimate: '#6d28d9',
+  estimateBand: 'rgba(109, 40, 217, 0.12)',
+  estimateBound: 'rgba(109, 40, 217, 0.45)',
 } as const;
+
+/** Series indices in the plot's data: time, devices, estimate, its high and its low bound. */
+const EST = 2;
+const EST_HIGH = 3;
+const EST_LOW = 4;
 
 const HEIGHT_PX = { narrow: 220, wide: 260 } as const;
 
@@ -45,11 +63,14 @@ export class ZoneChart {
   private suppressed: number[] = [];
   private hatch: CanvasPattern | null = null;
   private resizeFrame = 0;
+  /** The estimate's name in the readout (people or passers: known once a series has come). */
+  private estimateLabel: string;
 
   constructor(container: HTMLElement, win: TimeWindow, options: ChartOptions) {
     this.container = container;
     this.window = win;
     const { locale, texts, readout } = options;
+    this.estimateLabel = texts.estimate;
     const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
     const timeFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
     const dayFmt = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short' });
@@ -108,7 +129,19 @@ export class ZoneChart {
           spanGaps: false,
           points: { size: 5, fill: COLORS.line, filter: (u, seriesIdx, show) => (show ? null : isolatedPoints(u.data[seriesIdx])) },
         },
+        // The estimate: a dashed line in its own colour, inside a band of its 95 % interval (empty without one).
+        {
+          label: texts.estimate,
+          stroke: COLORS.estimate,
+          width: 2,
+          dash: [6, 4],
+          spanGaps: false,
+          points: { size: 5, fill: COLORS.estimate, filter: (u, seriesIdx, show) => (show ? null : isolatedPoints(u.data[seriesIdx])) },
+        },
+        { label: `${texts.estimateInterval} (high)`, stroke: COLORS.estimateBound, width: 1, spanGaps: false, points: { show: false } },
+        { label: `${texts.estimateInterval} (low)`, stroke: COLORS.estimateBound, width: 1, spanGaps: false, points: { show: false } },
       ],
+      bands: [{ series: [EST_HIGH, EST_LOW], fill: COLORS.estimateBand }],
       hooks: {
         drawClear: [(u) => this.drawSuppressed(u)],
         setCursor: [
@@ -126,12 +159,17 @@ export class ZoneChart {
             else if (hiddenHere > 0 && this.window.step > 60) {
               value = `${numberFmt.format(v)} (${texts.hiddenMinutesInHour.replace('{n}', String(hiddenHere))})`;
             } else value = numberFmt.format(v);
-            readout.textContent = `${fullFmt.format(ms(t))}: ${value}`;
+            const est = u.data[EST]?.[idx];
+            const estText =
+              est == null
+                ? ''
+                : ` · ${this.estimateLabel}: ${numberFmt.format(est)} (${texts.estimateInterval}: ${numberFmt.format(u.data[EST_LOW]?.[idx] ?? est)}–${numberFmt.format(u.data[EST_HIGH]?.[idx] ?? est)})`;
+            readout.textContent = `${fullFmt.format(ms(t))}: ${value}${estText}`;
           },
         ],
       },
     };
-    this.plot = new uPlot(opts, [[], []], container);
+    this.plot = new uPlot(opts, [[], [], [], [], []], container);
     this.resizeObserver = new ResizeObserver(() => {
       cancelAnimationFrame(this.resizeFrame);
       this.resizeFrame = requestAnimationFrame(() => this.plot.setSize(this.size()));
@@ -139,15 +177,23 @@ export class ZoneChart {
     this.resizeObserver.observe(container);
   }
 
-  /** Shows `series` (bucket starts in `window`) in `window`. */
-  update(series: Series, win: TimeWindow): void {
+  /** Shows `series` (bucket starts in `window`) in `window`, with the estimate per bucket when there is one. */
+  update(series: Series, win: TimeWindow, estimate: ChartEstimate | null = null): void {
     this.window = win;
     this.suppressed = series.suppressed;
     const values = perMinute(series, win.step, Date.now() / 1000);
-    this.plot.setData([series.t, values as number[]]);
+    const none = series.t.map(() => null);
+    const est = estimate !== null && estimate.value.length === series.t.length ? estimate : { value: none, low: none, high: none };
+    this.plot.setData([series.t, values as number[], est.value as number[], est.high as number[], est.low as number[]]);
     const released = values.filter((v) => v !== null).length;
     this.container.dataset.buckets = String(series.t.length);
     this.container.dataset.released = String(released);
+    this.container.dataset.estimated = String(est.value.filter((v) => v !== null).length);
+  }
+
+  /** The estimate's name in the readout. */
+  setEstimateLabel(label: string): void {
+    this.estimateLabel = label;
   }
 
   destroy(): void {

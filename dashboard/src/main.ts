@@ -12,6 +12,7 @@ import './styles.css';
 import {
   ApiError,
   fetchAudit,
+  fetchCalibrations,
   fetchComparison,
   fetchMe,
   fetchPrivacy,
@@ -36,6 +37,7 @@ import {
 import { forgetToken, loadToken, readTokenInput, saveToken } from './auth.ts';
 import { SeriesCard, type CardSettings } from './card.ts';
 import { el } from './dom.ts';
+import { parseEstimate } from './estimates.ts';
 import { intlLocale, isLang, pickLang, translate, translator, type Lang, type MessageKey, type Translator } from './i18n.ts';
 import { PrivacyPage } from './privacy-page.ts';
 import { PeriodControls } from './period-controls.ts';
@@ -623,7 +625,10 @@ async function loadSeries(view: SeriesCard, generation: number, prefetched?: Pre
     for (const event of view.pendingLive.splice(0)) {
       if (event.radio === radio && win.step === 60) series = densify(mergeBucket(series, event, 60), win);
     }
+    const estimate = parseEstimate(raw);
+    view.setEstimate(estimate);
     view.show({ ...series, ...(raw.noise ? { noise: raw.noise } : {}) }, win);
+    if (estimate?.info.calibrationId && view.calibration?.id !== estimate.info.calibrationId) void loadCalibration(view, estimate.info.calibrationId);
     return true;
   } catch (err) {
     if (generation !== state.refreshGeneration) return true;
@@ -635,7 +640,22 @@ async function loadSeries(view: SeriesCard, generation: number, prefetched?: Pre
   }
 }
 
-/** Loads every card's series; returns false when the server could not be reached. */
+/**
+ * The stored calibration behind a zone's estimate (its date and the counts it was fitted from), for the readers who
+ * may read calibrations (admins, privacy officers); others see what the series says.
+ */
+async function loadCalibration(view: SeriesCard, id: string): Promise<void> {
+  const me = state.me;
+  if (view.target.kind !== 'zone' || me === null || !(me.admin || me.role === 'privacy')) return;
+  view.setCalibration({ id, created: null, points: null }); // asked once per calibration, whatever the answer
+  try {
+    const found = (await fetchCalibrations(view.target.id)).find((c) => c.id === id);
+    if (found && state.views.includes(view)) view.setCalibration({ id, created: found.created, points: found.pointsUsed });
+  } catch {
+    // Only the date and counts are missing then; the estimate itself came with the series.
+  }
+}
+
 /** Series asked for before their cards were built (the cards take a while to build: the answers arrive meanwhile). */
 interface Prefetched {
   win: TimeWindow;
@@ -655,6 +675,7 @@ function prefetchSeries(): Prefetched {
   return { win, radio, series };
 }
 
+/** Loads every card's series; returns false when the server could not be reached. */
 async function loadAllSeries(generation: number, prefetched?: Prefetched): Promise<boolean> {
   const results = await Promise.all(state.views.map((view) => loadSeries(view, generation, prefetched)));
   state.lastLoadMs = Date.now();
@@ -895,7 +916,9 @@ function tick(): void {
   const win = currentWindow();
   for (const view of state.views) {
     if (!view.loaded || view.window.step !== win.step) continue;
-    if (state.feedOpen && view.target.kind === 'site' && Date.now() - view.lastLoadMs >= SITE_REFRESH_MS) {
+    // Live minutes carry no estimate: a card that shows one is refetched once a minute, like a site.
+    const refetched = view.target.kind === 'site' || (view.estimate?.byT.size ?? 0) > 0;
+    if (state.feedOpen && refetched && Date.now() - view.lastLoadMs >= SITE_REFRESH_MS) {
       void loadSeries(view, state.refreshGeneration);
       continue;
     }
