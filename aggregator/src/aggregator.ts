@@ -28,8 +28,7 @@ import { noiseSettingsOf } from './release/noise.ts';
 import { ReleaseLayer } from './release/release-layer.ts';
 import { InfluxStore } from './store/influx-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
-import { isReleaseStore, withReleaseData } from './store/memory-store.ts';
-import type { CountsStore, ReleaseStore } from './store/types.ts';
+import type { ReleaseStore } from './store/types.ts';
 
 const PACKAGE_JSON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../package.json');
 export const AGGREGATOR_VERSION = (JSON.parse(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
@@ -38,10 +37,9 @@ export interface StartAggregatorOptions {
   /** Root logger; default pino on stdout at config.log.level. */
   logger?: Logger;
   /**
-   * A store to use instead of the SQLite file in config.data.dir (InfluxDB, tests). It is closed on close(). A
-   * store that keeps raw counts only (a plain CountsStore) gets the release layer's data in memory.
+   * A store to use instead of the SQLite file in config.data.dir (InfluxDB, tests). It is closed on close().
    */
-  store?: CountsStore | ReleaseStore;
+  store?: ReleaseStore;
   /** The config file the configuration came from: watched, and zones and sites reloaded when it changes. */
   configFile?: string;
   /** Debounce of the config file watch (tests). */
@@ -126,14 +124,10 @@ export async function startAggregator(
   logger.info({ config: redactConfig(config), version: AGGREGATOR_VERSION }, 'starting aggregator');
   if (config.zones.length === 0) logger.warn('no zones configured: counts are stored, but no series can be released');
 
-  if (options.store !== undefined && !isReleaseStore(options.store)) {
-    logger.warn('the given store keeps raw counts only: released cells and rollups are kept in memory until the process ends');
-  }
-  const rawStore = options.store ?? openStore(config, logger);
-  const store = withReleaseData(rawStore);
+  const store = options.store ?? openStore(config, logger);
   // SQLite: WAL checkpoints every second from a timer, not inside the ingest's write transactions.
   const checkpointTimer =
-    rawStore instanceof SqliteStore ? setInterval(() => rawStore.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
+    store instanceof SqliteStore ? setInterval(() => store.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
   let tokens: TokenStore;
   let calibrations: CalibrationStore;
   let accessLog: AccessLog;

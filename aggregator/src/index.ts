@@ -35,13 +35,12 @@ export type {
   SensorStats,
   SensorWindow,
   WindowKey,
-  WindowSum,
 } from './store/types.ts';
 export { ROLLUP_STEPS } from './store/types.ts';
-export { MemoryStore, withReleaseData, isReleaseStore } from './store/memory-store.ts';
-export { releaseCell, releaseSeries } from './release/release-series.ts';
-export type { BaseCell, ReleaseOptions } from './release/release-series.ts';
-export { isSettled, settleDeadline } from './release/settle.ts';
+export { MemoryStore } from './store/memory-store.ts';
+export { movingDevices, releasedByPeopleRule } from './release/release-series.ts';
+export type { CellPart } from './release/release-series.ts';
+export { settleDeadline } from './release/settle.ts';
 export { ReleaseLayer } from './release/release-layer.ts';
 export type {
   NoiseInfo,

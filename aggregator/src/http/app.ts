@@ -53,7 +53,7 @@ export interface HttpAppOptions {
   release: ReleaseLayer;
   live: LiveUpdates;
   /** Read for /healthz (ping) and sensor health (which windows exist; never counts). */
-  store: CountsStore & Pick<ReleaseStore, 'sensorWindows' | 'sensorStats'>;
+  store: CountsStore & Pick<ReleaseStore, 'windowKeys' | 'sensorStats'>;
   metrics: AggregatorMetrics;
   health: SensorHealthTracker;
   /** The broker link as /healthz reports it: counts flow only when 'connected'. */

@@ -1,7 +1,8 @@
 /**
  * Sensor health for admins and privacy officers: per sensor its zone, whether its retained status says it is
  * online, when its last message came, and how many minutes of the last hour and day have no message. Never a
- * count: the store is read here only to learn which windows exist (the values it returns are dropped at once).
+ * count: the store is read here only through `windowKeys` (which windows exist) and `sensorStats` (activity), whose
+ * types cannot carry one.
  */
 import type { SensorHealthTracker } from '../ingest/sensor-health.ts';
 import { endOfActiveDay } from '../ingest/sensor-expiry.ts';
@@ -32,7 +33,7 @@ export interface SensorHealthInput {
   /** The zone sensors: `[sensorId, zoneId]`. */
   sensors: readonly (readonly [string, string])[];
   health: SensorHealthTracker;
-  store: Pick<ReleaseStore, 'sensorWindows' | 'sensorStats'>;
+  store: Pick<ReleaseStore, 'windowKeys' | 'sensorStats'>;
   /** Now, Unix seconds. */
   now: number;
   windowSeconds: number;
@@ -50,9 +51,9 @@ export async function sensorHealthReport(input: SensorHealthInput): Promise<Sens
   const dayFrom = asOf - 86_400;
   const hourFrom = asOf - 3600;
   const ids = input.sensors.map(([sensorId]) => sensorId);
-  // Which windows of the last day each sensor has: only sensor id and window start are kept.
+  // Which windows of the last day each sensor has.
   const windows = new Map<string, { day: number; hour: number; last: number }>();
-  for (const w of ids.length > 0 ? await input.store.sensorWindows(ids, dayFrom, asOf) : []) {
+  for (const w of ids.length > 0 ? await input.store.windowKeys(ids, dayFrom, asOf) : []) {
     const entry = windows.get(w.sensorId) ?? { day: 0, hour: 0, last: w.windowStart };
     entry.day++;
     if (w.windowStart >= hourFrom) entry.hour++;

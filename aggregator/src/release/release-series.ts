@@ -1,32 +1,10 @@
 /**
  * The release rule, as pure functions. A base cell is (zone, window): the sum over the zone's sensors of
- * `devices` for one radio. A cell below k is suppressed: it is shown as suppressed, never as a number.
- * A coarser bucket is the sum of the released base cells in it plus the number of suppressed cells in it, so
- * no combination of outputs gives back a suppressed value. A bucket with no released cell is null.
+ * `devices` for one radio. A cell that does not pass the rule is suppressed: it is shown as suppressed, never as a
+ * number. The release layer (release-layer.ts) freezes each decision once; a coarser bucket is the sum of the
+ * released base cells in it plus the number of suppressed cells in it, so no combination of outputs gives back a
+ * suppressed value.
  */
-import type { SeriesResponse } from '@passant/shared';
-
-/** A base cell before release: the window start (Unix seconds) and the zone's device sum. */
-export interface BaseCell {
-  windowStart: number;
-  devices: number;
-}
-
-export interface ReleaseOptions {
-  /** Threshold: cells with devices < k are suppressed. */
-  k: number;
-  /** First bucket start (inclusive), Unix seconds, aligned to `step`. */
-  from: number;
-  /** End (exclusive), Unix seconds. */
-  to: number;
-  /** Bucket length in seconds (60, 3600, 86400). */
-  step: number;
-}
-
-/** The released value of one base cell: its devices, or null when it is below k. */
-export function releaseCell(devices: number, k: number): number | null {
-  return devices >= k ? devices : null;
-}
 
 /** One sensor's part of a base cell for one radio: its devices, and its static baseline for the cell's hour. */
 export interface CellPart {
@@ -57,27 +35,4 @@ export function movingDevices(parts: readonly CellPart[]): number {
  */
 export function releasedByPeopleRule(parts: readonly CellPart[], k: number): boolean {
   return movingDevices(parts) >= k;
-}
-
-/**
- * The columnar series of buckets `from`, `from + step`, ... before `to`. Cells outside [from, to) are ignored;
- * cells must not repeat a window (the store sums per window).
- */
-export function releaseSeries(cells: readonly BaseCell[], options: ReleaseOptions): SeriesResponse {
-  const { k, from, to, step } = options;
-  if (!Number.isInteger(step) || step <= 0) throw new RangeError(`step must be a positive integer, got ${step}`);
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-  const n = to > from ? Math.ceil((to - from) / step) : 0;
-  const t = new Array<number>(n);
-  const devices = new Array<number | null>(n).fill(null);
-  const suppressed = new Array<number>(n).fill(0);
-  for (let i = 0; i < n; i++) t[i] = from + i * step;
-  for (const cell of cells) {
-    if (cell.windowStart < from || cell.windowStart >= to) continue;
-    const i = Math.floor((cell.windowStart - from) / step);
-    const released = releaseCell(cell.devices, k);
-    if (released === null) suppressed[i]! += 1;
-    else devices[i] = (devices[i] ?? 0) + released;
-  }
-  return { t, devices, suppressed };
 }

@@ -1,9 +1,4 @@
-/**
- * An in-memory ReleaseStore: the same contract as the SQLite and InfluxDB stores, nothing on disk. For tests,
- * and for a store that only keeps raw counts (a plain CountsStore given to startAggregator): `withReleaseData`
- * keeps the release layer's data (unsettled queue, frozen cells, rollups, meta) in memory beside it, so such a
- * store still serves series while the process runs.
- */
+/** An in-memory ReleaseStore: the same contract as the SQLite and InfluxDB stores, nothing on disk. For tests. */
 import type { CountsMessage, Radio, RadioCounts } from '@passant/shared';
 import { StoreError } from '../errors.ts';
 import { addToRollup, emptyRollupRadio, ROLLUP_STEPS, rollupStart } from './types.ts';
@@ -20,7 +15,6 @@ import type {
   SensorStats,
   SensorWindow,
   WindowKey,
-  WindowSum,
 } from './types.ts';
 
 const keyOf = (a: string, t: number) => `${t}\u0000${a}`;
@@ -101,18 +95,6 @@ export class MemoryStore implements ReleaseStore {
     });
   }
 
-  async sumByWindow(sensorIds: string[], radio: Radio, from: number, to: number): Promise<WindowSum[]> {
-    this.check();
-    const sums = new Map<number, WindowSum>();
-    for (const w of await this.sensorWindows(sensorIds, from, to)) {
-      const s = sums.get(w.windowStart) ?? { windowStart: w.windowStart, devices: 0, sensorCount: 0 };
-      s.devices += w[radio];
-      s.sensorCount! += 1;
-      sums.set(w.windowStart, s);
-    }
-    return [...sums.values()].sort((a, b) => a.windowStart - b.windowStart);
-  }
-
   async sensorWindows(sensorIds: string[], from: number, to: number): Promise<SensorWindow[]> {
     this.check();
     const ids = new Set(sensorIds);
@@ -131,6 +113,10 @@ export class MemoryStore implements ReleaseStore {
       }
     }
     return out.sort(byTimeThenId((w) => w.sensorId));
+  }
+
+  async windowKeys(sensorIds: string[], from: number, to: number): Promise<WindowKey[]> {
+    return (await this.sensorWindows(sensorIds, from, to)).map(({ sensorId, windowStart }) => ({ sensorId, windowStart }));
   }
 
   async unsettled(limit: number): Promise<WindowKey[]> {
@@ -236,85 +222,5 @@ export class MemoryStore implements ReleaseStore {
 
   protected check(): void {
     if (this.closed) throw new StoreError('the memory store is closed');
-  }
-}
-
-/** True when `store` has the release layer's methods (a full ReleaseStore). */
-export function isReleaseStore(store: CountsStore): store is ReleaseStore {
-  const s = store as Partial<ReleaseStore>;
-  return typeof s.freeze === 'function' && typeof s.unsettled === 'function' && typeof s.rollups === 'function';
-}
-
-/**
- * A ReleaseStore over a store that keeps raw counts only: raw windows stay in `raw` (written and read there),
- * the release layer's data live in memory and are lost on restart.
- */
-export function withReleaseData(raw: CountsStore): ReleaseStore {
-  if (isReleaseStore(raw)) return raw;
-  return new RawBackedStore(raw);
-}
-
-class RawBackedStore extends MemoryStore {
-  constructor(private readonly raw: CountsStore) {
-    super();
-  }
-
-  override async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
-    const results = await this.raw.put(messages, receivedAt);
-    messages.forEach((m, i) => {
-      if (results[i] === 'stored') this.data.noteStored(m, receivedAt);
-    });
-    return results;
-  }
-
-  override sumByWindow(sensorIds: string[], radio: Radio, from: number, to: number): Promise<WindowSum[]> {
-    return this.raw.sumByWindow(sensorIds, radio, from, to);
-  }
-
-  /** Per sensor, from the raw store's sums of one sensor (it has no per-sensor read). */
-  override async sensorWindows(sensorIds: string[], from: number, to: number): Promise<SensorWindow[]> {
-    const out: SensorWindow[] = [];
-    for (const sensorId of new Set(sensorIds)) {
-      const wifi = await this.raw.sumByWindow([sensorId], 'wifi', from, to);
-      const ble = new Map((await this.raw.sumByWindow([sensorId], 'ble', from, to)).map((s) => [s.windowStart, s.devices]));
-      for (const w of wifi) {
-        const receivedAt = this.data.receivedAt.get(keyOf(sensorId, w.windowStart)) ?? 0;
-        out.push({ sensorId, windowStart: w.windowStart, wifi: w.devices, ble: ble.get(w.windowStart) ?? 0, receivedAt });
-      }
-    }
-    return out.sort(byTimeThenId((w) => w.sensorId));
-  }
-
-  override ping(): Promise<boolean> {
-    return this.raw.ping();
-  }
-
-  async writeStatus(): Promise<string | null> {
-    return (await this.raw.writeStatus?.()) ?? null;
-  }
-
-  /** The raw windows live in the raw store, which has no delete: nothing to do here. */
-  override async deleteSensorWindowsBefore(): Promise<number> {
-    return 0;
-  }
-
-  /** Output reads fail while the raw store does not answer, as they would on a store that holds everything. */
-  override async cells(zoneIds: string[] | null, from: number, to: number, options: CellsReadOptions = {}): Promise<FrozenCell[]> {
-    await this.answering();
-    return super.cells(zoneIds, from, to, options);
-  }
-
-  override async rollups(zoneId: string, step: RollupStep, from: number, to: number): Promise<Rollup[]> {
-    await this.answering();
-    return super.rollups(zoneId, step, from, to);
-  }
-
-  private async answering(): Promise<void> {
-    if (!(await this.raw.ping().catch(() => false))) throw new StoreError('the store does not answer');
-  }
-
-  override async close(): Promise<void> {
-    this.closed = true;
-    await this.raw.close();
   }
 }

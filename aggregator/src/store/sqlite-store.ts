@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CountsMessage, Radio } from '@passant/shared';
+import type { CountsMessage } from '@passant/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import { setWalMode } from './sqlite-wal.ts';
@@ -25,7 +25,6 @@ import type {
   SensorStats,
   SensorWindow,
   WindowKey,
-  WindowSum,
 } from './types.ts';
 
 /** Schema migrations; migration i brings user_version from i to i + 1. Append only, never edit a shipped one. */
@@ -161,15 +160,6 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 /** Pages in the WAL before SQLite checkpoints on its own (its default is 1000); see `checkpoint()`. */
 const WAL_AUTOCHECKPOINT_PAGES = 20_000;
 
-/** Column holding `devices` per radio; the only strings ever put into SQL text, chosen from this map. */
-const DEVICES_COLUMN: Record<Radio, string> = { wifi: 'wifi_devices', ble: 'ble_devices' };
-
-interface SumRow {
-  window_start: number;
-  devices: number;
-  sensors: number;
-}
-
 interface CellRow {
   zone_id: string;
   window_start: number;
@@ -216,7 +206,6 @@ export class SqliteStore implements ReleaseStore {
   private readonly db: Database.Database;
   private readonly insertMany: (messages: CountsMessage[], receivedAt: number) => PutResult[];
   private readonly freezeMany: (cells: FrozenCell[]) => boolean[];
-  private readonly sums: Record<Radio, Database.Statement<[string, number, number], SumRow>>;
   private readonly statements: {
     windows: Database.Statement<
       [string, number, number],
@@ -230,6 +219,7 @@ export class SqliteStore implements ReleaseStore {
         received_at: number;
       }
     >;
+    windowKeys: Database.Statement<[string, number, number], { sensor_id: string; window_start: number }>;
     unsettled: Database.Statement<[number], { sensor_id: string; window_start: number }>;
     clearUnsettled: Database.Statement<[number, string]>;
     requeue: Database.Statement<[string, number, number]>;
@@ -353,23 +343,17 @@ export class SqliteStore implements ReleaseStore {
       return results;
     });
 
-    // One statement whatever the number of sensors: the ids travel as one JSON array. The primary key
-    // (window_start, sensor_id) serves the window range; the ids are a filter on it.
-    const sumSql = (column: string) =>
-      `SELECT window_start, SUM(${column}) AS devices, COUNT(*) AS sensors
-         FROM counts
-        WHERE sensor_id IN (SELECT value FROM json_each(?))
-          AND window_start >= ? AND window_start < ?
-        GROUP BY window_start
-        ORDER BY window_start`;
-    this.sums = {
-      wifi: db.prepare<[string, number, number], SumRow>(sumSql(DEVICES_COLUMN.wifi)),
-      ble: db.prepare<[string, number, number], SumRow>(sumSql(DEVICES_COLUMN.ble)),
-    };
     const cellColumns = 'zone_id, window_start, sensors, wifi_devices, wifi_released, wifi_noise, ble_devices, ble_released, ble_noise';
     this.statements = {
       windows: db.prepare(
         `SELECT sensor_id, window_start, wifi_devices, ble_devices, wifi_randomized, ble_randomized, received_at FROM counts
+          WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
+          ORDER BY window_start, sensor_id`,
+      ),
+      // One statement whatever the number of sensors: the ids travel as one JSON array. The primary key
+      // (window_start, sensor_id) serves the window range; the ids are a filter on it.
+      windowKeys: db.prepare(
+        `SELECT sensor_id, window_start FROM counts
           WHERE sensor_id IN (SELECT value FROM json_each(?)) AND window_start >= ? AND window_start < ?
           ORDER BY window_start, sensor_id`,
       ),
@@ -491,16 +475,6 @@ export class SqliteStore implements ReleaseStore {
     return this.lastWriteFailure ?? null;
   }
 
-  async sumByWindow(sensorIds: string[], radio: Radio, from: number, to: number): Promise<WindowSum[]> {
-    this.assertOpen();
-    const statement = this.sums[radio];
-    if (statement === undefined) throw new StoreError(`unknown radio ${JSON.stringify(radio)}`);
-    if (sensorIds.length === 0 || to <= from) return [];
-    return this.read(() =>
-      statement.all(JSON.stringify(sensorIds), from, to).map((r) => ({ windowStart: r.window_start, devices: r.devices, sensorCount: r.sensors })),
-    );
-  }
-
   async sensorWindows(sensorIds: string[], from: number, to: number): Promise<SensorWindow[]> {
     this.assertOpen();
     if (sensorIds.length === 0 || to <= from) return [];
@@ -518,6 +492,14 @@ export class SqliteStore implements ReleaseStore {
         })),
     );
   }
+  async windowKeys(sensorIds: string[], from: number, to: number): Promise<WindowKey[]> {
+    this.assertOpen();
+    if (sensorIds.length === 0 || to <= from) return [];
+    return this.read(() =>
+      this.statements.windowKeys.all(JSON.stringify([...new Set(sensorIds)]), from, to).map((r) => ({ sensorId: r.sensor_id, windowStart: r.window_start })),
+    );
+  }
+
 
   async unsettled(limit: number): Promise<WindowKey[]> {
     this.assertOpen();

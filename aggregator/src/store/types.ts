@@ -4,7 +4,7 @@
  * output.
  *
  * Three kinds of data:
- * - raw windows (`put`, `sumByWindow`, `sensorWindows`): exact per-sensor counts, minute data, deleted once
+ * - raw windows (`put`, `sensorWindows`, `windowKeys`): exact per-sensor counts, minute data, deleted once
  *   settled and older than the per-sensor retention (`deleteSensorWindowsBefore`, 48 h by default), and in any
  *   case after the minute retention period (`deleteMinutesBefore`). No RSSI histogram is stored. Every stored window is also queued as *unsettled* until the release
  *   layer has looked at it (`unsettled`, `clearUnsettled`, `requeue`).
@@ -15,21 +15,9 @@
  * - rollups (`rollups`): per zone and hour, and per zone and day, the sums over its frozen cells, kept up to date
  *   by `freeze` and kept after the minute data are gone.
  */
-import type { CountsMessage, Radio } from '@passant/shared';
+import type { CountsMessage } from '@passant/shared';
 
 export type PutResult = 'stored' | 'duplicate';
-
-/** Per-window sum of `devices` over a set of sensors (a zone's base cell before the release layer). */
-export interface WindowSum {
-  windowStart: number;
-  devices: number;
-  /**
-   * How many of the asked sensors have a row for this window. Optional: when a store gives it, the release
-   * layer releases a fresh zone-minute as soon as every sensor of the zone has reported; without it, only
-   * after the settle time.
-   */
-  sensorCount?: number;
-}
 
 /**
  * One stored window of one sensor: its `devices` and `randomized` per radio (nothing else leaves the store this
@@ -131,7 +119,7 @@ export interface DeleteResult {
   cells: number;
 }
 
-/** Raw counts: what ingest writes (and all that a store needed before issue 4). */
+/** Raw counts: what ingest writes. Nothing here reads counts back: they leave the aggregator only as frozen cells. */
 export interface CountsStore {
   /**
    * Stores windows idempotently on (sensorId, windowStart): the first write wins, a later one for the same
@@ -139,8 +127,6 @@ export interface CountsStore {
    * is also queued as unsettled and the sensor's activity tally is updated, in the same write.
    */
   put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]>;
-  /** Sum of devices per window over `sensorIds` for windows in [from, to), ascending. Windows with no data are absent. */
-  sumByWindow(sensorIds: string[], radio: Radio, from: number, to: number): Promise<WindowSum[]>;
   /**
    * Every sensor's latest stored window and its seq (see plausibility.ts). Optional: without it the ingest learns
    * them from the messages it takes in after its start.
@@ -161,6 +147,11 @@ export interface CountsStore {
 export interface ReleaseStore extends CountsStore {
   /** The stored windows of `sensorIds` in [from, to), ordered by windowStart then sensorId. */
   sensorWindows(sensorIds: string[], from: number, to: number): Promise<SensorWindow[]>;
+  /**
+   * Which windows of `sensorIds` in [from, to) are stored, ordered by windowStart then sensorId: keys only, no
+   * counts (sensor health reads this; its type cannot carry a count).
+   */
+  windowKeys(sensorIds: string[], from: number, to: number): Promise<WindowKey[]>;
 
   /**
    * How long after a write returns, or after its received-at time, the store may take to show it to every reader

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, startAggregator } from '../../src/index.ts';
-import type { AggregatorConfigInput, CountsStore, RunningAggregator } from '../../src/index.ts';
+import type { AggregatorConfigInput, ReleaseStore, RunningAggregator } from '../../src/index.ts';
 
 export interface TestAggregator extends RunningAggregator {
   dataDir: string;
@@ -19,7 +19,7 @@ export function makeDataDir(): string {
 export async function startTestAggregator(
   brokerUrl: string,
   overrides: AggregatorConfigInput = {},
-  options: { dataDir?: string; store?: CountsStore; now?: () => number; configFile?: string; configWatchDebounceMs?: number } = {},
+  options: { dataDir?: string; store?: ReleaseStore; now?: () => number; configFile?: string; configWatchDebounceMs?: number } = {},
 ): Promise<TestAggregator> {
   const dataDir = options.dataDir ?? makeDataDir();
   const lines: string[] = [];

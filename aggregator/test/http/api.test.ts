@@ -6,13 +6,14 @@ import type { CountsMessage, SeriesResponse } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CountsStore } from '../../src/index.ts';
+import { MemoryStore } from '../../src/index.ts';
 import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 import { readEvents } from '../helpers/events.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
+import { storeWith } from '../helpers/store-double.ts';
 
 /** A day-aligned time in the past (2023-11-14T00:00:00Z); windows there are settled. */
 const D = 1_699_920_000;
@@ -269,16 +270,19 @@ describe('GET /api/v1/events (Server-Sent Events)', () => {
 
 describe('errors and unavailability', () => {
   it('a failing store gives 500 with a JSON error, never a stack; healthz says 503', async () => {
-    const broken: CountsStore = {
-      put: async () => {
-        throw new Error('broken');
-      },
-      sumByWindow: async () => {
-        throw new Error('SQLITE_CORRUPT at /secret/path/passant.db');
-      },
-      ping: async () => false,
-      close: async () => undefined,
+    // Every read fails as a corrupt SQLite file would, with a path in the message that must not leak.
+    const corrupt = async () => {
+      throw new Error('SQLITE_CORRUPT at /secret/path/passant.db');
     };
+    const broken = storeWith(new MemoryStore(), {
+      put: corrupt,
+      cells: corrupt,
+      rollups: corrupt,
+      closedHours: corrupt,
+      sensorWindows: corrupt,
+      unsettled: corrupt,
+      ping: async () => false,
+    });
     const other = await startTestAggregator(
       broker.url,
       { aggregator: { id: 'broken-store' }, zones: ZONES, auth: { public: { zones: 'all' } } },

@@ -5,13 +5,15 @@ import type { CountsMessage, Radio } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/index.ts';
-import type { CountsStore, PutResult, WindowSum } from '../../src/index.ts';
+import { MemoryStore, SqliteStore } from '../../src/index.ts';
+import type { PutResult, ReleaseStore } from '../../src/index.ts';
 import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
+import { storeWith } from '../helpers/store-double.ts';
+import { sumByWindow } from '../store/sums.ts';
 
 let broker: TestBroker;
 let publisher: MqttClient;
@@ -42,7 +44,7 @@ function publishCounts(message: CountsMessage, sensorId = message.sensorId) {
 }
 
 const ingested = (agg: TestAggregator, result: string, reason = 'none') => agg.metrics.ingestMessages.get({ result, reason });
-const sum = (store: CountsStore, sensors: string[], t: number, radio: Radio = 'wifi') => store.sumByWindow(sensors, radio, t, t + 60);
+const sum = (store: ReleaseStore, sensors: string[], t: number, radio: Radio = 'wifi') => sumByWindow(store, sensors, radio, t, t + 60);
 
 describe('MQTT ingest', () => {
   it('stores a good message; a duplicate is not counted twice', async () => {
@@ -58,7 +60,7 @@ describe('MQTT ingest', () => {
     await waitFor(() => ingested(agg, 'duplicate') === 1, 'duplicate');
     expect(ingested(agg, 'stored')).toBe(1);
     expect(await sum(agg.store, ['s1'], t)).toEqual([{ windowStart: t, devices: 7, sensorCount: 1 }]);
-    const text = agg.metrics.render();
+    const text = await agg.metrics.render();
     expect(text).toContain('passant_ingest_messages_total{result="stored",reason="none"} 1');
     expect(text).toContain('passant_ingest_messages_total{result="duplicate",reason="none"} 1');
   });
@@ -112,7 +114,7 @@ describe('MQTT ingest', () => {
     await waitFor(() => ingested(agg, 'stored') === 1, 'unassigned sensor stored');
     expect(agg.health.get('s9')).toMatchObject({ countsMessages: 1 });
     expect(await sum(agg.store, ['s9'], t)).toHaveLength(1);
-    expect(agg.metrics.render()).toMatch(/passant_sensors\{state="offline"\} 1/);
+    expect(await agg.metrics.render()).toMatch(/passant_sensors\{state="offline"\} 1/);
 
     await publisher.publishAsync(topics.sensorStatus('s9'), JSON.stringify({ v: 1, state: 'online', role: 'sensor', id: 'other' }), { qos: 1 });
     await waitFor(() => agg.metrics.statusMessages.get({ result: 'rejected', reason: 'sensor_mismatch' }) === 1, 'rejected status');
@@ -193,7 +195,7 @@ describe('MQTT ingest', () => {
     toClose.push(async () => removeDir(dataDir));
     const real = SqliteStore.open(path.join(dataDir, 'passant.db'));
     let failures = 1;
-    const flaky: CountsStore = {
+    const flaky = storeWith(real, {
       async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
         if (failures > 0) {
           failures--;
@@ -201,10 +203,7 @@ describe('MQTT ingest', () => {
         }
         return real.put(messages, receivedAt);
       },
-      sumByWindow: (s: string[], r: Radio, f: number, to: number): Promise<WindowSum[]> => real.sumByWindow(s, r, f, to),
-      ping: () => real.ping(),
-      close: () => real.close(),
-    };
+    });
     const agg = await aggregator(broker.url, { aggregator: { id: 'flaky' }, ingest: { storeRetryDelayMs: 200 } }, { dataDir, store: flaky });
     const t = minuteAgo(6);
     await publishCounts(countsMessage('s1', t, 8));
@@ -219,12 +218,7 @@ describe('MQTT ingest', () => {
     const dataDir = makeDataDir();
     toClose.push(async () => removeDir(dataDir));
     // A store whose writes never finish: the process "dies" while the message is in flight.
-    const stuck: CountsStore = {
-      put: () => new Promise<PutResult[]>(() => undefined),
-      sumByWindow: async () => [],
-      ping: async () => true,
-      close: async () => undefined,
-    };
+    const stuck = storeWith(new MemoryStore(), { put: () => new Promise<PutResult[]>(() => undefined) });
     const first = await startTestAggregator(broker.url, { aggregator: { id: 'crashy' } }, { dataDir, store: stuck });
     await first.mqttReady;
     const t = minuteAgo(7);
@@ -246,17 +240,14 @@ describe('MQTT ingest', () => {
     const key = (sensorId: string, windowStart: number) => `${sensorId}@${windowStart}`;
     const committed = new Set<string>();
     const batchSizes: number[] = [];
-    const recording: CountsStore = {
+    const recording = storeWith(real, {
       async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
         batchSizes.push(messages.length);
         const results = await real.put(messages, receivedAt);
         for (const m of messages) committed.add(key(m.sensorId, m.windowStart));
         return results;
       },
-      sumByWindow: (s: string[], r: Radio, f: number, to: number): Promise<WindowSum[]> => real.sumByWindow(s, r, f, to),
-      ping: () => real.ping(),
-      close: () => real.close(),
-    };
+    });
     // Every PUBACK the broker gets from the aggregator must be for a message already committed.
     let acks = 0;
     const early: string[] = [];
@@ -277,8 +268,8 @@ describe('MQTT ingest', () => {
     expect(batchSizes.length).toBeLessThan(n / 10);
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
     expect(agg.metrics.storeBatchMessages.observations).toBe(batchSizes.length);
-    expect(agg.metrics.render()).toContain(`passant_store_batch_messages_count ${batchSizes.length}`);
-    expect(agg.metrics.render()).toContain('passant_ingest_unacked_messages 0');
+    expect(await agg.metrics.render()).toContain(`passant_store_batch_messages_count ${batchSizes.length}`);
+    expect(await agg.metrics.render()).toContain('passant_ingest_unacked_messages 0');
     expect(agg.logText()).not.toContain('acknowledging one message at a time');
   });
 
@@ -288,17 +279,14 @@ describe('MQTT ingest', () => {
     const real = SqliteStore.open(path.join(dataDir, 'passant.db'));
     let agg: TestAggregator | undefined;
     let mostUnacked = 0;
-    const slow: CountsStore = {
+    const slow = storeWith(real, {
       async put(messages: CountsMessage[], receivedAt: number): Promise<PutResult[]> {
         mostUnacked = Math.max(mostUnacked, agg?.ingest.unacked ?? 0);
         await new Promise((r) => setTimeout(r, 30));
         mostUnacked = Math.max(mostUnacked, agg?.ingest.unacked ?? 0);
         return real.put(messages, receivedAt);
       },
-      sumByWindow: (s: string[], r: Radio, f: number, to: number): Promise<WindowSum[]> => real.sumByWindow(s, r, f, to),
-      ping: () => real.ping(),
-      close: () => real.close(),
-    };
+    });
     agg = await aggregator(broker.url, { aggregator: { id: 'bounded' }, ingest: { batchMaxSize: 10 } }, { dataDir, store: slow });
     const t = minuteAgo(41);
     const n = 300;

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteStore, StoreError } from '../../src/index.ts';
 import { MIGRATIONS } from '../../src/store/sqlite-store.ts';
 import { countsMessage } from '../helpers/messages.ts';
+import { sumByWindow } from './sums.ts';
 
 const T = 1_700_000_040;
 let dir: string;
@@ -69,7 +70,7 @@ describe('SqliteStore', () => {
     const store = SqliteStore.open(path.join(dir, 'passant.db'));
     try {
       await store.put([countsMessage('a', T, 1), countsMessage('b', T, 2), countsMessage('c', T, 4), countsMessage('a', T + 60, 3)], T + 120);
-      expect(await store.sumByWindow(['a', 'b'], 'wifi', T, T + 120)).toEqual([
+      expect(await sumByWindow(store, ['a', 'b'], 'wifi', T, T + 120)).toEqual([
         { windowStart: T, devices: 3, sensorCount: 2 },
         { windowStart: T + 60, devices: 3, sensorCount: 1 },
       ]);

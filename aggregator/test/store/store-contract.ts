@@ -10,7 +10,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CountsMessageSchema, RSSI_BUCKETS, type CountsMessage } from '@passant/shared';
-import type { FrozenCell, ReleaseStore, WindowSum } from '../../src/store/types.ts';
+import type { FrozenCell, ReleaseStore } from '../../src/store/types.ts';
+import { sumByWindow, type WindowSum } from './sums.ts';
 
 export interface StoreFixture {
   store: ReleaseStore;
@@ -83,7 +84,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       await withStore(async ({ store }) => {
         const results = await store.put([countsMessage('a', T0, 3), countsMessage('b', T0, 4), countsMessage('a', T0 + 60, 5)], T0 + 61);
         expect(results).toEqual(['stored', 'stored', 'stored']);
-        expect(plain(await store.sumByWindow(['a', 'b'], 'wifi', T0, T0 + 120))).toEqual([
+        expect(plain(await sumByWindow(store, ['a', 'b'], 'wifi', T0, T0 + 120))).toEqual([
           { windowStart: T0, devices: 7 },
           { windowStart: T0 + 60, devices: 5 },
         ]);
@@ -93,7 +94,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     it('an empty batch stores nothing', async () => {
       await withStore(async ({ store }) => {
         expect(await store.put([], T0)).toEqual([]);
-        expect(await store.sumByWindow(['a'], 'wifi', 0, T0 + 3600)).toEqual([]);
+        expect(await sumByWindow(store, ['a'], 'wifi', 0, T0 + 3600)).toEqual([]);
       });
     });
 
@@ -108,11 +109,11 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         expect(results).toEqual(['stored', 'duplicate', 'stored']);
         // the very same message again (an MQTT redelivery)
         expect(await store.put([countsMessage('a', T0, 5, { ble: 2, seq: 1 })], T0 + 300)).toEqual(['duplicate']);
-        expect(plain(await store.sumByWindow(['a'], 'wifi', T0, T0 + 120))).toEqual([
+        expect(plain(await sumByWindow(store, ['a'], 'wifi', T0, T0 + 120))).toEqual([
           { windowStart: T0, devices: 5 },
           { windowStart: T0 + 60, devices: 1 },
         ]);
-        expect(plain(await store.sumByWindow(['a'], 'ble', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 2 }]);
+        expect(plain(await sumByWindow(store, ['a'], 'ble', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 2 }]);
       });
     });
 
@@ -123,7 +124,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           T0 + 61,
         );
         expect(results).toEqual(['stored', 'stored', 'duplicate', 'duplicate']);
-        expect(plain(await store.sumByWindow(['a'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 4 }]);
+        expect(plain(await sumByWindow(store, ['a'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 4 }]);
       });
     });
 
@@ -134,7 +135,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           store.put([countsMessage('a', T0, 9)], T0 + 62),
         ]);
         expect([...first!, ...second!].sort()).toEqual(['duplicate', 'stored']);
-        const sums = await store.sumByWindow(['a'], 'wifi', T0, T0 + 60);
+        const sums = await sumByWindow(store, ['a'], 'wifi', T0, T0 + 60);
         // whichever ran first won, and only one of them counts
         expect(plain(sums)).toEqual([{ windowStart: T0, devices: first![0] === 'stored' ? 4 : 9 }]);
       });
@@ -152,7 +153,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         expect(results).toHaveLength(5000);
         expect(results.every((r) => r === 'stored')).toBe(true);
 
-        const sums = await store.sumByWindow(sensors, 'wifi', T0, T0 + 100 * 60);
+        const sums = await sumByWindow(store, sensors, 'wifi', T0, T0 + 100 * 60);
         expect(sums).toHaveLength(100);
         sums.forEach((sum, w) => {
           expect(sum.windowStart).toBe(T0 + w * 60);
@@ -179,21 +180,21 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           ],
           T0 + 400,
         );
-        expect(plain(await store.sumByWindow(['a', 'b'], 'wifi', T0, T0 + 300))).toEqual([
+        expect(plain(await sumByWindow(store, ['a', 'b'], 'wifi', T0, T0 + 300))).toEqual([
           { windowStart: T0, devices: 11 },
           { windowStart: T0 + 60, devices: 23 },
           { windowStart: T0 + 120, devices: 2 },
         ]);
         // a window inside the range that only one of the sensors reported
-        expect(plain(await store.sumByWindow(['b'], 'wifi', T0 + 60, T0 + 301))).toEqual([{ windowStart: T0 + 60, devices: 20 }]);
-        expect(plain(await store.sumByWindow(['a', 'b', 'c'], 'wifi', T0 + 60, T0 + 301))).toEqual([
+        expect(plain(await sumByWindow(store, ['b'], 'wifi', T0 + 60, T0 + 301))).toEqual([{ windowStart: T0 + 60, devices: 20 }]);
+        expect(plain(await sumByWindow(store, ['a', 'b', 'c'], 'wifi', T0 + 60, T0 + 301))).toEqual([
           { windowStart: T0 + 60, devices: 123 },
           { windowStart: T0 + 120, devices: 2 },
           { windowStart: T0 + 180, devices: 100 },
           { windowStart: T0 + 300, devices: 7 },
         ]);
         // a sensor id listed twice counts once
-        expect(plain(await store.sumByWindow(['a', 'a'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 1 }]);
+        expect(plain(await sumByWindow(store, ['a', 'a'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 1 }]);
       });
     });
 
@@ -205,7 +206,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           T0 + 61,
         );
         for (const [i, id] of ids.entries()) {
-          expect(plain(await store.sumByWindow([id], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 10 ** i }]);
+          expect(plain(await sumByWindow(store, [id], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 10 ** i }]);
           expect((await store.sensorWindows([id], T0, T0 + 60)).map((w) => w.sensorId)).toEqual([id]);
         }
         // a batch of the same keys again: each is a duplicate of its own sensor's window only
@@ -216,7 +217,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     it('sumByWindow reports sensorCount, when it does, as the sensors with a row in the window', async () => {
       await withStore(async ({ store }) => {
         await store.put([countsMessage('a', T0, 1), countsMessage('b', T0, 2), countsMessage('a', T0 + 60, 3)], T0 + 120);
-        const sums = await store.sumByWindow(['a', 'b', 'c'], 'wifi', T0, T0 + 120);
+        const sums = await sumByWindow(store, ['a', 'b', 'c'], 'wifi', T0, T0 + 120);
         if (sums.some((s) => s.sensorCount !== undefined)) {
           expect(sums.map((s) => s.sensorCount)).toEqual([2, 1]);
         }
@@ -226,18 +227,18 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
     it('a window whose counts are zero is present with 0, unlike a window without data', async () => {
       await withStore(async ({ store }) => {
         await store.put([countsMessage('a', T0, 0), countsMessage('b', T0, 0)], T0 + 61);
-        expect(plain(await store.sumByWindow(['a', 'b'], 'wifi', T0, T0 + 120))).toEqual([{ windowStart: T0, devices: 0 }]);
+        expect(plain(await sumByWindow(store, ['a', 'b'], 'wifi', T0, T0 + 120))).toEqual([{ windowStart: T0, devices: 0 }]);
       });
     });
 
     it('keeps wifi and ble apart', async () => {
       await withStore(async ({ store }) => {
         await store.put([countsMessage('a', T0, 5, { ble: 1 }), countsMessage('b', T0, 6, { ble: 30 }), countsMessage('a', T0 + 60, 0, { ble: 4 })], T0 + 121);
-        expect(plain(await store.sumByWindow(['a', 'b'], 'wifi', T0, T0 + 120))).toEqual([
+        expect(plain(await sumByWindow(store, ['a', 'b'], 'wifi', T0, T0 + 120))).toEqual([
           { windowStart: T0, devices: 11 },
           { windowStart: T0 + 60, devices: 0 },
         ]);
-        expect(plain(await store.sumByWindow(['a', 'b'], 'ble', T0, T0 + 120))).toEqual([
+        expect(plain(await sumByWindow(store, ['a', 'b'], 'ble', T0, T0 + 120))).toEqual([
           { windowStart: T0, devices: 31 },
           { windowStart: T0 + 60, devices: 4 },
         ]);
@@ -255,7 +256,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           ],
           T0 + 61,
         );
-        expect(plain(await store.sumByWindow(['minute', 'short', 'quarter'], 'wifi', T0, T0 + 60))).toEqual([
+        expect(plain(await sumByWindow(store, ['minute', 'short', 'quarter'], 'wifi', T0, T0 + 60))).toEqual([
           { windowStart: T0, devices: 11 },
           { windowStart: T0 + 10, devices: 2 },
           { windowStart: T0 + 15, devices: 4 },
@@ -263,13 +264,30 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
+    it('windowKeys lists which windows exist, keys only (no count in any form), like sensorWindows', async () => {
+      await withStore(async ({ store }) => {
+        await store.put([countsMessage('a', T0, 7), countsMessage('b', T0, 9), countsMessage('a', T0 + 60, 3), countsMessage('c', T0, 4)], T0 + 120);
+        const keys = await store.windowKeys(['a', 'b', 'a'], T0, T0 + 120);
+        expect(keys).toEqual([
+          { sensorId: 'a', windowStart: T0 },
+          { sensorId: 'b', windowStart: T0 },
+          { sensorId: 'a', windowStart: T0 + 60 },
+        ]);
+        for (const k of keys) expect(Object.keys(k).sort()).toEqual(['sensorId', 'windowStart']);
+        const windows = await store.sensorWindows(['a', 'b'], T0, T0 + 120);
+        expect(keys).toEqual(windows.map(({ sensorId, windowStart }) => ({ sensorId, windowStart })));
+        expect(await store.windowKeys([], T0, T0 + 60)).toEqual([]);
+        expect(await store.windowKeys(['a'], T0 + 60, T0)).toEqual([]);
+      });
+    });
+
     it('sumByWindow of no sensors or an empty range is empty', async () => {
       await withStore(async ({ store }) => {
         await store.put([countsMessage('a', T0, 5)], T0 + 61);
-        expect(await store.sumByWindow([], 'wifi', T0, T0 + 60)).toEqual([]);
-        expect(await store.sumByWindow(['a'], 'wifi', T0, T0)).toEqual([]);
-        expect(await store.sumByWindow(['a'], 'wifi', T0 + 60, T0)).toEqual([]);
-        expect(await store.sumByWindow(['nobody'], 'wifi', T0, T0 + 60)).toEqual([]);
+        expect(await sumByWindow(store, [], 'wifi', T0, T0 + 60)).toEqual([]);
+        expect(await sumByWindow(store, ['a'], 'wifi', T0, T0)).toEqual([]);
+        expect(await sumByWindow(store, ['a'], 'wifi', T0 + 60, T0)).toEqual([]);
+        expect(await sumByWindow(store, ['nobody'], 'wifi', T0, T0 + 60)).toEqual([]);
       });
     });
 
@@ -284,7 +302,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         await store.close();
         expect(await store.ping()).toBe(false);
         await expect(store.put([countsMessage('a', T0, 1)], T0 + 61)).rejects.toThrow(/closed/);
-        await expect(store.sumByWindow(['a'], 'wifi', T0, T0 + 60)).rejects.toThrow(/closed/);
+        await expect(sumByWindow(store, ['a'], 'wifi', T0, T0 + 60)).rejects.toThrow(/closed/);
       });
     });
 
@@ -452,7 +470,7 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
           { sensorId: 'a', windowStart: day, wifi: 6, ble: 0, wifiRandomized: 3, bleRandomized: 0, receivedAt: day + 120 },
           { sensorId: 'b', windowStart: day + 60, wifi: 7, ble: 0, wifiRandomized: 3, bleRandomized: 0, receivedAt: day + 120 },
         ]);
-        expect(plain(await store.sumByWindow(['a'], 'wifi', 0, day + 3600))).toEqual([{ windowStart: day, devices: 6 }]);
+        expect(plain(await sumByWindow(store, ['a'], 'wifi', 0, day + 3600))).toEqual([{ windowStart: day, devices: 6 }]);
         expect(await store.unsettled(10)).toEqual([
           { sensorId: 'a', windowStart: day },
           { sensorId: 'b', windowStart: day + 60 },
@@ -505,8 +523,8 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         await fixture.store.close();
         const store = await fixture.reopen();
         expect(await store.ping()).toBe(true);
-        expect(plain(await store.sumByWindow(['a', 'b'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 11 }]);
-        expect(plain(await store.sumByWindow(['a'], 'ble', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 2 }]);
+        expect(plain(await sumByWindow(store, ['a', 'b'], 'wifi', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 11 }]);
+        expect(plain(await sumByWindow(store, ['a'], 'ble', T0, T0 + 60))).toEqual([{ windowStart: T0, devices: 2 }]);
         expect(await store.put([countsMessage('a', T0, 9), countsMessage('a', T0 + 60, 1)], T0 + 121)).toEqual(['duplicate', 'stored']);
         // the release layer's data too
         await store.freeze([frozenCell('z', T0, [11, true, 2])]);
