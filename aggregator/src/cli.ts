@@ -7,6 +7,7 @@
  *   passant-aggregator kit --out DIR [--lang nl|en]   write the transparency kit (kit/kit-command.ts)
  *   passant-aggregator audit --mqtt-url URL --api URL ...   a privacy officer's check of a live deployment (audit/)
  *   passant-aggregator calibration add|list ...  manual counts for people estimates (estimate/calibration-command.ts)
+ *   passant-aggregator home-assistant --api URL --mqtt URL ...   the Home Assistant bridge (interop/home-assistant.ts)
  * Returns the exit code.
  */
 const USAGE = `usage:
@@ -19,6 +20,7 @@ const USAGE = `usage:
   passant-aggregator kit [--config FILE] --out DIR [--lang nl|en]
   passant-aggregator audit --mqtt-url URL --api URL [--config FILE] [--listen S] [--build-hash H...] [--out DIR] (audit --help)
   passant-aggregator calibration add|list --zone ZONE ... (calibration --help)
+  passant-aggregator home-assistant --api URL --mqtt URL [--token-file F] ... (home-assistant --help)
   passant-aggregator --help`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -53,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'audit': {
       const { auditCommand } = await import('./audit/audit-command.ts');
       return auditCommand(rest);
+    }
+    case 'home-assistant': {
+      const { homeAssistantCommand } = await import('./interop/home-assistant.ts');
+      return homeAssistantCommand(rest);
     }
     case '-h':
     case '--help':
