@@ -249,3 +249,60 @@ export type PrivacyInfoBody = z.infer<typeof PrivacyInfoSchema>;
 export type AuditBody = z.infer<typeof AuditSchema>;
 export type MeBody = z.infer<typeof MeSchema>;
 export type HealthzBody = z.infer<typeof HealthzSchema>;
+
+// ---------------------------------------------------------------- comparing any two periods (compare-periods)
+
+const ComparedSideSchema = z.strictObject({
+  from: UnixSeconds.describe('start of the first bucket'),
+  to: UnixSeconds.describe('end of the last bucket (exclusive)'),
+  t: z.array(UnixSeconds).describe('bucket starts'),
+  devices: z.array(Devices.nullable()).describe('sum of the released base cells in the bucket; null when none was released'),
+  suppressed: z.array(Count).describe('base cells in the bucket below k (hidden minutes)'),
+  minutes: z.array(Count).optional().describe('calendar steps: base minutes the bucket covers'),
+  released: z.array(Count).optional().describe('calendar steps: base minutes of the bucket that were released'),
+  total: Devices.nullable().describe('sum of the released values (device-minutes); null when none was released'),
+  suppressedCells: Count.describe('hidden (suppressed) zone-minutes in the period'),
+  zoneMinutes: Count.describe('zone-minutes the period covers: its minutes times the zones counted'),
+  hiddenShare: z.number().min(0).max(1).nullable().describe('suppressedCells / zoneMinutes, four decimals; null for an empty period'),
+});
+
+const ZoneSideSchema = z.strictObject({
+  total: Devices.nullable(),
+  suppressedCells: Count,
+  hiddenShare: z.number().min(0).max(1).nullable(),
+});
+
+export const ComparePeriodsSchema = z
+  .strictObject({
+    step: z.union([Step, z.enum(['day', 'week', 'month'])]),
+    radio: Radio,
+    tz: z.string().describe('IANA time zone of calendar buckets and of local times'),
+    offset: z
+      .array(Count)
+      .describe('offset of bucket i from the start of its period (seconds for steps in seconds, days, weeks or months for calendar steps): period.t[i] and against.t[i] are compared'),
+    period: ComparedSideSchema,
+    against: ComparedSideSchema,
+    change: z.number().nullable().describe('percentage change of period.total against against.total; null when either is null or against.total is 0'),
+    caveat: z
+      .strictObject({
+        moreHidden: z.enum(['period', 'against']).describe('the side with the larger share of hidden minutes'),
+        difference: z.number().describe('hiddenShare of that side minus the other side\'s, four decimals'),
+      })
+      .nullable()
+      .describe('set when the hidden shares differ by 0.05 or more: the totals then rest on different shares of the time'),
+    zones: z
+      .array(
+        z.strictObject({
+          id: Id,
+          name: z.string(),
+          period: ZoneSideSchema,
+          against: ZoneSideSchema,
+          change: z.number().nullable(),
+        }),
+      )
+      .optional()
+      .describe('sites: each zone the caller may read, ranked by period total (largest first, null last); the same values as the zone\'s own compare-periods'),
+    noise: NoiseSchema.optional(),
+  })
+  .describe('any two periods compared, from released series only');
+export type ComparePeriodsBody = z.infer<typeof ComparePeriodsSchema>;

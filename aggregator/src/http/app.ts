@@ -41,6 +41,7 @@ import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from '
 import { csvFileName, seriesCsv } from './csv.ts';
 import { addTotals, auditCounters, type AccessLog, type AccessQuery } from '../access-log/access-log.ts';
 import { calibrationRoutes } from './calibration-routes.ts';
+import { comparePeriodsRoutes } from './compare-periods.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ACCESS_LOG_PARAMS, EVENTS_PARAMS, rejectUnknownParams, singleParam } from './params.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -738,6 +739,19 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.on('close', cleanup);
   });
 
+  api.use(
+    comparePeriodsRoutes({
+      readable,
+      released,
+      charge,
+      limits,
+      windowSeconds: release.windowSeconds,
+      readableZonesOfSite: (res, siteId) =>
+        access
+          .readableZonesOf(principalOf(res), (registry.site(siteId)?.zones ?? []).filter((z) => registry.zone(z) !== undefined))
+          .map((id) => ({ id, name: registry.zone(id)!.name })),
+    }),
+  );
   api.use(
     calibrationRoutes({ registry, release, calibrations: options.calibrations, now, logger, canReadZone: (p, zoneId) => access.canReadZone(p, zoneId) }),
   );

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   AuditSchema,
   CompareSchema,
+  ComparePeriodsSchema,
   ErrorSchema,
   HealthzSchema,
   MeSchema,
@@ -21,6 +22,7 @@ import {
 } from '@passant/shared/api-schemas';
 import { ACCESS_LOG_PARAMS, COMPARE_PARAMS, EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
 import type { ParamSpec } from './params.ts';
+import { COMPARE_PERIODS_PARAMS } from './compare-periods.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -172,6 +174,16 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteDoc[] {
       summary: 'The period against the one before it and against the same days a week earlier, from released series only',
       params: COMPARE_PARAMS,
       body: { kind: 'json', schema: CompareSchema },
+      errors: [400, 401, 404],
+    },
+    {
+      ...common,
+      path: `/api/v1/${kind}s/:id/compare-periods`,
+      operationId: `compare${Kind}Periods`,
+      summary:
+        'Any two periods (from..to against againstFrom..againstTo) in the same step, aligned by offset: totals, change in %, hidden-minute share per side with a caveat when they differ; a site also per readable zone, ranked',
+      params: COMPARE_PERIODS_PARAMS,
+      body: { kind: 'json', schema: ComparePeriodsSchema },
       errors: [400, 401, 404],
     },
     {

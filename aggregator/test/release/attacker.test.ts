@@ -256,6 +256,19 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
                 devices.push(d === '' ? null : Number(d));
               }
               seriesEquations(target.zones, radio, step, t, devices, 'csv');
+            } else if (route.endsWith('/compare-periods')) {
+              // both sides, their totals, and for a site each zone's totals
+              type Side = { t: number[]; devices: (number | null)[]; total: number | null; from: number; to: number };
+              const body = (await res.json()) as { period: Side; against: Side; zones?: { id: string; period: { total: number | null }; against: { total: number | null } }[] };
+              for (const key of ['period', 'against'] as const) {
+                const p = body[key];
+                seriesEquations(target.zones, radio, step, p.t, p.devices, 'compare-periods');
+                if (p.total !== null) equations.push({ radio, zones: target.zones, from: p.from, to: p.to, value: p.total, source: 'compare-periods total' });
+                for (const zone of body.zones ?? []) {
+                  const total = zone[key].total;
+                  if (total !== null) equations.push({ radio, zones: [zone.id], from: p.from, to: p.to, value: total, source: 'compare-periods zone total' });
+                }
+              }
             } else if (route.endsWith('/compare')) {
               const body = (await res.json()) as Record<string, { from: number; to: number; t: number[]; devices: (number | null)[]; total: number | null }>;
               for (const key of ['current', 'previous', 'lastWeek']) {
