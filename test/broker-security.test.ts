@@ -277,13 +277,22 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     await s2.publishAsync(topics.sensorStatus('s-002'), JSON.stringify({ v: 1, state: 'online', role: 'sensor', id: 's-002' }), { qos: 1, retain: true });
     await s2.publishAsync(topics.sensorCounts('s-002'), countsPayload('s-002', 10), { qos: 1 });
     await waitFor(() => aggReceived.some((m) => m.topic === topics.sensorCounts('s-002')), 'the aggregator to receive s-002 counts', 15_000);
-    await sleep(200);
-    expect(s1Received).toEqual([]);
+    // A message s-001 may read (its own delivery acknowledgements), published after everything else: once it has
+    // arrived, anything of s-002's that the broker would have let through would have arrived before it.
+    const ownTopic = topics.sensorStored('s-001');
+    const marker = async (label: string) => {
+      await aggregator.publishAsync(ownTopic, label, { qos: 1 });
+      await waitFor(() => s1Received.some((m) => m.payload === label), `s-001 to receive its own ${label}`, 15_000);
+    };
+    await marker('marker-1');
+    expect(s1Received.filter((m) => m.topic !== ownTopic)).toEqual([]);
 
-    // A new subscription does not reveal the retained status of another sensor either.
+    // A new subscription does not reveal the retained status of another sensor either: retained messages are sent
+    // on SUBSCRIBE, before the marker published after it.
     await s1.subscribeAsync(topics.sensorStatus('s-002'), { qos: 1 });
-    await sleep(200);
-    expect(s1Received).toEqual([]);
+    await marker('marker-2');
+    expect(s1Received.filter((m) => m.topic !== ownTopic)).toEqual([]);
+    expect(s1Received.length).toBeGreaterThan(0);
     // Clear the retained message for the other tests.
     await s2.publishAsync(topics.sensorStatus('s-002'), '', { qos: 1, retain: true });
   });
@@ -313,14 +322,14 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       });
       expect(['accepted', `refused ${NOT_AUTHORIZED}`]).toContain(outcome);
       spoofer.stream.destroy(); // an unclean drop: the broker would publish the will now
-      await sleep(300);
-
+      // No wait needed: s1 below logs in as s-001 too, and the login is the client id, so by the time s1 is
+      // connected the broker has ended the spoofer's connection (on its drop or by taking the client id over)
+      // and handled its will. Anything it let through would arrive before s1's own will.
       const s1 = await connect('s-001', sensorPasswords['s-001'], {
         will: { topic: topics.sensorStatus('s-001'), payload: Buffer.from(offline('s-001')), qos: 1, retain: true },
       });
       s1.stream.destroy();
       await waitFor(() => received.some((m) => m.topic === topics.sensorStatus('s-001')), 'the last will of s-001', 15_000);
-      await sleep(100);
       expect(received).toEqual([{ topic: topics.sensorStatus('s-001'), payload: offline('s-001') }]);
     } finally {
       // Clear the retained will for the other tests.
@@ -360,8 +369,16 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
     const total = 20;
     for (let seq = 100; seq < 100 + total; seq++) await s1.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', seq), { qos: 1 });
     await waitFor(() => r1.length + r2.length >= total, 'all shared messages', 15_000);
-    await sleep(100);
-    const seqs = [...r1, ...r2].map((m) => (JSON.parse(m.payload) as { seq: number }).seq).sort((a, b) => a - b);
+    // Markers after the 20 until each member has one: a member's messages arrive in order, so once it has a marker,
+    // every copy of the 20 meant for it has arrived. Then no message went to both, or twice.
+    const seqOf = (m: Received) => (JSON.parse(m.payload) as { seq: number }).seq;
+    const isMarker = (m: Received) => seqOf(m) >= 100 + total;
+    for (let seq = 100 + total; !(r1.some(isMarker) && r2.some(isMarker)); seq++) {
+      if (seq > 100 + total + 50) throw new Error('the $share group never gave both members a marker');
+      await s1.publishAsync(topics.sensorCounts('s-001'), countsPayload('s-001', seq), { qos: 1 });
+      await waitFor(() => [...r1, ...r2].some((m) => seqOf(m) === seq), `marker ${seq}`, 15_000);
+    }
+    const seqs = [...r1, ...r2].filter((m) => !isMarker(m)).map(seqOf).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => 100 + i));
     expect(r1.length).toBeGreaterThan(0);
     expect(r2.length).toBeGreaterThan(0);
