@@ -125,6 +125,8 @@ export class HomeAssistantBridge {
   private streamOpen = false;
   private stopped = false;
   private stream: AbortController | undefined;
+  /** Aborts every request to the aggregator when the bridge stops. */
+  private readonly stopping = new AbortController();
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -236,6 +238,7 @@ export class HomeAssistantBridge {
     }
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.stopping.abort();
     this.stream?.abort();
     this.wake?.();
     await this.loop;
@@ -344,7 +347,7 @@ export class HomeAssistantBridge {
   private async refreshZones(): Promise<void> {
     let res: Response;
     try {
-      res = await fetch(`${this.apiUrl}/api/v1/zones`, { headers: this.headers(), signal: AbortSignal.timeout(15_000) });
+      res = await fetch(`${this.apiUrl}/api/v1/zones`, { headers: this.headers(), signal: AbortSignal.any([AbortSignal.timeout(15_000), this.stopping.signal]) });
     } catch (err) {
       throw new RetryableError(`GET /api/v1/zones failed: ${networkReason(err)}`);
     }
@@ -377,6 +380,7 @@ export class HomeAssistantBridge {
   private async follow(onOpen: () => void): Promise<void> {
     const controller = new AbortController();
     this.stream = controller;
+    if (this.stopped) return;
     let stall: NodeJS.Timeout | undefined;
     let stalled = false;
     const arm = () => {

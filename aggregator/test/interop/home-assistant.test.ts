@@ -133,6 +133,9 @@ beforeAll(async () => {
   tokenId = created.info.id;
   sensor = await mqtt.connectAsync(broker.url, { clientId: 'test-sensors' });
   view = await HomeAssistantView.connect(broker.url);
+  // Left on the broker by an earlier run of this bridge (a zone since removed), and by another bridge.
+  await sensor.publishAsync(config('gone', 'wifi'), JSON.stringify({ name: 'Wi-Fi devices', availability_topic: AVAILABILITY }), { qos: 1, retain: true });
+  await sensor.publishAsync(config('foreign', 'wifi'), JSON.stringify({ name: 'Wi-Fi devices', availability_topic: 'elsewhere/status' }), { qos: 1, retain: true });
   bridge = startBridge();
 }, 60_000);
 
@@ -175,6 +178,24 @@ describe.skipIf(!hasMosquitto)('Home Assistant bridge', () => {
     } finally {
       await late.client.endAsync();
     }
+  });
+
+  it("removes a config this bridge left from an earlier run for a zone it no longer reads; another bridge's stays", async () => {
+    await waitFor(() => view.last(config('gone', 'wifi')) === '', "the earlier run's config removed", 15_000);
+    const late = await HomeAssistantView.connect(broker.url);
+    try {
+      await waitFor(() => late.last(config('winkel', 'wifi')) && late.last(config('foreign', 'wifi')), 'the retained configs', 10_000);
+      expect(late.on(config('gone', 'wifi'))).toEqual([]);
+    } finally {
+      await late.client.endAsync();
+    }
+  });
+
+  it('Home Assistant restarted (its birth message): the configs are sent again', async () => {
+    const mark = view.seen.length;
+    await view.client.publishAsync('homeassistant/status', 'online', { qos: 1 });
+    await waitFor(() => view.on(config('winkel', 'wifi'), mark).length > 0 && view.on(config('plein', 'ble'), mark).length > 0, 'the configs again', 10_000);
+    expect(JSON.parse(view.on(config('winkel', 'wifi'), mark)[0]!).unique_id).toBe('passant_winkel_wifi');
   });
 
   it('a released minute arrives as state; a hidden minute (below k) publishes nothing; a private zone gets nothing', async () => {
@@ -254,6 +275,31 @@ describe.skipIf(!hasMosquitto)('Home Assistant bridge', () => {
     const t = await publishMinute('s-1', 13, 9);
     await stateArrives('winkel', 'wifi', t, '13', from);
     expect(logLines.join('')).not.toContain(token);
+  });
+
+  it('token revoked while running: its configs are removed, availability goes offline and the bridge stops with the reason', async () => {
+    const created = agg.tokens.create({ role: 'viewer', zones: ['plein'] });
+    const other = new HomeAssistantBridge({
+      apiUrl: agg.url,
+      token: created.token,
+      mqttUrl: broker.url,
+      nodeId: 'revoked',
+      zonesRefreshMs: 200,
+      retryInitialMs: 100,
+      logger: createLogger('silent'),
+    });
+    other.start();
+    try {
+      const status = 'passant/home-assistant/revoked/status';
+      const plein = 'homeassistant/sensor/revoked_plein_wifi/config';
+      await waitFor(() => view.last(status) === 'online' && view.last(plein), 'the second bridge online with its config', 15_000);
+      agg.tokens.revoke(created.info.id);
+      const err = await other.finished();
+      expect(err?.message).toContain('the aggregator refused the token (401');
+      await waitFor(() => view.last(plein) === '' && view.last(status) === 'offline', 'its config removed and offline', 10_000);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('stopped: availability goes offline; the configs stay (Home Assistant keeps the entities)', async () => {
