@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, LiveUpdates, Registry, ReleaseLayer, SqliteStore } from '../../src/index.ts';
 import type { ReleasedCell } from '../../src/index.ts';
 import { countsMessage } from '../helpers/messages.ts';
@@ -13,6 +13,7 @@ describe('LiveUpdates', () => {
   let dir: string;
   let store: SqliteStore;
   let live: LiveUpdates;
+  let release: ReleaseLayer;
   let now = D + 70;
   const events: ReleasedCell[] = [];
   const registry = new Registry([
@@ -25,7 +26,7 @@ describe('LiveUpdates', () => {
     store = SqliteStore.open(path.join(dir, 'passant.db'));
     now = D + 70;
     events.length = 0;
-    const release = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => now });
+    release = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => now });
     live = new LiveUpdates(release, registry, { logger: createLogger('silent'), now: () => now, sweepIntervalMs: 20 });
     live.on('cell', (cell) => events.push(cell));
     live.start();
@@ -62,8 +63,11 @@ describe('LiveUpdates', () => {
 
   it('releases a partly reported minute when its settle time has passed (swept)', async () => {
     await storeAndNotify(countsMessage('s1', D, 9));
-    await new Promise((r) => setTimeout(r, 60));
+    // Two sweeps after the store's own pass, before the settle time: neither may release the half-reported minute.
+    const passes = vi.spyOn(release, 'settle');
+    await waitFor(() => passes.mock.calls.length >= 2, 'two sweeps', 15_000);
     await live.idle();
+    passes.mockRestore();
     expect(events).toEqual([]);
     now = D + 60 + 120;
     await waitFor(() => events.length === 2, 'swept cell', 15_000);
