@@ -7,7 +7,8 @@
  * and site series routes give them: nothing here can show more than those do.
  */
 import express from 'express';
-import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { Request, RequestHandler, Response } from 'express';
 import type { ComparePeriodsBody } from '@passant/shared';
 import { HttpError } from '../errors.ts';
 import { calendarBoundaries, isCalendarUnit } from '../release/calendar.ts';
@@ -47,6 +48,20 @@ export const COMPARE_PERIODS_PARAMS: readonly ParamSpec[] = [
   { ...seriesParam('tz'), description: 'IANA time zone of calendar steps, e.g. Europe/Amsterdam (default UTC)' },
 ];
 
+/**
+ * The same parameters as a zod object (optional strings, each described, with an example), for a route table that
+ * validates queries with zod; the handler checks them again (rejectUnknownParams and the series parser).
+ */
+export const COMPARE_PERIODS_QUERY = z.object(
+  Object.fromEntries(
+    COMPARE_PERIODS_PARAMS.map((p) => {
+      const schema = p.schema as { pattern?: string; enum?: string[] };
+      const base = schema.enum !== undefined ? z.enum(schema.enum as [string, ...string[]]) : z.string().regex(new RegExp(schema.pattern ?? '^.*$'));
+      return [p.name, base.describe(p.description).meta({ example: p.example }).optional()];
+    }),
+  ),
+);
+
 export interface ComparePeriodsDeps {
   /** The zone or site asked for, when the caller may read it (401/404 otherwise). */
   readable(res: Response, kind: Kind, id: unknown): { target: SeriesTarget; name: string };
@@ -55,7 +70,7 @@ export interface ComparePeriodsDeps {
   /** The zones of a site this caller may read, with their names, in configuration order. */
   readableZonesOfSite(res: Response, siteId: string): { id: string; name: string }[];
   /** Charges the request's reading cost (cells read) to the caller's rate limit. */
-  charge(res: Response, cells: number): void;
+  charge(res: Response, cells: number): void | Promise<void>;
   limits(): SeriesQueryLimits;
   /** Length of a base cell (60). */
   windowSeconds: number;
@@ -176,53 +191,56 @@ export function rankZones<T extends { id: string; period: { total: number | null
   return [...zones].sort((a, b) => (b.period.total ?? -Infinity) - (a.period.total ?? -Infinity) || a.id.localeCompare(b.id));
 }
 
-/** The routes, for both zones and sites; mounted on the /api/v1 router. */
+/** The handler of `GET /api/v1/{kind}s/:id/compare-periods`. */
+export function comparePeriodsHandler(kind: Kind, deps: ComparePeriodsDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const { target } = deps.readable(res, kind, (req.params as Record<string, string>).id);
+    const q = parseComparePeriodsQuery(req.query as Record<string, unknown>, deps.limits());
+    const zones = kind === 'site' ? deps.readableZonesOfSite(res, target.id) : [];
+    const zonesCounted = kind === 'site' ? zones.length : 1;
+    // calendar steps read hour rollups; a site reads its zones twice (the sum and each zone)
+    const source = typeof q.step === 'number' ? q.step : 3600;
+    const cells = cellsRead(q.period.from, q.period.to, source) + cellsRead(q.against.from, q.against.to, source);
+    await deps.charge(res, cells * Math.max(1, zonesCounted) * (kind === 'site' ? 2 : 1));
+    const [period, against] = await Promise.all([deps.released(res, target, q.period.request), deps.released(res, target, q.against.request)]);
+    const p = sideBody(period, q.period, zonesCounted, deps.windowSeconds);
+    const a = sideBody(against, q.against, zonesCounted, deps.windowSeconds);
+    const body: ComparePeriodsBody = {
+      step: q.step as ComparePeriodsBody['step'],
+      radio: q.radio,
+      tz: q.tz,
+      offset: offsets(q.step, Math.max(p.t.length, a.t.length)),
+      period: p,
+      against: a,
+      change: percentChange(p.total, a.total),
+      caveat: hiddenCaveat(p.hiddenShare, a.hiddenShare),
+    };
+    if (kind === 'site') {
+      const perZone = await Promise.all(
+        zones.map(async (zone) => {
+          const zoneTarget: SeriesTarget = { kind: 'zone', id: zone.id };
+          const [zp, za] = await Promise.all([deps.released(res, zoneTarget, q.period.request), deps.released(res, zoneTarget, q.against.request)]);
+          const ps = sideSummary(zp, q.period.from, q.period.to, 1, deps.windowSeconds);
+          const as = sideSummary(za, q.against.from, q.against.to, 1, deps.windowSeconds);
+          return {
+            id: zone.id,
+            name: zone.name,
+            period: { total: ps.total, suppressedCells: ps.suppressedCells, hiddenShare: ps.hiddenShare },
+            against: { total: as.total, suppressedCells: as.suppressedCells, hiddenShare: as.hiddenShare },
+            change: percentChange(ps.total, as.total),
+          };
+        }),
+      );
+      body.zones = rankZones(perZone);
+    }
+    if (period.noise) body.noise = period.noise;
+    res.json(body);
+  };
+}
+
+/** The routes, for both zones and sites, as an express router to mount on the /api/v1 router. */
 export function comparePeriodsRoutes(deps: ComparePeriodsDeps): express.Router {
   const router = express.Router();
-  for (const kind of ['zone', 'site'] as const) {
-    router.get(`/${kind}s/:id/compare-periods`, async (req: Request, res: Response) => {
-      const { target } = deps.readable(res, kind, (req.params as Record<string, string>).id);
-      const q = parseComparePeriodsQuery(req.query as Record<string, unknown>, deps.limits());
-      const zones = kind === 'site' ? deps.readableZonesOfSite(res, target.id) : [];
-      const zonesCounted = kind === 'site' ? zones.length : 1;
-      // calendar steps read hour rollups; a site reads its zones twice (the sum and each zone)
-      const source = typeof q.step === 'number' ? q.step : 3600;
-      const cells = cellsRead(q.period.from, q.period.to, source) + cellsRead(q.against.from, q.against.to, source);
-      deps.charge(res, cells * Math.max(1, zonesCounted) * (kind === 'site' ? 2 : 1));
-      const [period, against] = await Promise.all([deps.released(res, target, q.period.request), deps.released(res, target, q.against.request)]);
-      const p = sideBody(period, q.period, zonesCounted, deps.windowSeconds);
-      const a = sideBody(against, q.against, zonesCounted, deps.windowSeconds);
-      const body: ComparePeriodsBody = {
-        step: q.step as ComparePeriodsBody['step'],
-        radio: q.radio,
-        tz: q.tz,
-        offset: offsets(q.step, Math.max(p.t.length, a.t.length)),
-        period: p,
-        against: a,
-        change: percentChange(p.total, a.total),
-        caveat: hiddenCaveat(p.hiddenShare, a.hiddenShare),
-      };
-      if (kind === 'site') {
-        const perZone = await Promise.all(
-          zones.map(async (zone) => {
-            const zoneTarget: SeriesTarget = { kind: 'zone', id: zone.id };
-            const [zp, za] = await Promise.all([deps.released(res, zoneTarget, q.period.request), deps.released(res, zoneTarget, q.against.request)]);
-            const ps = sideSummary(zp, q.period.from, q.period.to, 1, deps.windowSeconds);
-            const as = sideSummary(za, q.against.from, q.against.to, 1, deps.windowSeconds);
-            return {
-              id: zone.id,
-              name: zone.name,
-              period: { total: ps.total, suppressedCells: ps.suppressedCells, hiddenShare: ps.hiddenShare },
-              against: { total: as.total, suppressedCells: as.suppressedCells, hiddenShare: as.hiddenShare },
-              change: percentChange(ps.total, as.total),
-            };
-          }),
-        );
-        body.zones = rankZones(perZone);
-      }
-      if (period.noise) body.noise = period.noise;
-      res.json(body);
-    });
-  }
+  for (const kind of ['zone', 'site'] as const) router.get(`/${kind}s/:id/compare-periods`, comparePeriodsHandler(kind, deps));
   return router;
 }
