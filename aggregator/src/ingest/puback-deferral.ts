@@ -81,6 +81,11 @@ export class PubackDeferral {
     client.on('close', () => this.dropAll());
   }
 
+  /** True while mqtt.js is kept from handling the next packet because `maxHeld` PUBACKs are held. */
+  get readingHeld(): boolean {
+    return this.paused !== undefined;
+  }
+
   /**
    * Wraps the client's private `_sendPacket`; returns undefined (nothing changed) when this mqtt.js has none.
    * Install before the first connection's packets are handled (right after `mqtt.connect`).

@@ -61,7 +61,26 @@ async function deferringSubscriber(maxHeld: number): Promise<{ client: MqttClien
 
 const publish = (payloads: string[]) => Promise.all(payloads.map((p) => publisher.publishAsync('d/x', p, { qos: 1 })));
 const range = (n: number, prefix = 'm') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+let probes = 0;
+/**
+ * Resolves once a probe the subscriber sends now has reached the broker. Packets of one client arrive in order on
+ * its connection, so every PUBACK the subscriber sent before the probe has reached the broker (and shows in
+ * `acked`) by then: what is not in `acked` was not sent.
+ */
+async function flushed(client: MqttClient): Promise<void> {
+  const topic = `probe/${++probes}`;
+  const seen = new Promise<void>((resolve) => {
+    const onPublish = (packet: { topic: string }) => {
+      if (packet.topic !== topic) return;
+      broker.aedes.off('publish', onPublish);
+      // aedes emits `ack` once it has handled a PUBACK, which it began before the probe: one turn for that.
+      setImmediate(resolve);
+    };
+    broker.aedes.on('publish', onPublish);
+  });
+  await client.publishAsync(topic, 'probe', { qos: 0 });
+  await seen;
+}
 
 describe('PubackDeferral', () => {
   it('reports a client without the private sender (another mqtt.js) by returning undefined', () => {
@@ -71,18 +90,18 @@ describe('PubackDeferral', () => {
   });
 
   it('holds each PUBACK until release and lets them leave in arrival order', async () => {
-    const { acks, received } = await deferringSubscriber(100);
+    const { client, acks, received } = await deferringSubscriber(100);
     await publish(range(5));
     // all five are read although none is acknowledged: the stream is not held
     await waitFor(() => received.length === 5, 'five messages read ahead');
-    await settle();
+    await flushed(client);
     expect(acked).toEqual([]);
     expect(acks.held).toBe(5);
 
     // released out of order: nothing may leave before m0
     acks.release(received[2]!.ticket);
     acks.release(received[1]!.ticket);
-    await settle();
+    await flushed(client);
     expect(acked).toEqual([]);
     acks.release(received[0]!.ticket);
     await waitFor(() => acked.length === 3, 'three PUBACKs');
@@ -103,7 +122,7 @@ describe('PubackDeferral', () => {
     acks.discard(received[1]!.ticket);
     acks.release(received[2]!.ticket);
     await waitFor(() => acked.length === 2, 'two PUBACKs');
-    await settle();
+    await flushed(client);
     expect(acked).toEqual(['m0', 'm2']);
     expect(acks.stats).toMatchObject({ sent: 2, discarded: 1 });
 
@@ -132,7 +151,7 @@ describe('PubackDeferral', () => {
     expect(received.slice(4).map((r) => r.payload).sort()).toEqual(['m1', 'm2', 'm3']);
     for (const r of received.slice(4)) acks.release(r.ticket);
     await waitFor(() => acked.length === 4, 'their PUBACKs');
-    await settle();
+    await flushed(client);
     expect(acked.slice(1).sort()).toEqual(['m1', 'm2', 'm3']);
     expect(acks.held).toBe(0);
   });
@@ -141,12 +160,13 @@ describe('PubackDeferral', () => {
     const { acks, received } = await deferringSubscriber(5);
     await publish(range(20));
     await waitFor(() => received.length === 5, 'five messages');
-    await settle(200);
-    expect(received).toHaveLength(5); // mqtt.js reads no further while five PUBACKs are held
+    // mqtt.js handles packets one after another, each after the last one's `done`: with that held, it reads no further
+    await waitFor(() => acks.readingHeld, 'reading held at five PUBACKs');
+    expect(received).toHaveLength(5);
     expect(acks.held).toBe(5);
     acks.release(received[0]!.ticket);
     await waitFor(() => received.length === 6, 'one more message after one PUBACK left');
-    await settle();
+    await waitFor(() => acks.readingHeld, 'reading held again at five');
     expect(received).toHaveLength(6);
     for (let i = 1; i < 20; i++) {
       await waitFor(() => received.length > i, `message ${i}`);
