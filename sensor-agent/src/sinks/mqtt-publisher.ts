@@ -109,6 +109,8 @@ export interface PublisherStats {
   connected: boolean;
   /** Successful connections (1 + reconnections). */
   connects: number;
+  /** Times the re-send timer woke the process (once per due re-send time, not at a fixed pace). */
+  retryWakeups: number;
 }
 
 /** A window that the schema refuses; the message says which fields and why, never their values. */
@@ -156,6 +158,8 @@ export class MqttPublisher implements WindowSink {
   /** The highest `order` among rows reported stored: the aggregator has worked past everything sent before it. */
   #storedOrder = 0;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** When the retry timer fires (ms since the epoch); Infinity when it is not set. */
+  #retryAt = Infinity;
   #subscribed = false;
   /** Highest outbox id handed to mqtt.js. */
   #lastSentId = 0;
@@ -164,7 +168,7 @@ export class MqttPublisher implements WindowSink {
   #drainWaiters = new Set<() => void>();
   #errorsSinceConnect = 0;
   #wasConnected = false;
-  #stats = { enqueued: 0, published: 0, stored: 0, resent: 0, ackRejected: 0, invalid: 0, connects: 0 };
+  #stats = { enqueued: 0, published: 0, stored: 0, resent: 0, ackRejected: 0, invalid: 0, connects: 0, retryWakeups: 0 };
 
   private constructor(o: MqttPublisherOptions) {
     this.#o = o;
@@ -313,8 +317,7 @@ export class MqttPublisher implements WindowSink {
       this.#log.warn({ error: errorInfo(err) }, 'clean disconnect failed; closing the connection');
       await withTimeout(this.#client.endAsync(true), timeoutMs, 'forced disconnect').catch(() => undefined);
     }
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
+    this.#clearRetryTimer();
     for (const w of [...this.#drainWaiters]) w();
     this.#log.info({ ...this.stats(), connected: false }, 'publisher closed');
   }
@@ -425,6 +428,9 @@ export class MqttPublisher implements WindowSink {
       this.#awaiting.delete(id);
     }
     this.#stats.stored += ids.length;
+    // The report may bring re-sends forward (messages sent before it no longer wait for retryMaxMs), or leave
+    // nothing to wait for.
+    this.#scheduleRetries();
     this.#log.debug({ acknowledged: seqs.length, freed: ids.length }, 'stored acknowledgement');
     this.#notifyWaiters();
   }
@@ -571,19 +577,51 @@ export class MqttPublisher implements WindowSink {
     }
   }
 
-  /** Checks for due re-sends at the pace of the shortest wait (at most once a second). */
-  #scheduleRetries(): void {
-    if (this.#retryTimer !== null || this.#closed) return;
-    const period = Math.min(1000, this.#delivery.retryInitialMs);
-    this.#retryTimer = setInterval(() => {
-      if (this.#awaiting.size === 0 || this.#closed) {
-        clearInterval(this.#retryTimer!);
-        this.#retryTimer = null;
-        return;
-      }
+  /**
+   * When a message awaiting its stored report becomes due for a re-send as things stand: after its wait, and,
+   * until an aggregator has reported stored something the broker took after it, not before `retryMaxMs`.
+   */
+  #resendAt(a: { due: number; order: number; sentAt: number }): number {
+    return a.order > this.#storedOrder ? Math.max(a.due, a.sentAt + this.#delivery.retryMaxMs) : a.due;
+  }
+
+  /**
+   * One timer, set to the earliest re-send among the messages awaiting their stored report (a full look at them:
+   * after the timer fired, and when a stored report may have brought re-sends forward). None while nothing awaits:
+   * a sensor whose aggregator is away sleeps until a re-send is due instead of looking every second. Re-sends due
+   * now that could not go (not connected, `maxInFlight` reached) are left out: the next connect or PUBACK sends
+   * them (#pump).
+   */
+  #scheduleRetries(after = -Infinity): void {
+    let next = Infinity;
+    for (const a of this.#awaiting.values()) {
+      const at = this.#resendAt(a);
+      if (at > after && at < next) next = at;
+    }
+    this.#clearRetryTimer();
+    this.#armRetryTimer(next);
+  }
+
+  /** Moves the retry timer forward to `at` (ms since the epoch) when it is set later or not at all. */
+  #armRetryTimer(at: number): void {
+    if (this.#closed || at === Infinity || (this.#retryTimer !== null && this.#retryAt <= at)) return;
+    this.#clearRetryTimer();
+    this.#retryAt = at;
+    // setTimeout takes at most 2^31 - 1 ms; a later re-send is looked at again then.
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#retryAt = Infinity;
+      this.#stats.retryWakeups++;
       this.#resendDue();
-    }, period);
+      this.#scheduleRetries(Date.now());
+    }, Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1));
     this.#retryTimer.unref();
+  }
+
+  #clearRetryTimer(): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#retryAt = Infinity;
   }
 
   #send(row: OutboxEntry, tries: number): void {
@@ -602,8 +640,9 @@ export class MqttPublisher implements WindowSink {
       if (!this.#outbox.closed && this.#outbox.get(row.id) !== undefined) {
         const wait = Math.min(this.#delivery.retryMaxMs, this.#delivery.retryInitialMs * 2 ** Math.min(tries - 1, 30));
         const now = Date.now();
-        this.#awaiting.set(row.id, { due: now + wait, tries, order: ++this.#pubackOrder, sentAt: now });
-        this.#scheduleRetries();
+        const a = { due: now + wait, tries, order: ++this.#pubackOrder, sentAt: now };
+        this.#awaiting.set(row.id, a);
+        this.#armRetryTimer(this.#resendAt(a));
       }
       this.#notifyWaiters();
       this.#pump();

@@ -292,4 +292,28 @@ describe('MqttPublisher with an in-process broker', () => {
     expect(Date.now() - tookAt).toBeGreaterThanOrEqual(1400);
     expect(countsSeqs(b)).toEqual([0, 0]);
   });
+
+  it('while messages wait for an aggregator, the process wakes when a re-send is due, not at a fixed pace (an idle sensor sleeps)', async () => {
+    const b = await broker();
+    // A short first wait (it paced the checks before: one every 100 ms) and a long one without a stored report.
+    const pub = startPublisher(b.url, memoryOutbox(), {}, { delivery: { retryInitialMs: 100, retryMaxMs: 2500 } });
+    expect(await pub.waitConnected(5000)).toBe(true);
+    pub.onWindow(windowAt(1_700_000_040));
+    expect(await pub.sent(5000)).toBe(true);
+    await waitFor(() => countsSeqs(b).length >= 2, 'the message sent a second time', 15_000, 10);
+    expect(countsSeqs(b)).toEqual([0, 0]);
+    // One wake-up for the one re-send (about 25 at the old pace).
+    expect(pub.stats().retryWakeups).toBeLessThanOrEqual(2);
+    // A stored report for a later message brings the re-send of an earlier one forward to its own wait.
+    await waitFor(() => pub.subscribed, 'the subscription to the stored topic', 15_000);
+    pub.onWindow(windowAt(1_700_000_100));
+    await waitFor(() => countsSeqs(b).includes(1), 'seq 1 sent', 15_000, 10);
+    const before = countsSeqs(b).filter((s) => s === 0).length;
+    const ackedAt = Date.now();
+    await acknowledge(b.url, [1]);
+    await waitFor(() => countsSeqs(b).filter((s) => s === 0).length > before, 'seq 0 sent again once seq 1 was reported stored', 15_000, 10);
+    // At once, not retryMaxMs (2.5 s) after its last copy.
+    expect(Date.now() - ackedAt).toBeLessThan(2000);
+    expect(countsSeqs(b).filter((s) => s === 1)).toHaveLength(1);
+  });
 });
