@@ -23,6 +23,7 @@ import {
   type PageGlobals,
 } from './helpers/dashboard-page.ts';
 import { startStack } from './helpers/stack.ts';
+import { waitFor } from './helpers/wait.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
@@ -88,14 +89,15 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
       overrides: { baseline: { enabled: false } },
     });
     browser = await launchBrowser();
-    // The week of backfill is published in the background: wait until the aggregator has (most of) it.
-    const deadline = Date.now() + 90_000;
+    // The week of backfill is published in the background: wait until the aggregator has (most of) it; a backfill
+    // that does not arrive in 90 s fails the test here.
     const { token } = stack.aggregator.tokens.create({ role: 'privacy', name: 'test: wait for backfill' });
-    for (;;) {
-      const audit = await api<{ ingest: { stored: number } }>('/api/v1/privacy/audit', token);
-      if (audit.ingest.stored >= 3 * 167 * 60 || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await waitFor(
+      async () => (await api<{ ingest: { stored: number } }>('/api/v1/privacy/audit', token)).ingest.stored >= 3 * 167 * 60,
+      'the week of backfill stored',
+      90_000,
+      500,
+    );
   });
 
   afterAll(async () => {
