@@ -304,6 +304,7 @@ export class HomeAssistantBridge {
     if (this.zones !== null) {
       this.zones = new Map();
       await this.syncConfigs();
+      if (this.published.size > 0) this.logger.warn({ configs: this.published.size }, 'home assistant bridge: broker unreachable, discovery configs left in place');
     }
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
@@ -529,8 +530,6 @@ export class HomeAssistantBridge {
       await client.publishAsync(topic, '', { qos: 1, retain: true });
       this.published.delete(topic);
       this.seenConfigs.delete(topic);
-      const key = topic.slice(`${this.discoveryPrefix}/sensor/${this.nodeId}_`.length, -'/config'.length);
-      this.lastMinute.delete(key.replace(/_(wifi|ble)$/, '/$1'));
     }
     for (const [topic, payload] of wanted) {
       if (this.published.get(topic) === payload) continue;
