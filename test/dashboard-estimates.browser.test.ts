@@ -219,6 +219,44 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
     }, 120_000);
   }
 
+  it("lets an admin upload manual counts for the uncalibrated zone: the server's refusal, then the fit, then the estimate", async () => {
+    const { page, problems, close } = await open('en', true);
+    try {
+      const form = `${uncalibrated} details.calibrate`;
+      await page.locator(`${form} summary`).click();
+      expect(await text(page, `${form} summary`)).toBe('Upload manual counts (admin)');
+      expect(await seriousAxeProblems(page, form)).toEqual([]);
+
+      // Three head counts: too few to fit, and the page says what the server said.
+      const now = Math.floor(Date.now() / 60_000) * 60;
+      const s = await minutes('markt', now - 7200, now - 300);
+      const released = s.t.flatMap((t, i) => (s.devices[i] !== null && s.devices[i]! > 0 ? [{ t, devices: s.devices[i]! }] : []));
+      expect(released.length).toBeGreaterThanOrEqual(COUNTS);
+      const line = (m: { t: number; devices: number }, i: number) => `${m.t + 30},,${SLOPE * m.devices + (i % 2 === 0 ? 0.5 : -0.5)}`;
+      await page.fill(`${form} textarea`, ['from,to,people', ...released.slice(0, 3).map(line)].join('\n'));
+      await page.locator(`${form} button[type="submit"]`).click();
+      await page.waitForSelector(`${form} .calibrate-result[data-outcome="refused"]`, { timeout: 15_000 });
+      expect(await text(page, `${form} .calibrate-result`)).toMatch(/^Not fitted: cannot fit a calibration: 3 usable counts; at least \d+ are needed/);
+      expect(await page.getAttribute(uncalibrated, 'data-estimate')).toBe('uncalibrated');
+
+      // Twelve, as a CSV file: fitted, and the card shows the estimate from the next load on.
+      const step = Math.floor(released.length / COUNTS);
+      const csv = ['from,to,people', ...Array.from({ length: COUNTS }, (_, i) => line(released[i * step]!, i))].join('\n');
+      await page.setInputFiles(`${form} input[type="file"]`, { name: 'markt.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await expect.poll(() => page.inputValue(`${form} textarea`)).toBe(csv);
+      await page.locator(`${form} button[type="submit"]`).click();
+      await page.waitForSelector(`${form} .calibrate-result[data-outcome="done"]`, { timeout: 15_000 });
+      expect(await text(page, `${form} .calibrate-result`)).toMatch(new RegExp(`^Calibration fitted from ${COUNTS} counts: 0\\.\\d+ people per device`));
+      await page.waitForSelector(`${uncalibrated}[data-estimate="calibrated"] .estimate-value[data-value]`, { timeout: 30_000 });
+      const listed = await api<{ calibrations: Calibration[] }>('/api/v1/zones/markt/calibrations');
+      expect(listed.body.calibrations).toHaveLength(1);
+      await expect.poll(() => page.getAttribute(`${uncalibrated} .estimate-calibration`, 'data-points'), { timeout: 15_000 }).toBe(String(COUNTS));
+      expect(unexpected(problems, { console: [/status of 422/], requests: [/\/calibrations answered 422$/] })).toEqual(NO_PROBLEMS);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
   it('shows the estimate for the other radio as such: the calibration is for Wi-Fi', async () => {
     const { page, problems, close } = await open('en', false);
     try {

@@ -10,7 +10,6 @@
  * the event stream (EventSource cannot send headers). It is never put in a URL the page shows or links to.
  */
 import type {
-  ApiError as ApiErrorBody,
   AuditBody,
   CompareBody,
   MeBody,
@@ -158,7 +157,10 @@ async function request(path: string, accept: string, token: string | null): Prom
   }
 }
 
-/** The error of a response that is not ok, from its `{ error: { code, message } }` body when it has one. */
+/**
+ * The error of a response that is not ok, from its body when it has one: `{ error: { code, message } }`, or a
+ * problem (RFC 9457: `detail`, with the machine-readable `code` beside it).
+ */
 async function errorOf(res: Response, path: string): Promise<ApiError> {
   let body: unknown;
   try {
@@ -166,9 +168,12 @@ async function errorOf(res: Response, path: string): Promise<ApiError> {
   } catch {
     body = undefined;
   }
-  const error = isRecord(body) && isRecord(body.error) ? (body as unknown as ApiErrorBody).error : undefined;
-  const message = typeof error?.message === 'string' ? error.message : `${path.split('?')[0]} answered HTTP ${res.status}`;
-  return new ApiError(message, res.status, typeof error?.code === 'string' ? error.code : 'http_error');
+  const legacy = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+  const problem = isRecord(body) && legacy === undefined ? body : undefined;
+  const detail = legacy?.message ?? problem?.detail;
+  const code = legacy?.code ?? problem?.code;
+  const message = typeof detail === 'string' ? detail : `${path.split('?')[0]} answered HTTP ${res.status}`;
+  return new ApiError(message, res.status, typeof code === 'string' ? code : 'http_error');
 }
 
 async function getJson(path: string, token = bearer): Promise<unknown> {
@@ -288,6 +293,51 @@ export async function fetchCalibrations(zoneId: string): Promise<CalibrationSumm
     const used = isRecord(c.points) && isCount(c.points.used) ? c.points.used : null;
     return [{ id: c.id, kind: c.kind, radio: c.radio, created: c.created, pointsUsed: used }];
   });
+}
+
+/** What the page shows of a calibration just fitted (`POST /api/v1/zones/:id/calibrations`, 201). */
+export interface FittedCalibration {
+  id: string;
+  a: number | null;
+  r2: number | null;
+  mae: number | null;
+  used: number | null;
+}
+
+/**
+ * Sends manual counts to be fitted (admin). A refusal (400 bad counts, 422 cannot fit, 403 not an admin) is thrown
+ * as an ApiError with the server's message.
+ */
+export async function postCalibration(zoneId: string, body: { kind: string; radio: Radio; counts: { from: number; to: number; people: number }[] }): Promise<FittedCalibration> {
+  const path = `api/v1/zones/${encodeURIComponent(zoneId)}/calibrations`;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      headers: { ...(headers('application/json', bearer) as Record<string, string>), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS * 3),
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch (err) {
+    throw new ApiError(`no answer from ${path}`, 0, 'unreachable', { cause: err });
+  }
+  if (!res.ok) {
+    const err = await errorOf(res, path);
+    if (bearer !== null && isInvalidToken(err)) onInvalidToken?.();
+    throw err;
+  }
+  const c: unknown = await res.json().catch(() => null);
+  if (!isRecord(c) || typeof c.id !== 'string') throw bad('a fitted calibration {id, parameters, statistics, points}');
+  const num = (v: unknown) => (isValue(v) ? v : null);
+  return {
+    id: c.id,
+    a: isRecord(c.parameters) ? num(c.parameters.a) : null,
+    r2: isRecord(c.statistics) ? num(c.statistics.r2) : null,
+    mae: isRecord(c.statistics) ? num(c.statistics.mae) : null,
+    used: isRecord(c.points) ? num(c.points.used) : null,
+  };
 }
 
 export async function fetchSensorHealth(): Promise<SensorHealthReport> {

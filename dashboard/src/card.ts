@@ -4,6 +4,7 @@
  * it is given; main.ts decides what to load and when. Names from the API are set as text only.
  */
 import { csvUrl, fetchCsv, type LiveEvent, type Radio, type Target } from './api.ts';
+import { CalibrationForm } from './calibration-form.ts';
 import { ZoneChart } from './charts.ts';
 import { ComparisonView } from './comparison.ts';
 import { ChartTable } from './data-table.ts';
@@ -23,6 +24,8 @@ export interface CardSettings {
   radio: Radio;
   /** The unit of the totals table, or null when the period has none. */
   totals: TotalUnit | null;
+  /** The reader is an admin: a zone card offers the form for manual counts, and this runs after a fit. */
+  admin?: { onCalibrated(): void } | null;
 }
 
 export class SeriesCard {
@@ -65,6 +68,7 @@ export class SeriesCard {
   private readonly legendHidden: HTMLElement;
   private readonly legendEstimate: HTMLElement;
   private readonly estimatePanel: EstimatePanel;
+  private calibrationForm: CalibrationForm | null = null;
   private readonly readout: HTMLElement;
   private readonly error: HTMLElement;
   private readonly noise: HTMLElement;
@@ -250,6 +254,7 @@ export class SeriesCard {
     this.root.dataset.estimate = state;
     const calibration = this.calibration !== null && this.calibration.id === estimate?.info.calibrationId ? this.calibration : null;
     this.estimatePanel.update({ tr, estimate, t: this.series.t, step: this.window.step, radio: this.settings.radio, target: this.target, calibration });
+    this.renderCalibrationForm(state !== 'absent');
     const unit = estimate?.unit ?? null;
     const shown = state === 'calibrated' && unit !== null;
     this.legendEstimate.hidden = !shown;
@@ -268,6 +273,21 @@ export class SeriesCard {
       });
       this.summary.textContent += ` ${e(unit === 'people' ? 'estPeople' : 'estPassers')} (${e('estBadge').toLowerCase()}, ${e('estInterval')}): ${value}.`;
     }
+  }
+
+  /** The admin's form for manual counts, under the estimate of a zone (only when the aggregator estimates at all). */
+  private renderCalibrationForm(estimates: boolean): void {
+    const { admin, tr, radio } = this.settings;
+    const wanted = this.target.kind === 'zone' && estimates && admin != null;
+    if (!wanted) {
+      this.calibrationForm?.root.remove();
+      this.calibrationForm = null;
+      return;
+    }
+    if (this.calibrationForm === null) {
+      this.calibrationForm = new CalibrationForm(this.target.id, tr, radio, () => this.settings.admin?.onCalibrated());
+      this.estimatePanel.root.after(this.calibrationForm.root);
+    } else this.calibrationForm.setContext(tr, radio);
   }
 
   private csvQuery() {

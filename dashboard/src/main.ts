@@ -557,7 +557,7 @@ function unlock(): void {
 
 function cardSettings(): CardSettings {
   const label = ui.periods.periodLabel();
-  return { tr: tr(), rangeLabel: label, radio: state.radio, totals: totalsUnit() };
+  return { tr: tr(), rangeLabel: label, radio: state.radio, totals: totalsUnit(), admin: state.me?.admin ? { onCalibrated: () => void refresh() } : null };
 }
 
 function viewKey(target: Target): string {
