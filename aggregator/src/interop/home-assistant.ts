@@ -268,7 +268,7 @@ export class HomeAssistantBridge {
           waitMs = this.retryInitialMs;
         });
         if (this.stopped) break;
-        this.logger.warn({ retryInMs: waitMs }, 'home assistant bridge: the event stream ended, opening it again');
+        this.logger.warn({ retryInMs: this.retryInitialMs }, 'home assistant bridge: the event stream ended, opening it again');
       } catch (err) {
         if (this.stopped) break;
         if (err instanceof BridgeFatalError) {
