@@ -85,8 +85,8 @@ describe.skipIf(!hasMosquitto)('a Mosquitto crash while the aggregator is away',
     // The aggregator's own metrics (the /metrics route's text, read in process: no token needed).
     const metrics = aggregator.metrics;
     let text = '';
-    await waitFor(() => {
-      text = metrics.render();
+    await waitFor(async () => {
+      text = await metrics.render();
       return metricValue(text, 'passant_ingest_messages_total', { result: 'stored' }) >= windows;
     }, 'every window stored', 15_000);
     // Exactly once: as many first-time stores as windows; every further copy counted as a duplicate.

@@ -173,8 +173,11 @@ export async function startInfluxd(options: { auth?: boolean } = {}): Promise<Te
   });
 }
 
-/** Starts VictoriaMetrics on a free loopback port with its storage in a temp dir. */
-export async function startVictoriaMetrics(): Promise<TestServer> {
+/**
+ * Starts VictoriaMetrics on a free loopback port with its storage in a temp dir; `args` are further flags (for
+ * example `-promscrape.config=FILE` to scrape Prometheus targets).
+ */
+export async function startVictoriaMetrics(options: { args?: readonly string[] } = {}): Promise<TestServer> {
   const binary = requirePath('victoria-metrics', 'victoria-metrics');
   return startServer('victoria-metrics', async (dir, port) => ({
     binary,
@@ -184,6 +187,7 @@ export async function startVictoriaMetrics(): Promise<TestServer> {
       '-loggerLevel=ERROR',
       // samples written moments ago are otherwise hidden from queries for 30 s
       '-search.latencyOffset=0s',
+      ...(options.args ?? []),
     ],
     readyUrl: `http://127.0.0.1:${port}/health`,
   }));

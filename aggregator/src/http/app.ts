@@ -269,7 +269,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
   // Operational counters of the whole aggregator (ingest, store, HTTP), none per zone: for admin and privacy
   // tokens, or anyone when auth.public.metrics says so.
-  app.get('/metrics', (req, res) => {
+  app.get('/metrics', async (req, res) => {
     const principal = authenticate(req, false);
     limit(res, probeLimiter.take(`probe:${clientKey(req, principal ?? ANONYMOUS)}`));
     if (principal === null) throw invalidToken();
@@ -277,7 +277,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     requireAccess(res, (p) => access.canReadMetrics(p), 'GET /metrics', 'admin and privacy tokens (auth.public.metrics is off)');
     rejectUnknownParams(req.query as Record<string, unknown>, []);
     res.status(200).setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').setHeader('Cache-Control', 'no-store');
-    res.send(metrics.render());
+    res.send(await metrics.render());
   });
 
   const api = express.Router();

@@ -197,8 +197,8 @@ describe('GET /healthz, /metrics, security headers, dashboard', () => {
     expect(text).toMatch(/passant_http_requests_total\{route="\/api\/v1\/zones",status="200"\} \d+/);
     expect(text).toMatch(/passant_http_requests_total\{route="\/api\/v1\/zones\/:id\/series",status="400"\} \d+/);
     // every sample line is `name{labels} value`
-    for (const line of text.trim().split('\n').filter((l) => !l.startsWith('#'))) {
-      expect(line).toMatch(/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eInfNa]+$/);
+    for (const line of text.trim().split('\n').filter((l) => l !== '' && !l.startsWith('#'))) {
+      expect(line).toMatch(/^[a-z_][a-z0-9_]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eInfNa]+$/);
     }
   });
 
@@ -348,7 +348,7 @@ describe('errors and unavailability', () => {
       await waitFor(async () => (await fetch(`${other.url}/healthz`)).status === 503, 'healthz 503');
       const body = await (await fetch(`${other.url}/healthz`)).json();
       expect(body).toMatchObject({ status: 'unavailable', mqtt: 'disconnected', store: 'ok' });
-      expect(other.metrics.render()).toContain('passant_mqtt_connected 0');
+      expect(await other.metrics.render()).toContain('passant_mqtt_connected 0');
       restarted = await startAedes(port);
       await waitFor(async () => (await fetch(`${other.url}/healthz`)).status === 200, 'healthz 200 after reconnect');
     } finally {
