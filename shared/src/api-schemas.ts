@@ -77,6 +77,67 @@ export const NoiseSchema = z
 /** Released values: non-negative counts, except that noisy values may (rarely) be negative. */
 const Devices = z.number().int();
 
+// ---------------------------------------------------------------- estimates and the index (aggregator/src/http/estimates.ts)
+
+const Estimated = z.number().nonnegative().nullable();
+const EstimateKind = z.enum(['present', 'passers']);
+const EstimateReason = z
+  .enum(['ok', 'not_calibrated', 'other_radio', 'baseline_unknown', 'hidden_buckets', 'zone_not_calibrated', 'mixed_kinds'])
+  .describe(
+    'ok: every bucket with a released cell has an estimate; hidden_buckets: some buckets are null (nothing released in them; a site: in one of its zones); not_calibrated: no calibration for the zone (a site: for none of its zones); other_radio: the calibration is for the other radio; zone_not_calibrated: a site with a zone that has none (a site sums every zone or none); mixed_kinds: a site whose zones have calibrations of different kinds; baseline_unknown: a sensor is still learning its static baseline',
+  );
+
+export const EstimateInfoSchema = z
+  .strictObject({
+    kind: EstimateKind.nullable().describe('present: people, peopleLow, peopleHigh are set; passers: passers, passersLow, passersHigh; null: no estimate'),
+    calibrationId: z.string().nullable().describe("the zone's calibration used (GET /zones/{id}/calibrations); null without one, and for a site (see zones)"),
+    calibratedAt: UnixSeconds.nullable().describe('when that calibration was made (a site: its oldest zone calibration)'),
+    reason: EstimateReason,
+    message: z.string().describe('the reason in words, for people'),
+    warnings: z
+      .array(z.enum(['calibration_old', 'baseline_moved']))
+      .describe("calibration_old: over a year old; baseline_moved: the zone's static devices changed since the fit (admin and the zone's own viewers only)"),
+    zones: z
+      .array(
+        z.strictObject({
+          zoneId: Id,
+          kind: EstimateKind.nullable(),
+          calibrationId: z.string().nullable(),
+          calibratedAt: UnixSeconds.nullable(),
+          reason: EstimateReason,
+        }),
+      )
+      .optional()
+      .describe('a site: each zone the caller may read and its calibration'),
+  })
+  .describe('why the estimates are what they are');
+
+export const ReferenceInfoSchema = z
+  .strictObject({
+    from: UnixSeconds,
+    to: UnixSeconds.describe('exclusive'),
+    releasedCells: Count.describe('released base cells (zone-minutes) of the reference period'),
+    reason: z.enum(['ok', 'nothing_released']).describe('nothing_released: the reference has no released zone-minute (or no device in them), so every index is null'),
+    message: z.string(),
+  })
+  .describe('the reference period of the index, as used');
+
+/** The estimate fields of a series or a compared period. */
+const EstimateFields = {
+  people: z.array(Estimated).optional().describe('estimated people present, mean per minute of the bucket (a present calibration); null where not estimable (estimate.reason says why)'),
+  peopleLow: z.array(Estimated).optional().describe('lower bound of the 95 % prediction interval of people'),
+  peopleHigh: z.array(Estimated).optional().describe('upper bound of the 95 % prediction interval of people'),
+  passers: z.array(Estimated).optional().describe('estimated passers in the bucket (a passers calibration); null where not estimable'),
+  passersLow: z.array(Estimated).optional().describe('lower bound of the 95 % prediction interval of passers'),
+  passersHigh: z.array(Estimated).optional().describe('upper bound of the 95 % prediction interval of passers'),
+  estimate: EstimateInfoSchema.optional(),
+  index: z
+    .array(z.number().nullable())
+    .optional()
+    .describe('with reference=from,to: released devices per released zone-minute of the bucket against the same of the reference period, x 100; null where the bucket or the reference has no released cell'),
+  reference: ReferenceInfoSchema.optional(),
+};
+
 export const SeriesSchema = z
   .strictObject({
     t: z.array(UnixSeconds).describe('bucket starts'),
@@ -92,8 +153,11 @@ export const SeriesSchema = z
       .describe('calendar steps and requests with tz: base minutes of the bucket that were released; devices / released is the mean per released minute'),
     tz: z.string().optional().describe('the time zone of the calendar buckets (IANA name)'),
     noise: NoiseSchema.optional(),
+    ...EstimateFields,
   })
-  .describe('a released series, columnar (uPlot): t[i], devices[i], suppressed[i]');
+  .describe(
+    'a released series, columnar (uPlot): t[i], devices[i], suppressed[i]; the API adds the estimates (people or passers, with their interval and the estimate info) to every series, the index when asked',
+  );
 
 const PeriodSchema = z.strictObject({
   from: UnixSeconds,
@@ -103,6 +167,7 @@ const PeriodSchema = z.strictObject({
   suppressed: z.array(Count),
   total: Devices.nullable().describe('sum of the released values; null when none was released'),
   suppressedCells: Count.describe('suppressed base cells in the period'),
+  ...EstimateFields,
 });
 const ComparedPeriodSchema = PeriodSchema.extend({
   change: z.number().nullable().describe('percentage change of the current total against this one; null when either total is null or this one is 0'),
@@ -240,6 +305,8 @@ export type ZoneInfoBody = z.infer<typeof ZoneInfoSchema>;
 export type SiteInfoBody = z.infer<typeof SiteInfoSchema>;
 export type NoiseBody = z.infer<typeof NoiseSchema>;
 export type SeriesBody = z.infer<typeof SeriesSchema>;
+export type EstimateInfoBody = z.infer<typeof EstimateInfoSchema>;
+export type ReferenceInfoBody = z.infer<typeof ReferenceInfoSchema>;
 export type CompareBody = z.infer<typeof CompareSchema>;
 export type ProfileBody = z.infer<typeof ProfileSchema>;
 export type SensorHealthBody = z.infer<typeof SensorHealthSchema>;

@@ -8,7 +8,9 @@
  *   people  = a x                        (present calibration: mean people per minute of the bucket)
  *   passers = a x (step / 60)            (passers calibration: passers in the bucket)
  * with the calibration's 95 % prediction interval (model.ts). R is the bucket's minutes minus its suppressed cells
- * unless the caller gives the released counts (minutes without any data lower the estimate then). A bucket with no
+ * unless the caller gives the released counts (minutes without any data lower the estimate then). With `hiddenCap`
+ * (EstimateOptions) the bucket's hidden minutes count as what they can hold, not at the released rate: a value a
+ * hidden cell's count never enters, only that it was hidden and the release rule's bound. A bucket with no
  * released cell is null; so is every bucket without a valid calibration of the right kind and radio, with the reason.
  */
 import type { Radio } from '@passant/shared';
@@ -32,8 +34,10 @@ export interface SeriesForEstimate {
   step: number;
   /** The series' radio (must be the calibration's). */
   radio: Radio;
-  /** Released cells per bucket, when the caller knows them (else step / 60 - suppressed). */
+  /** Released cells per bucket, when the caller knows them (else the bucket's minutes - suppressed). */
   released?: readonly number[];
+  /** Minutes each bucket covers, when they differ (calendar steps: days, weeks, months); else step / 60. */
+  minutes?: readonly number[];
 }
 
 export type EstimateReason =
@@ -41,7 +45,11 @@ export type EstimateReason =
   | 'not_calibrated'
   | 'other_radio'
   | 'baseline_unknown'
-  | 'hidden_buckets';
+  | 'hidden_buckets'
+  /** A site: one of the zones the caller reads has no calibration for the radio (a site sums every zone or none). */
+  | 'zone_not_calibrated'
+  /** A site: its zones are calibrated with different kinds (present and passers cannot be added). */
+  | 'mixed_kinds';
 
 export interface EstimateInfo {
   /** The calibration's kind, or null without one. */
@@ -73,6 +81,14 @@ export interface EstimateOptions {
   maxAgeDays?: number;
   /** The zone's baseline sum now (for baseline_moved); absent or null: no check. */
   currentBaseline?: number | null;
+  /**
+   * The most moving devices a hidden (suppressed) cell of the zone can hold: its sensors x (k - 1), since a cell is
+   * released as soon as one sensor hears k beyond its baseline. Given, a bucket's hidden minutes count as holding
+   * between 0 and that many (half of it as the value), so that a bucket with quiet hidden minutes is not taken for
+   * as busy as its released ones: the bounds widen by what the hidden minutes could hold. Absent: hidden minutes are
+   * taken at the released minutes' rate.
+   */
+  hiddenCap?: number;
 }
 
 export interface SeriesEstimate {
@@ -130,10 +146,10 @@ export function estimateSeries(
     out.estimate.message = `the calibration is for ${calibration.radio}, this series is ${series.radio}`;
     return out;
   }
-  const minutesPerBucket = series.step / 60;
   let hidden = 0;
   let unknown = 0;
   for (let i = 0; i < n; i++) {
+    const minutesPerBucket = series.minutes?.[i] ?? series.step / 60;
     const devices = series.devices[i];
     const b = typeof baseline === 'number' || baseline === null ? baseline : (baseline[i] ?? null);
     const released = series.released?.[i] ?? minutesPerBucket - (series.suppressed[i] ?? 0);
@@ -147,10 +163,27 @@ export function estimateSeries(
     }
     const x = devices / released - b;
     const [value, low, high] = calibration.kind === 'present' ? [out.people, out.peopleLow, out.peopleHigh] : [out.passers, out.passersLow, out.passersHigh];
-    const p = calibration.kind === 'present' ? predict(calibration.parameters, x, 'present') : predict(calibration.parameters, x * minutesPerBucket, minutesPerBucket);
-    value[i] = round(p.value);
-    low[i] = round(p.low);
-    high[i] = round(p.high);
+    const cap = options.hiddenCap;
+    const hiddenCells = cap === undefined ? 0 : (series.suppressed[i] ?? 0);
+    // the share of the bucket's minutes with data that was released (the rest hidden, between 0 and cap moving devices)
+    const share = released / (released + hiddenCells);
+    const a = calibration.parameters.a;
+    if (calibration.kind === 'present') {
+      const p = predict(calibration.parameters, x, 'present');
+      const hiddenPeople = hiddenCells > 0 ? a * cap! : 0;
+      value[i] = round(share * p.value + (1 - share) * hiddenPeople / 2);
+      low[i] = round(share * p.low);
+      high[i] = round(share * p.high + (1 - share) * hiddenPeople);
+    } else {
+      // moving device-minutes of the bucket: released minutes at their rate, hidden ones at half the cap, minutes
+      // without data at the rate of those with data
+      const rate = share * x + (1 - share) * (hiddenCells > 0 ? cap! / 2 : 0);
+      const p = predict(calibration.parameters, rate * minutesPerBucket, minutesPerBucket);
+      const spread = hiddenCells > 0 ? (a * cap! * (1 - share) * minutesPerBucket) / 2 : 0;
+      value[i] = round(p.value);
+      low[i] = round(Math.max(0, p.low - spread));
+      high[i] = round(p.high + spread);
+    }
   }
   const estimated = n - hidden - unknown;
   if (unknown > 0 && estimated === 0) {

@@ -39,6 +39,7 @@ import type { ReleaseLayer, ReleasedCell, ReleasedSeries, SeriesRequest, SeriesT
 import type { CountsStore, ReleaseStore } from '../store/types.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from './compare.ts';
 import { csvFileName, seriesCsv } from './csv.ts';
+import { estimateFieldsOf, seriesEstimator, type EstimateFields } from './estimates.ts';
 import { addTotals, auditCounters, type AccessLog, type AccessQuery } from '../access-log/access-log.ts';
 import { calibrationRoutes } from './calibration-routes.ts';
 import { comparePeriodsRoutes } from './compare-periods.ts';
@@ -181,6 +182,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const maxEventClientsPerClient = options.maxEventClientsPerClient ?? 10;
   const streamsOfClient = new Map<string, number>();
   const limits = () => ({ now: now(), maxBuckets: options.maxSeriesBuckets, maxRangeSeconds: options.maxSeriesRangeDays * 86_400 });
+  const estimates = seriesEstimator({ release, registry, access, calibrations: options.calibrations, now });
   const openApi = JSON.stringify(buildOpenApiDocument(options.version ?? '0.0.0'));
 
   const app = express();
@@ -454,14 +456,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const query = parseSeriesOrCalendarQuery(req.query as Record<string, unknown>, limits());
       // calendar steps read hour rollups
       charge(res, cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) * zonesRead(res, target));
-      res.json(await released(res, target, query));
+      res.json(await estimates.add(await released(res, target, query), principalOf(res), target, query));
     });
 
     api.get(`${base}/series.csv`, async (req, res) => {
       const { target, name } = readable(res, kind, (req.params as Record<string, string>).id);
       const query = parseSeriesOrCalendarQuery(req.query as Record<string, unknown>, limits());
       charge(res, cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) * zonesRead(res, target));
-      const series = await released(res, target, query);
+      const series = await estimates.add(await released(res, target, query), principalOf(res), target, query);
       const subject = { kind, id: target.id, name, radio: query.radio };
       if (series.noise) res.setHeader('X-Passant-Noise', `mechanism=${series.noise.mechanism}; epsilon=${series.noise.epsilon}`);
       res
@@ -477,15 +479,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const periods = comparisonPeriods(query.from, query.to);
       charge(res, 3 * cellsRead(query.from, query.to, query.step) * zonesRead(res, target));
       const [current, previous, lastWeek] = await Promise.all(
-        [periods.current, periods.previous, periods.lastWeek].map(([from, to]) => released(res, target, { ...query, from, to })),
+        [periods.current, periods.previous, periods.lastWeek].map(([from, to]) => released(res, target, { ...query, from, to }).then((s) => estimates.add(s, principalOf(res), target, { ...query, from, to }))),
       );
-      const period = (series: ReleasedSeries, [from, to]: [number, number]) => ({
+      const period = (series: ReleasedSeries & EstimateFields, [from, to]: [number, number]) => ({
         from,
         to,
         t: series.t,
         devices: series.devices,
         suppressed: series.suppressed,
         ...summarize(series),
+        ...estimateFieldsOf(series),
       });
       const cur = period(current!, periods.current);
       const body: CompareBody = {

@@ -28,6 +28,15 @@ const TO: ParamSpec = {
 };
 const RADIO: ParamSpec = { name: 'radio', description: 'which radio (default wifi)', schema: { type: 'string', enum: [...RADIOS] }, example: 'wifi' };
 
+/** The reference period of the index (http/estimates.ts; parsed in series-query.ts). */
+export const REFERENCE: ParamSpec = {
+  name: 'reference',
+  description:
+    "from,to (Unix seconds, whole minutes): adds `index`, each bucket's released devices per released zone-minute against the same of this period (= 100); not in the future, at most the longest range of a series",
+  schema: { type: 'string', pattern: '^\\d{1,12},\\d{1,12}$' },
+  example: '1699315200,1699920000',
+};
+
 /** The calendar steps of a series: days, ISO weeks (Monday first) and months in `tz`. */
 export const CALENDAR_STEPS = ['day', 'week', 'month'] as const;
 
@@ -37,6 +46,7 @@ export const COMPARE_PARAMS: readonly ParamSpec[] = [
   TO,
   { name: 'step', description: 'bucket length in seconds (default 60)', schema: { type: 'string', enum: SERIES_STEPS.map(String) }, example: '3600' },
   RADIO,
+  REFERENCE,
 ];
 
 /** A series and its CSV: steps in seconds, or calendar days, weeks and months in a time zone. */
@@ -57,6 +67,7 @@ export const SERIES_PARAMS: readonly ParamSpec[] = [
     schema: { type: 'string', pattern: '^[A-Za-z0-9_+\\-/]{1,64}$' },
     example: 'Europe/Amsterdam',
   },
+  REFERENCE,
 ];
 
 export const PROFILE_PARAMS: readonly ParamSpec[] = [

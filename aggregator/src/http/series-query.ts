@@ -8,6 +8,7 @@ import type { Radio, SeriesStep } from '@passant/shared';
 import { HttpError } from '../errors.ts';
 import { isKnownTimeZone, WEEK_SECONDS } from './compare.ts';
 import type { CalendarUnit } from '../release/calendar.ts';
+import type { ReferencePeriod } from './estimates.ts';
 import { CALENDAR_STEPS, COMPARE_PARAMS, PROFILE_PARAMS, rejectUnknownParams, SERIES_PARAMS, singleParam } from './params.ts';
 
 export interface SeriesQueryLimits {
@@ -22,6 +23,8 @@ export interface ParsedSeriesQuery {
   to: number;
   step: SeriesStep;
   radio: Radio;
+  /** The index's reference period (`reference=from,to`), when named. */
+  reference?: ReferencePeriod;
 }
 
 const DEFAULT_RANGE_SECONDS = 86_400;
@@ -43,6 +46,7 @@ export interface ParsedCalendarQuery {
   step: CalendarUnit;
   radio: Radio;
   timeZone: string;
+  reference?: ReferencePeriod;
 }
 
 const CALENDAR_SECONDS: Record<CalendarUnit, number> = { day: 86_400, week: 7 * 86_400, month: 28 * 86_400 };
@@ -64,7 +68,7 @@ export function parseSeriesOrCalendarQuery(query: Record<string, unknown>, limit
     : stepRaw === '86400' && tzRaw !== undefined && tzRaw !== 'UTC'
       ? 'day'
       : undefined;
-  if (unit === undefined) return parseSteps(query, limits);
+  if (unit === undefined) return withReference(parseSteps(query, limits), query, limits);
   const radio = parseRadio(query);
   const to = unixSeconds(query, 'to') ?? Math.floor(limits.now);
   const from = unixSeconds(query, 'from') ?? Math.max(0, to - DEFAULT_RANGE_SECONDS);
@@ -80,13 +84,43 @@ export function parseSeriesOrCalendarQuery(query: Record<string, unknown>, limit
   if (buckets > limits.maxBuckets) {
     throw new HttpError(400, 'too_many_buckets', `from..to in ${unit}s gives up to ${buckets} buckets; at most ${limits.maxBuckets}: use a larger step or a shorter range`);
   }
-  return { from, to, step: unit, radio, timeZone: tzRaw ?? 'UTC' };
+  return withReference({ from, to, step: unit, radio, timeZone: tzRaw ?? 'UTC' }, query, limits);
+}
+
+/**
+ * `reference=from,to`, the index's reference period (http/estimates.ts): Unix seconds, aligned down to whole minutes;
+ * from before to, at most `maxRangeSeconds` long, and over (to not after now). Absent: no index.
+ */
+export function parseReference(query: Record<string, unknown>, limits: SeriesQueryLimits): ReferencePeriod | undefined {
+  const raw = single(query, 'reference');
+  if (raw === undefined) return undefined;
+  const m = /^(\d{1,12}),(\d{1,12})$/.exec(raw);
+  if (m === null) {
+    throw new HttpError(400, 'invalid_reference', `reference must be from,to in whole Unix seconds (e.g. reference=1699315200,1699920000), got ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  const from = Math.floor(Number(m[1]) / 60) * 60;
+  const to = Math.floor(Number(m[2]) / 60) * 60;
+  if (to <= from) throw new HttpError(400, 'invalid_reference', `the reference must end after it starts (in whole minutes): from ${m[1]}, to ${m[2]}`);
+  if (to > limits.now) throw new HttpError(400, 'invalid_reference', `the reference ends in the future (${to} is after now, ${Math.floor(limits.now)}): pick a period that is over`);
+  if (to - from > limits.maxRangeSeconds) {
+    throw new HttpError(
+      400,
+      'invalid_reference',
+      `the reference spans ${Math.ceil((to - from) / 86_400)} days; at most ${Math.floor(limits.maxRangeSeconds / 86_400)} days, as for a series`,
+    );
+  }
+  return { from, to };
+}
+
+function withReference<Q extends ParsedSeriesQuery | ParsedCalendarQuery>(parsed: Q, query: Record<string, unknown>, limits: SeriesQueryLimits): Q {
+  const reference = parseReference(query, limits);
+  return reference === undefined ? parsed : { ...parsed, reference };
 }
 
 /** Parses `.../compare` (steps in seconds only). */
 export function parseSeriesQuery(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery {
   rejectUnknownParams(query, COMPARE_PARAMS);
-  return parseSteps(query, limits);
+  return withReference(parseSteps(query, limits), query, limits);
 }
 
 function parseSteps(query: Record<string, unknown>, limits: SeriesQueryLimits): ParsedSeriesQuery {

@@ -114,6 +114,12 @@ export interface SeriesOptions {
    * when noise is configured.
    */
   exact?: boolean;
+  /**
+   * Also `released`, the released base cells per bucket, for steps in seconds too (calendar steps always carry it):
+   * the estimates and the index divide by it (http/estimates.ts). How many cells were released is no secret: the
+   * suppressed ones are counted in every series.
+   */
+  released?: boolean;
 }
 
 /** How a noisy response says so. */
@@ -346,6 +352,8 @@ export class ReleaseLayer extends EventEmitter<Events> {
       suppressed: new Array<number>(n).fill(0),
     };
     if (noisy) out.noise = this.noiseInfo!;
+    const released = options.released === true ? new Array<number>(n).fill(0) : undefined;
+    if (released !== undefined) out.released = released;
     if (n === 0) return out;
     await this.settle();
     const end = from + n * step;
@@ -356,6 +364,7 @@ export class ReleaseLayer extends EventEmitter<Events> {
         if (i < 0 || i >= n) continue;
         if (b.released > 0) out.devices[i] = (out.devices[i] ?? 0) + b.value;
         out.suppressed[i]! += b.suppressed;
+        if (released !== undefined) released[i]! += b.released;
       }
     }
     return out;
