@@ -11,6 +11,7 @@ const USAGE = `usage:
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'run' && (rest.includes('--help') || rest.includes('-h'))) return (process.stdout.write(USAGE + '\n'), 0);
   switch (command) {
     case 'run':
     case undefined: {

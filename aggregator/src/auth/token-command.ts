@@ -72,6 +72,10 @@ function describe(info: TokenInfo, lastUse?: number): string {
 /** Runs `token <sub> ...`; returns the exit code (0 ok, 1 failure, 2 usage). */
 export function tokenCommand(args: string[], io: CommandIo = defaultIo): number {
   const [sub, ...rest] = args;
+  if (sub === '--help' || sub === '-h' || sub === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${TOKEN_USAGE}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({
