@@ -137,13 +137,18 @@ export async function releaseCheck(options: ReleaseCheckOptions): Promise<Releas
             const res = await get(`${base}?from=${a}&to=${b}&step=${step}&radio=${radio}`);
             if (res === null) continue;
             if (route.endsWith('.csv')) {
-              const lines = (await res.text()).trim().split(/\r?\n/).slice(1);
+              const [header, ...lines] = (await res.text()).trim().split(/\r?\n/);
+              // by name: a calibrated zone's CSV has estimate columns after these
+              const columns = header!.split(',');
+              const unixAt = columns.indexOf('unix');
+              const devicesAt = columns.indexOf('devices');
               const t: number[] = [];
               const devices: (number | null)[] = [];
               for (const line of lines) {
-                const cols = line.split(',');
-                t.push(Number(cols[cols.length - 3]));
-                const d = cols[cols.length - 2]!;
+                // the columns after the name: a quoted name may hold commas
+                const cols = line.split(',').slice(-(columns.length - 2));
+                t.push(Number(cols[unixAt - 2]));
+                const d = cols[devicesAt - 2]!;
                 devices.push(d === '' ? null : Number(d));
               }
               push(target.zones, radio, step, t, devices, 'csv');

@@ -5,7 +5,10 @@
  * to the store) is asked for every output its API offers, as an admin: the routes are read from
  * /api/v1/openapi.json, and every series route is fetched for every zone and site, both radios, minute, hour and
  * day steps, aligned and unaligned ranges; CSV downloads, comparisons, hour-of-week profiles and the live event
- * stream too.
+ * stream too. Every zone is calibrated (POST .../calibrations, head counts equal to released minutes, so a = 1 and
+ * the estimates carry the released means as exactly as their two decimals allow), and every series names a
+ * reference period, so the estimates (people) and the index are outputs too: the attacker turns each back into the
+ * sum of its bucket's cells (estimateEquations) wherever its rounding allows.
  *
  * The attacker then tries to recover any suppressed base cell (zone, minute, radio):
  * - a linear system: each output value is the sum of the base cells of its bucket; the cells are the unknowns.
@@ -142,7 +145,52 @@ interface Collected {
 }
 
 interface OpenApi {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }> & { servers?: { url: string }[] }>;
+}
+
+/** The documented paths as full paths (a path is relative to its own or the document's server, e.g. /api/v1). */
+function documentedPaths(doc: OpenApi): OpenApi['paths'] {
+  return Object.fromEntries(Object.entries(doc.paths).map(([p, item]) => [`${(item.servers?.[0]?.url ?? doc.servers?.[0]?.url ?? '').replace(/\/$/, '')}${p}`, item]));
+}
+
+/** What the attacker knows of each zone's minutes (zone|radio): which were released, with their sum, and which hidden. */
+interface MinuteKnowledge {
+  released: Map<number, number>;
+  hidden: Set<number>;
+}
+
+/**
+ * Equations from a series' estimates and index. A zone's estimate of people with a = 1, baseline 0 and no residual
+ * spread (the calibrations below) is (R m + H cap / 2) / (R + H), m the bucket's released devices per released
+ * minute, R and H its released and hidden minutes, cap = sensors x (k - 1); so R m = people (R + H) - H cap / 2.
+ * The index is 100 m / m_ref, so R m = index m_ref R / 100. Each is used where its rounding (two decimals) cannot
+ * move the sum by half a device.
+ */
+function estimateEquations(
+  body: { t: number[]; people?: (number | null)[]; index?: (number | null)[] },
+  zones: string[],
+  radio: Radio,
+  step: number,
+  know: (zones: string[], radio: Radio, from: number, to: number) => { released: number; hidden: number; sum: number },
+  cap: number | null,
+  reference: { sum: number; released: number } | null,
+): Equation[] {
+  const out: Equation[] = [];
+  body.t.forEach((t, i) => {
+    const k = know(zones, radio, t, t + step);
+    if (k.released === 0) return;
+    const people = body.people?.[i];
+    if (cap !== null && people !== null && people !== undefined && 0.005 * (k.released + k.hidden) < 0.45) {
+      out.push({ radio, zones, from: t, to: t + step, value: Math.round(people * (k.released + k.hidden) - (k.hidden * cap) / 2), source: 'estimate' });
+    }
+    const index = body.index?.[i];
+    if (reference !== null && reference.released > 0 && index !== null && index !== undefined) {
+      const refMean = reference.sum / reference.released;
+      if (0.005 * refMean * k.released < 45) out.push({ radio, zones, from: t, to: t + step, value: Math.round((index * refMean * k.released) / 100), source: 'index' });
+    }
+  });
+  return out;
 }
 
 async function collect(agg: TestAggregator, data: Dataset, token: string, random: () => number, events: Equation[]): Promise<Collected> {
@@ -154,8 +202,39 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
     if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
     return res;
   };
+  // the minutes as the API shows them (released or hidden), which the attacker needs to undo estimates and the index
+  const minutes = new Map<string, MinuteKnowledge>();
+  for (const zone of data.zones) {
+    for (const radio of RADIOS) {
+      const body = (await (await get(`/api/v1/zones/${zone.id}/series?from=${data.from}&to=${data.to}&step=60&radio=${radio}`)).json()) as {
+        t: number[];
+        devices: (number | null)[];
+        suppressed: number[];
+      };
+      const k: MinuteKnowledge = { released: new Map(), hidden: new Set() };
+      body.t.forEach((t, i) => {
+        if (body.devices[i] !== null) k.released.set(t, body.devices[i]!);
+        if (body.suppressed[i]! > 0) k.hidden.add(t);
+      });
+      minutes.set(`${zone.id}|${radio}`, k);
+    }
+  }
+  const know = (zones: string[], radio: Radio, from: number, to: number) => {
+    let released = 0;
+    let hidden = 0;
+    let sum = 0;
+    for (const z of zones) {
+      const k = minutes.get(`${z}|${radio}`)!;
+      for (const [t, v] of k.released) if (t >= from && t < to) (released++, (sum += v));
+      for (const t of k.hidden) if (t >= from && t < to) hidden++;
+    }
+    return { released, hidden, sum };
+  };
+  const capOf = (zones: string[]) => (zones.length === 1 ? data.zones.find((z) => z.id === zones[0])!.sensors!.length * (K - 1) : null);
+  const reference = `${data.from},${data.to}`;
   const doc = (await (await get('/api/v1/openapi.json')).json()) as OpenApi;
-  const routes = Object.entries(doc.paths)
+  const paths = documentedPaths(doc);
+  const routes = Object.entries(paths)
     .filter(([, ops]) => ops.get !== undefined)
     .map(([p]) => p);
   const equations: Equation[] = [...events];
@@ -184,7 +263,7 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
   };
 
   for (const route of routes) {
-    const params = doc.paths[route]!.get!.parameters ?? [];
+    const params = paths[route]!.get!.parameters ?? [];
     const names = new Set(params.filter((p) => p.in === 'query').map((p) => p.name));
     const kind = route.startsWith('/api/v1/zones/{id}') ? 'zones' : route.startsWith('/api/v1/sites/{id}') ? 'sites' : null;
     if (route === '/api/v1/events') continue; // read as a stream, from before the data arrived
@@ -230,11 +309,17 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
             ['week', 'Europe/Amsterdam'],
             ['month', 'UTC'],
           ] as const) {
-            const url = `${base}?from=${data.from}&to=${data.to}&step=${step}&tz=${encodeURIComponent(tz)}&radio=${radio}`;
-            const body = (await (await get(url)).json()) as { t: number[]; devices: (number | null)[]; minutes: number[] };
+            const url = `${base}?from=${data.from}&to=${data.to}&step=${step}&tz=${encodeURIComponent(tz)}&radio=${radio}${names.has('reference') ? `&reference=${reference}` : ''}`;
+            const body = (await (await get(url)).json()) as { t: number[]; devices: (number | null)[]; minutes: number[]; index: (number | null)[] };
             body.t.forEach((bucket, i) => {
               const v = body.devices[i];
               if (v !== null && v !== undefined) equations.push({ radio, zones: target.zones, from: bucket, to: bucket + body.minutes[i]! * 60, value: v, source: `series ${step} ${tz}` });
+              const ref = know(target.zones, radio, data.from, data.to);
+              const k = know(target.zones, radio, bucket, bucket + body.minutes[i]! * 60);
+              const index = body.index[i];
+              if (index !== null && index !== undefined && ref.released > 0 && k.released > 0) {
+                equations.push({ radio, zones: target.zones, from: bucket, to: bucket + body.minutes[i]! * 60, value: Math.round((index * (ref.sum / ref.released) * k.released) / 100), source: `index ${step} ${tz}` });
+              }
             });
           }
         }
@@ -243,19 +328,30 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
           const all = ranges(step);
           const chosen = route.endsWith('/series') ? all : [all[Math.floor(random() * all.length)]!];
           for (const [from, to] of chosen) {
-            const url = `${base}?from=${from}&to=${to}&step=${step}&radio=${radio}`;
+            const url = `${base}?from=${from}&to=${to}&step=${step}&radio=${radio}${names.has('reference') && !route.endsWith('/compare') ? `&reference=${reference}` : ''}`;
             const res = await get(url);
             if (route.endsWith('.csv')) {
-              const lines = (await res.text()).trim().split('\r\n').slice(1);
+              const [header, ...lines] = (await res.text()).trim().split('\r\n');
+              const columns = header!.split(',');
               const t: number[] = [];
               const devices: (number | null)[] = [];
+              const people: (number | null)[] = [];
+              const index: (number | null)[] = [];
+              const value = (cols: string[], name: string) => {
+                const at = columns.indexOf(name);
+                return at < 0 || cols[at] === '' ? null : Number(cols[at]);
+              };
               for (const line of lines) {
+                // the name column is plain text here (no comma)
                 const cols = line.split(',');
-                t.push(Number(cols[cols.length - 3]));
-                const d = cols[cols.length - 2]!;
-                devices.push(d === '' ? null : Number(d));
+                t.push(value(cols, 'unix')!);
+                devices.push(value(cols, 'devices'));
+                people.push(value(cols, 'estimated_people_mean_per_minute'));
+                index.push(value(cols, 'index_reference_100'));
               }
               seriesEquations(target.zones, radio, step, t, devices, 'csv');
+              const ref = know(target.zones, radio, data.from, data.to);
+              equations.push(...estimateEquations({ t, people, index }, target.zones, radio, step, know, capOf(target.zones), { sum: ref.sum, released: ref.released }));
             } else if (route.endsWith('/compare-periods')) {
               // both sides, their totals, and for a site each zone's totals
               type Side = { t: number[]; devices: (number | null)[]; total: number | null; from: number; to: number };
@@ -279,8 +375,10 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
                 }
               }
             } else {
-              const body = (await res.json()) as { t: number[]; devices: (number | null)[] };
+              const body = (await res.json()) as { t: number[]; devices: (number | null)[]; people: (number | null)[]; index: (number | null)[] };
               seriesEquations(target.zones, radio, step, body.t, body.devices, 'series');
+              const ref = know(target.zones, radio, data.from, data.to);
+              equations.push(...estimateEquations(body, target.zones, radio, step, know, capOf(target.zones), { sum: ref.sum, released: ref.released }));
             }
           }
         }
@@ -310,6 +408,8 @@ interface SeedOutcome extends AttackResult {
   routes: string[];
   suppressedCells: number;
   events: number;
+  /** Equations the attacker made of estimates and of the index. */
+  fromEstimates: number;
 }
 
 async function runSeed(seed: number, broken: boolean): Promise<SeedOutcome> {
@@ -381,6 +481,27 @@ async function runSeed(seed: number, broken: boolean): Promise<SeedOutcome> {
     expect(truth.length).toBeGreaterThan(0);
     expect(truth.every((c) => c.value >= 1)).toBe(true);
 
+    // every zone calibrated, both radios: head counts equal to released minutes (a = 1), where there are six
+    let calibrated = 0;
+    for (const zone of data.zones) {
+      for (const radio of RADIOS) {
+        const minutes = (await (await fetch(`${agg.url}/api/v1/zones/${zone.id}/series?from=${data.from}&to=${data.to}&step=60&radio=${radio}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          t: number[];
+          devices: (number | null)[];
+        };
+        const counts = minutes.t.flatMap((t, i) => (minutes.devices[i] === null ? [] : [{ from: t + 30, to: t + 30, people: minutes.devices[i]! }])).slice(0, 12);
+        if (counts.length < 6) continue;
+        const res = await fetch(`${agg.url}/api/v1/zones/${zone.id}/calibrations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ kind: 'present', radio, counts }),
+        });
+        expect(res.status, await res.text()).toBe(201);
+        calibrated++;
+      }
+    }
+    expect(calibrated).toBeGreaterThan(0);
+
     const collected = await collect(agg, data, token, rng(seed ^ 0x5bd1e995), eventEquations);
     const result = attack(truth, collected.equations);
     // the aggregator ends the stream as it closes (a client that aborts first leaves the server a busy socket)
@@ -393,6 +514,7 @@ async function runSeed(seed: number, broken: boolean): Promise<SeedOutcome> {
       routes: collected.routes,
       suppressedCells: truth.filter((c) => !c.released).length,
       events: eventEquations.length,
+      fromEstimates: collected.equations.filter((e) => /^(estimate|index)/.test(e.source)).length,
     };
   } finally {
     controller.abort();
@@ -415,6 +537,7 @@ describe('an attacker with every output of the API', () => {
       suppressedCells: total((o) => o.suppressedCells),
       suppressedDetermined: total((o) => o.determined),
       liveEvents: total((o) => o.events),
+      fromEstimates: total((o) => o.fromEstimates),
       recovered: total((o) => o.recovered.length),
       routes: outcomes[0]!.routes,
     };
@@ -422,6 +545,7 @@ describe('an attacker with every output of the API', () => {
     // the attack had material: series at every step, CSV, comparisons, profiles and live events
     expect(summary.suppressedCells).toBeGreaterThan(100);
     expect(summary.liveEvents).toBeGreaterThan(0);
+    expect(summary.fromEstimates).toBeGreaterThan(1000);
     expect(summary.routes).toEqual(expect.arrayContaining(['/api/v1/zones/{id}/series', '/api/v1/sites/{id}/series']));
     const leaks = outcomes.flatMap((o) => o.recovered.map((r) => ({ seed: o.seed, ...r })));
     expect(leaks.slice(0, 5)).toEqual([]);
@@ -457,7 +581,7 @@ describe('every route answers only through the release layer', () => {
     let released = false;
     const doc = (await (await fetch(`${agg.url}/api/v1/openapi.json`)).json()) as OpenApi;
     const urls = new Set<string>(['/', '/healthz', '/metrics']);
-    for (const [route, ops] of Object.entries(doc.paths)) {
+    for (const [route, ops] of Object.entries(documentedPaths(doc))) {
       if (ops.get === undefined || route === '/api/v1/events') continue;
       const ids = route.includes('/zones/{id}') ? ['mark', 'pair', 'open'] : route.includes('/sites/{id}') ? ['all-zones', 'marked'] : [null];
       const names = new Set((ops.get.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
@@ -468,6 +592,8 @@ describe('every route answers only through the release layer', () => {
           if (names.has('weeks')) urls.add(`${base}?weeks=1&radio=${radio}`);
           if (!names.has('step')) continue;
           for (const step of [60, 3600, 86_400]) urls.add(`${base}?from=${Math.floor(from / step) * step}&to=${to + step}&step=${step}&radio=${radio}`);
+          // the index against a reference period (its values are ratios: never a marker, or only by leaking one)
+          if (names.has('reference')) urls.add(`${base}?from=${from}&to=${to + 60}&step=60&radio=${radio}&reference=${from},${to + 60}`);
         }
       }
     }
