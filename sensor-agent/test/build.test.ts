@@ -50,7 +50,8 @@ describe('sensor build', () => {
     const commit = gitCommit(REPO);
     const code = [...ta.entries()].filter(([n]) => n.endsWith('.mjs')).map(([, v]) => v.toString('utf8')).join('\n');
     const version = JSON.parse(fs.readFileSync(path.join(PKG, 'package.json'), 'utf8')).version as string;
-    expect(code).toContain(`{ version: ${JSON.stringify(version)}, commit: ${JSON.stringify(commit)} }`);
+    // (Minified: no spaces.)
+    expect(code.replace(/\s+/g, '')).toContain(`{version:${JSON.stringify(version)},commit:${JSON.stringify(commit)}}`);
   });
 
   it('the online status carries the build (here the TypeScript path: the hash of the sources)', async () => {
