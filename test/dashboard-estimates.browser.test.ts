@@ -4,10 +4,13 @@
  * (people = half the devices, give or take half a person), the other is not. The calibrated zone's card shows devices
  * and, labelled as an estimate, the estimated people with their interval, the calibration's date (and, for an admin,
  * its number of counts), in the chart's hover and in its data table; the other shows the calm "not calibrated" state.
+ * A third zone carries a calibration of more than a year ago (written into the calibration database: the route
+ * dates every calibration now) and shows the warning that it is old. An admin uploads counts through the form.
  * In Dutch and English; every number checked against what the API answers for the same minute; axe-clean.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CalibrationStore, calibrationsFileOf, type Calibration as StoredCalibration } from '../aggregator/src/estimate/calibration-store.ts';
 import { launchBrowser, newContext, seriousAxeProblems, text, unexpected, waitForCharts, watch } from './helpers/dashboard-page.ts';
 import { startStack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
@@ -62,6 +65,7 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
       zones: [
         { id: 'winkelstraat', name: 'Winkelstraat', sensors: ['s-001', 's-002'] },
         { id: 'markt', name: 'Markt', sensors: ['s-003'] },
+        { id: 'plein', name: 'Plein', sensors: ['s-004'] },
       ],
       sites: [],
       // Two hours of history: too short for a sensor's static baseline (it would hide every minute); the baseline
@@ -100,6 +104,15 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
     // The fit recovers the relation the counts were made with.
     expect(calibration.parameters.a).toBeGreaterThan(SLOPE - 0.05);
     expect(calibration.parameters.a).toBeLessThan(SLOPE + 0.05);
+
+    // The same fit for Plein, made 400 days ago.
+    const store = CalibrationStore.open(calibrationsFileOf(stack.dataDir));
+    try {
+      const { id: _id, ...fit } = posted.body as unknown as StoredCalibration;
+      store.add({ ...fit, zoneId: 'plein', created: Math.floor(Date.now() / 1000) - 400 * 86_400 });
+    } finally {
+      store.close();
+    }
   }, 120_000);
 
   afterAll(async () => {
@@ -115,12 +128,13 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
     const page = await context.newPage();
     const problems = watch(page, stack.baseUrl);
     await page.goto(`${stack.baseUrl}/?lang=${lang}&range=2h`);
-    await waitForCharts(page, 2, 120, { released: 'any' });
+    await waitForCharts(page, 3, 120, { released: 'any' });
     return { page, problems, close: () => context.close() };
   }
 
   const calibrated = 'article.zone[data-zone-id="winkelstraat"]';
   const uncalibrated = 'article.zone[data-zone-id="markt"]';
+  const old = 'article.zone[data-zone-id="plein"]';
 
   for (const { lang, asAdmin } of [
     { lang: 'nl', asAdmin: false },
@@ -131,8 +145,8 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
       try {
         const words =
           lang === 'nl'
-            ? { people: 'Geschatte personen', badge: 'Schatting', notCalibrated: 'Niet gekalibreerd: alleen apparaten', calibrated: 'Gekalibreerd op', interval: '95%-interval' }
-            : { people: 'Estimated people', badge: 'Estimate', notCalibrated: 'Not calibrated: devices only', calibrated: 'Calibrated on', interval: '95 % interval' };
+            ? { people: 'Geschatte personen', badge: 'Schatting', notCalibrated: 'Niet gekalibreerd: alleen apparaten', calibrated: 'Gekalibreerd op', interval: '95%-interval', old: 'meer dan een jaar oud' }
+            : { people: 'Estimated people', badge: 'Estimate', notCalibrated: 'Not calibrated: devices only', calibrated: 'Calibrated on', interval: '95 % interval', old: 'more than a year old' };
 
         // The calibrated zone: devices as before, and the estimate beside them, labelled as one.
         await page.waitForSelector(`${calibrated}[data-estimate="calibrated"] .estimate-value[data-value]`, { timeout: 30_000 });
@@ -210,13 +224,21 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
         const markt = await minutes('markt', shownT - 600, shownT + 60);
         expect(markt.estimate?.reason).toBe('not_calibrated');
 
-        expect(await seriousAxeProblems(page, 'article.card')).toEqual([]);
+        // The zone calibrated 400 days ago: its estimate, with the warning that the calibration is old.
+        await page.waitForSelector(`${old}[data-estimate="calibrated"] .estimate-warnings li[data-warning="calibration_old"]`, { timeout: 15_000 });
+        expect(await text(page, `${old} .estimate-warnings li`)).toContain(words.old);
+        expect(await page.locator(`${old} .estimate-warnings li`).count()).toBe(1);
+
+        // What this adds to a card is axe-clean (the whole page is checked by dashboard-a11y.browser.test.ts).
+        for (const part of [`${calibrated} .estimate`, `${calibrated} .chart-figure`, `${uncalibrated} .estimate`, `${old} .estimate`]) {
+          expect(await seriousAxeProblems(page, part), part).toEqual([]);
+        }
         await page.screenshot({ path: `test/artifacts/dashboard-estimates-${lang}.png`, fullPage: true });
         expect(unexpected(problems)).toEqual(NO_PROBLEMS);
       } finally {
         await close();
       }
-    }, 120_000);
+    }, 180_000);
   }
 
   it("lets an admin upload manual counts for the uncalibrated zone: the server's refusal, then the fit, then the estimate", async () => {

@@ -36,7 +36,7 @@ export class CalibrationForm {
     private readonly onFitted: () => void,
   ) {
     const id = (part: string) => `cal-${zoneId}-${part}`;
-    this.summary = el('summary', { class: 'chart-table-toggle' });
+    this.summary = el('summary', { class: 'calibrate-toggle' });
     this.lead = el('p', { class: 'estimate-note', attrs: { id: id('lead') } });
     this.kindLegend = el('legend');
     const kind = (value: 'present' | 'passers') => {
