@@ -4,6 +4,7 @@
  * through the real POST route from head counts of the truth, then series (minutes, hours, days, calendar days),
  * CSV and compare of a calibrated zone, an uncalibrated one and sites of both, with and without a reference.
  */
+import { CompareSchema, SeriesSchema } from '@passant/shared/api-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
 import { combineZoneEstimates, indexSeries } from '../../src/http/estimates.ts';
@@ -268,6 +269,29 @@ describe('the index against a reference period', () => {
     // { error: { code, message } }, or a problem response (RFC 9457) with code and detail
     expect(body.code ?? body.error.code).toMatch(/invalid_reference|invalid_parameter/);
     expect(body.detail ?? body.error.message).toMatch(message);
+  });
+});
+
+describe('the response schemas (the OpenAPI document is generated from them)', () => {
+  it('every series and compare body here validates, estimates, index and reference included', async () => {
+    const urls = [
+      `/api/v1/zones/calib/series?from=${BASE}&to=${BASE + 7200}&step=60&reference=${BASE},${BASE + 7200}`,
+      `/api/v1/zones/plain/series?from=${BASE}&to=${BASE + 7200}&step=3600`,
+      `/api/v1/sites/pair/series?from=${BASE}&to=${BASE + 86_400}&step=day&tz=Europe/Amsterdam&reference=${BASE},${BASE + 7200}`,
+      `/api/v1/sites/mixed/series?from=${BASE}&to=${BASE + 7200}&step=3600`,
+      `/api/v1/zones/calib/series?from=${BASE}&to=${BASE + 7200}&step=3600&radio=ble`,
+      `/api/v1/zones/calib/series?from=${BASE}&to=${BASE + 7200}&step=month&tz=UTC&reference=${BASE},${BASE + 7200}`,
+      `/api/v1/sites/pair/series?from=${BASE}&to=${BASE + 7200}&step=week&tz=Europe/Amsterdam`,
+    ];
+    for (const url of urls) {
+      const { status, body } = await get(url);
+      expect(status, url).toBe(200);
+      const result = SeriesSchema.safeParse(body);
+      expect(result.success ? [] : result.error.issues.slice(0, 3), url).toEqual([]);
+    }
+    const compare = await get(`/api/v1/sites/pair/compare?from=${BASE + 3 * 3600}&to=${BASE + 6 * 3600}&step=3600&reference=${BASE},${BASE + 3600}`);
+    const result = CompareSchema.safeParse(compare.body);
+    expect(result.success ? [] : result.error.issues.slice(0, 3)).toEqual([]);
   });
 });
 
