@@ -44,6 +44,8 @@ import { rng } from '../helpers/rng.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 import { attack } from '../../src/audit/differencing.ts';
+import { estimateSeries } from '../../src/estimate/estimate.ts';
+import { indexSeries } from '../../src/http/estimates.ts';
 import type { AttackResult, Cell, Equation } from '../../src/audit/differencing.ts';
 
 const SEEDS = Number(process.env.PASSANT_ATTACK_SEEDS ?? 200);
@@ -564,6 +566,50 @@ describe('an attacker with every output of the API', () => {
     expect(outcomes.filter((o) => o.recovered.length > 0).length).toBeGreaterThanOrEqual(BROKEN_SEEDS / 4);
     expect(how).toEqual(new Set(['linear', 'difference']));
   }, 300_000);
+});
+
+// ------------------------------------------------------------------ estimates and the index as a channel
+
+describe('estimates and the index, read back by the attacker', () => {
+  // one zone, one sensor (cap = k - 1), three hours of minutes; minute 7 of each hour hidden, with value 3
+  const cells: Cell[] = [];
+  for (let t = BASE; t < BASE + 3 * 3600; t += 60) {
+    const hidden = ((t - BASE) / 60) % 60 === 7;
+    cells.push({ zone: 'z', t, radio: 'wifi', value: hidden ? 3 : 10 + (((t - BASE) / 60) % 13), released: !hidden });
+  }
+  const know = (_zones: string[], _radio: Radio, from: number, to: number) => {
+    const inside = cells.filter((c) => c.t >= from && c.t < to);
+    const released = inside.filter((c) => c.released);
+    return { released: released.length, hidden: inside.length - released.length, sum: released.reduce((s, c) => s + c.value, 0) };
+  };
+  const minuteEquations: Equation[] = cells.filter((c) => c.released).map((c) => ({ radio: 'wifi', zones: ['z'], from: c.t, to: c.t + 60, value: c.value, source: 'series' }));
+  const ref = know(['z'], 'wifi', BASE, BASE + 3 * 3600);
+  /** Hourly people (the API's estimate, a = 1) and index, from the hours' released sums or, leaking, their sums of every cell. */
+  const hourly = (leak: boolean) => {
+    const t = [BASE, BASE + 3600, BASE + 7200];
+    const counts = t.map((h) => know(['z'], 'wifi', h, h + 3600));
+    const devices = t.map((h, i) => (leak ? cells.filter((c) => c.t >= h && c.t < h + 3600).reduce((s, c) => s + c.value, 0) : counts[i]!.sum));
+    const released = counts.map((k) => k.released);
+    const calibration = { id: 'c', kind: 'present' as const, radio: 'wifi' as const, created: 0, parameters: { a: 1, aStdError: 0, residualSd: 0, df: 9, sumX2: 1, t: 2.26, meanMinutes: 1, baseline: 0 } };
+    const estimate = estimateSeries({ t, devices, suppressed: counts.map((k) => k.hidden), released, step: 3600, radio: 'wifi' }, 0, calibration, { hiddenCap: K - 1 });
+    return { t, people: estimate.people, index: indexSeries(devices, released, { devices: ref.sum, released: ref.released }) };
+  };
+  const recovered = (leak: boolean, use: 'people' | 'index') => {
+    const body = hourly(leak);
+    const eqs = estimateEquations(use === 'people' ? { t: body.t, people: body.people } : { t: body.t, index: body.index }, ['z'], 'wifi', 3600, know, K - 1, use === 'index' ? ref : null);
+    expect(eqs).toHaveLength(3);
+    return attack(cells, [...minuteEquations, ...eqs]).recovered.length;
+  };
+
+  it('recover every hidden cell when they were computed from every cell (a leaking layer)', () => {
+    expect(recovered(true, 'people')).toBe(3);
+    expect(recovered(true, 'index')).toBe(3);
+  });
+
+  it('recover none when they are computed from released cells, as the API does', () => {
+    expect(recovered(false, 'people')).toBe(0);
+    expect(recovered(false, 'index')).toBe(0);
+  });
 });
 
 // ------------------------------------------------------------------ markers below k in every response
