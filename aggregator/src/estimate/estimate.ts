@@ -6,7 +6,8 @@
  * Per bucket of `step` seconds with R released minutes holding D devices in all, and baseline sum B per minute:
  *   x = D / R - B                       (mean moving devices per released minute)
  *   people  = a x                        (present calibration: mean people per minute of the bucket)
- *   passers = a x (step / 60)            (passers calibration: passers in the bucket)
+ *   passers = a x (step / 60)            (passers calibration: passers in the bucket; with `hiddenCap`, over the
+ *                                         minutes the sensors counted, released or hidden, instead of step / 60)
  * with the calibration's 95 % prediction interval (model.ts). R is the bucket's minutes minus its suppressed cells
  * unless the caller gives the released counts (minutes without any data lower the estimate then). With `hiddenCap`
  * (EstimateOptions) the bucket's hidden minutes count as what they can hold, not at the released rate: a value a
@@ -175,11 +176,13 @@ export function estimateSeries(
       low[i] = round(share * p.low);
       high[i] = round(share * p.high + (1 - share) * hiddenPeople);
     } else {
-      // moving device-minutes of the bucket: released minutes at their rate, hidden ones at half the cap, minutes
-      // without data at the rate of those with data
+      // moving device-minutes of the bucket: released minutes at their rate, hidden ones at half the cap; with the
+      // cap given, over the minutes the sensors counted (a minute without any data adds nothing, as with devices),
+      // else over the whole bucket
+      const covered = cap === undefined ? minutesPerBucket : released + hiddenCells;
       const rate = share * x + (1 - share) * (hiddenCells > 0 ? cap! / 2 : 0);
-      const p = predict(calibration.parameters, rate * minutesPerBucket, minutesPerBucket);
-      const spread = hiddenCells > 0 ? (a * cap! * (1 - share) * minutesPerBucket) / 2 : 0;
+      const p = predict(calibration.parameters, rate * covered, covered);
+      const spread = hiddenCells > 0 ? (a * cap! * (1 - share) * covered) / 2 : 0;
       value[i] = round(p.value);
       low[i] = round(Math.max(0, p.low - spread));
       high[i] = round(p.high + spread);

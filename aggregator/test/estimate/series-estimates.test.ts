@@ -63,6 +63,7 @@ beforeAll(async () => {
         { id: 'busy', name: 'Busy', sensors: ['b1'] },
         { id: 'plain', name: 'Plain', sensors: ['p1'] },
         { id: 'other', name: 'Other', sensors: ['o1'] },
+        { id: 'lane', name: 'Lane', sensors: ['l1'] },
       ],
       sites: [
         { id: 'mixed', name: 'Calibrated and not', zones: ['other', 'plain'] },
@@ -78,6 +79,7 @@ beforeAll(async () => {
     countsMessage('b1', BASE + 60 * i, DEVICES_B[i]),
     countsMessage('p1', BASE + 60 * i, DEVICES_C[i]),
     countsMessage('o1', BASE + 60 * i, DEVICES[i]),
+    countsMessage('l1', BASE + 60 * i, DEVICES[i]),
   ]);
   for (let i = 0; i < messages.length; i += 300) await agg.store.put(messages.slice(i, i + 300), BASE + MINUTES * 60);
   await agg.release.settle();
@@ -91,6 +93,9 @@ beforeAll(async () => {
   const busy = await post('/api/v1/zones/busy/calibrations', { kind: 'present', counts });
   expect(busy.status).toBe(201);
   expect((await post('/api/v1/zones/other/calibrations', { kind: 'present', counts })).status).toBe(201);
+  // lane: passers, a clicker count per 15 minutes of the first three hours (each minute's people pass by: the truth)
+  const clicks = Array.from({ length: 12 }, (_, j) => ({ from: BASE + j * 900, to: BASE + (j + 1) * 900, people: PEOPLE.slice(j * 15, j * 15 + 15).reduce((a, b) => a + b, 0) }));
+  expect((await post('/api/v1/zones/lane/calibrations', { kind: 'passers', counts: clicks })).status).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
@@ -168,6 +173,32 @@ describe('series of a calibrated zone', () => {
     expect(body.previous.people.every((p: number | null) => p !== null)).toBe(true);
     expect(body.lastWeek.people).toEqual([null, null, null]);
     expect(body.lastWeek.estimate.reason).toBe('hidden_buckets');
+  });
+});
+
+describe('passers', () => {
+  it('per hour: estimated passers bracket the true passers of the hour; people are null', async () => {
+    const { body } = await get(`/api/v1/zones/lane/series?from=${BASE}&to=${BASE + MINUTES * 60}&step=3600`);
+    expect(body.estimate).toMatchObject({ kind: 'passers', reason: 'ok' });
+    expect(body.people).toEqual(new Array(HOURS).fill(null));
+    for (let h = 0; h < HOURS; h++) {
+      const truth = PEOPLE.slice(h * 60, h * 60 + 60).reduce((a, b) => a + b, 0);
+      expect(body.passersLow[h], `hour ${h}`).toBeLessThanOrEqual(truth);
+      expect(body.passersHigh[h], `hour ${h}`).toBeGreaterThanOrEqual(truth);
+      expect(Math.abs(body.passers[h] - truth) / truth).toBeLessThan(0.25);
+    }
+    const csv = await get(`/api/v1/zones/lane/series.csv?from=${BASE}&to=${BASE + 3600}&step=3600`);
+    expect(csv.text.split('\r\n')[0]).toBe('zone,name,radio,time,unix,devices,suppressed,estimated_passers,estimated_passers_low_95,estimated_passers_high_95');
+  });
+
+  it('per day: the passers of the minutes the sensor counted, hidden minutes as what they can hold', async () => {
+    const { body } = await get(`/api/v1/zones/lane/series?from=${BASE}&to=${BASE + 86_400}&step=day&tz=UTC`);
+    // the day has data for six hours only: the other 18 add nothing (as with devices), not a guess
+    expect(body.minutes).toEqual([1440]);
+    const truth = PEOPLE.reduce((a, b) => a + b, 0);
+    expect(body.passersLow[0]).toBeLessThanOrEqual(truth);
+    expect(body.passersHigh[0]).toBeGreaterThanOrEqual(truth);
+    expect(Math.abs(body.passers[0] - truth) / truth).toBeLessThan(0.2);
   });
 });
 
