@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { TokenStore } from './auth/token-store.ts';
 import { AccessLog, addTotals, auditCounters } from './access-log/access-log.ts';
 import { CalibrationStore, calibrationsFileOf } from './estimate/calibration-store.ts';
+import { EventStore, eventsFileOf } from './events/event-store.ts';
 import { accessLogFileOf, tokensFileOf } from './auth/token-command.ts';
 import { parseConfig, redactConfig } from './config.ts';
 import type { AggregatorConfig, AggregatorConfigInput } from './config.ts';
@@ -130,10 +131,12 @@ export async function startAggregator(
     store instanceof SqliteStore ? setInterval(() => store.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
   let tokens: TokenStore;
   let calibrations: CalibrationStore;
+  let events: EventStore;
   let accessLog: AccessLog;
   try {
     tokens = TokenStore.open(tokensFileOf(config));
     calibrations = CalibrationStore.open(calibrationsFileOf(config.data.dir));
+    events = EventStore.open(eventsFileOf(config.data.dir));
     accessLog = AccessLog.open(accessLogFileOf(config), { retentionDays: config.audit.accessLogDays, now });
   } catch (err) {
     await store.close();
@@ -227,6 +230,7 @@ export async function startAggregator(
     publicAccess: config.auth.public,
     tokens,
     calibrations,
+    events,
     accessLog,
     auditBase,
     sensorActiveUntil: new Map(config.transparency.sensors.flatMap((s) => (s.activeUntil === undefined ? [] : [[s.id, s.activeUntil] as const]))),
@@ -327,6 +331,7 @@ export async function startAggregator(
       await guarded(logger, 'close store', limit, () => store.close());
       tokens.close();
       calibrations.close();
+      events.close();
       clearInterval(auditTimer);
       saveAuditTotals();
       accessLog.close();
