@@ -27,7 +27,7 @@
  *
  * Settings (environment): PASSANT_BENCH_LIVE_SECONDS (10: measured seconds per case; idle cases twice that),
  * PASSANT_BENCH_LIVE_WARMUP_SECONDS (8: the JIT has tiered up and start-up garbage is collected), PASSANT_BENCH_LIVE_NODE_OPTIONS (node flags of the agent; default
- * "--max-semi-space-size=1", as in the systemd unit; "" for none), PASSANT_BENCH_LIVE_CPU_PROF (a folder: the agent runs with --cpu-prof into it),
+ * "--max-semi-space-size=1 --single-threaded", as in the systemd unit; "" for none), PASSANT_BENCH_LIVE_CPU_PROF (a folder: the agent runs with --cpu-prof into it),
  * PASSANT_BENCH_LIVE_RATES (comma-separated rates of the agent cases; when set, the reference rows are left out).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -64,7 +64,7 @@ function numEnv(name: string, fallback: number): number {
 const SECONDS = numEnv('PASSANT_BENCH_LIVE_SECONDS', 10);
 const WARMUP = numEnv('PASSANT_BENCH_LIVE_WARMUP_SECONDS', 8);
 /** Node flags of the agent: by default those of deploy/systemd/passant-sensor.service. */
-const NODE_OPTIONS = (process.env.PASSANT_BENCH_LIVE_NODE_OPTIONS ?? '--max-semi-space-size=1').split(/\s+/).filter(Boolean);
+const NODE_OPTIONS = (process.env.PASSANT_BENCH_LIVE_NODE_OPTIONS ?? '--max-semi-space-size=1 --single-threaded').split(/\s+/).filter(Boolean);
 const CPU_PROF = process.env.PASSANT_BENCH_LIVE_CPU_PROF;
 
 const line = (s = ''): void => void process.stdout.write(s + '\n');
