@@ -28,7 +28,9 @@
  * Settings (environment): PASSANT_BENCH_LIVE_SECONDS (10: measured seconds per case; idle cases twice that),
  * PASSANT_BENCH_LIVE_WARMUP_SECONDS (8: the JIT has tiered up and start-up garbage is collected), PASSANT_BENCH_LIVE_NODE_OPTIONS (node flags of the agent; default
  * "--max-semi-space-size=1 --single-threaded", as in the systemd unit; "" for none), PASSANT_BENCH_LIVE_CPU_PROF (a folder: the agent runs with --cpu-prof into it),
- * PASSANT_BENCH_LIVE_RATES (comma-separated rates of the agent cases; when set, the reference rows are left out).
+ * PASSANT_BENCH_LIVE_RATES (comma-separated rates of the agent cases; when set, the reference rows are left out),
+ * PASSANT_BENCH_LIVE_BUNDLE (the passant-sensor.mjs to measure instead of this checkout's: a build of an older
+ * commit, e.g. `git worktree add /tmp/old <commit> && cd /tmp/old && npm ci && npm run build`, gives the before rows).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,7 +42,8 @@ import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import { toolPath } from '../../test/helpers/tools.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BUNDLE = path.resolve(HERE, '../dist/passant-sensor.mjs');
+/** The bundle measured: this checkout's, or (PASSANT_BENCH_LIVE_BUNDLE) one built from another commit, for a before/after. */
+const BUNDLE = path.resolve(process.env.PASSANT_BENCH_LIVE_BUNDLE ?? path.join(HERE, '../dist/passant-sensor.mjs'));
 /**
  * The command line of the bundle, as bin/passant-sensor.js runs it when it is current. Run directly here so that a
  * source file being edited while the bench runs does not switch the agent to the tsx path.
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
   const broker = await startMosquitto();
   if (!fs.existsSync(BUNDLE)) throw new Error('no sensor bundle: run `npm run build -w @passant/sensor-agent` first');
   line(`== sensor live path: ${path.basename(CAPTURE)} replayed through a pipe; ${SECONDS} s measured per case (idle ${SECONDS * 2} s) after ${WARMUP} s warm-up ==`);
-  line(`agent: node ${[...NODE_OPTIONS, 'sensor-agent/dist/passant-sensor.mjs run'].join(' ')} (the bundle); ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
+  line(`agent: node ${[...NODE_OPTIONS, `${path.relative(process.cwd(), BUNDLE)} run`].join(' ')} (the bundle); ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
   const rows: string[][] = [];
   const goals: Array<[string, boolean]> = [];
   let peakSteady = 0;
