@@ -174,6 +174,7 @@ interface Series {
   t: number[];
   devices: (number | null)[];
   suppressed: number[];
+  estimate?: { kind: string | null; zones?: { zoneId: string }[] };
 }
 
 async function json<T>(url: string, token?: string): Promise<T> {
