@@ -1,6 +1,7 @@
 # One image for the Passant programs: the aggregator (default command, serves the dashboard on 8080) and the
 # sensor agent (`node sensor-agent/bin/passant-sensor.js run`). Used by docker-compose.yml.
-# The aggregator runs its TypeScript through tsx; the dashboard and the sensor agent are built (`npm run build`).
+# Every program runs as built JavaScript (`npm run build`): the aggregator's bundle, the sensor's bundle and the
+# dashboard's files; PASSANT_REQUIRE_BUILD=1 makes a missing or stale aggregator bundle an error, not a tsx run.
 
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 downloads a prebuilt binary; the compiler is the fallback when none fits.
@@ -20,7 +21,7 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production PASSANT_REQUIRE_BUILD=1
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 # /data: the aggregator's SQLite store (when used) or the sensor's outbox; a named volume takes this owner.

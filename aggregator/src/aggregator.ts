@@ -13,10 +13,13 @@ import { TokenStore } from './auth/token-store.ts';
 import { AccessLog, addTotals, auditCounters } from './access-log/access-log.ts';
 import { CalibrationStore, calibrationsFileOf } from './estimate/calibration-store.ts';
 import { EventStore, eventsFileOf } from './events/event-store.ts';
+import { InvitationStore, invitationsFileOf } from './auth/invitations.ts';
 import { accessLogFileOf, tokensFileOf } from './auth/token-command.ts';
 import { parseConfig, redactConfig } from './config.ts';
 import type { AggregatorConfig, AggregatorConfigInput } from './config.ts';
 import { createHttpApp } from './http/app.ts';
+import { AccessPolicy } from './auth/access.ts';
+import { NgsiPusher } from './interop/ngsi-push.ts';
 import { MqttIngest } from './ingest/mqtt-ingest.ts';
 import { REJECT_REASONS } from './ingest/validate-counts.ts';
 import { SensorHealthTracker } from './ingest/sensor-health.ts';
@@ -68,6 +71,8 @@ export interface RunningAggregator {
   registryWatcher: RegistryWatcher | undefined;
   /** Resolves when the MQTT subscription is in place the first time. */
   mqttReady: Promise<void>;
+  /** The NGSI-LD push to a context broker, when ngsiLd.push is enabled. */
+  ngsiPush: NgsiPusher | undefined;
   logger: Logger;
   /** Stops ingest, publishes offline, ends MQTT, closes HTTP, closes the store; each step time-limited. Idempotent. */
   close(): Promise<void>;
@@ -132,11 +137,13 @@ export async function startAggregator(
   let tokens: TokenStore;
   let calibrations: CalibrationStore;
   let events: EventStore;
+  let invitations: InvitationStore;
   let accessLog: AccessLog;
   try {
     tokens = TokenStore.open(tokensFileOf(config));
     calibrations = CalibrationStore.open(calibrationsFileOf(config.data.dir));
     events = EventStore.open(eventsFileOf(config.data.dir));
+    invitations = InvitationStore.open(invitationsFileOf(config.data.dir));
     accessLog = AccessLog.open(accessLogFileOf(config), { retentionDays: config.audit.accessLogDays, now });
   } catch (err) {
     await store.close();
@@ -228,9 +235,11 @@ export async function startAggregator(
     maxEventClients: config.http.maxEventClients,
     maxEventClientsPerClient: config.http.maxEventClientsPerClient,
     publicAccess: config.auth.public,
+    openData: config.openData,
     tokens,
     calibrations,
     events,
+    invitations,
     accessLog,
     auditBase,
     sensorActiveUntil: new Map(config.transparency.sensors.flatMap((s) => (s.activeUntil === undefined ? [] : [[s.id, s.activeUntil] as const]))),
@@ -239,6 +248,7 @@ export async function startAggregator(
     rateLimitCellsPerUnit: config.http.rateLimitCellsPerUnit,
     trustProxyHops: config.http.trustProxyHops,
     version: AGGREGATOR_VERSION,
+    contact: { name: config.transparency.controller.name, email: config.transparency.controller.email, url: config.transparency.controller.website },
     retention: { minuteDays: config.retention.minuteDays, hourRollupDays: null, dayRollupDays: null },
     now,
   });
@@ -258,6 +268,26 @@ export async function startAggregator(
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${httpPort}`;
   httpLogger.info({ url, dashboardDir: config.http.dashboardDir }, 'HTTP listening');
+
+  // FIWARE NGSI-LD push (off by default): the public zones as the anonymous caller reads them, auth.public as configured now.
+  const push = config.ngsiLd.push;
+  const ngsiPusher =
+    push.enabled && push.brokerUrl !== undefined
+      ? new NgsiPusher({
+          registry,
+          release,
+          access: new AccessPolicy(() => registry.publicAccess ?? config.auth.public),
+          calibrations,
+          brokerUrl: push.brokerUrl,
+          ...(push.tenant === undefined ? {} : { tenant: push.tenant }),
+          intervalSeconds: push.intervalSeconds,
+          timeoutMs: push.timeoutMs,
+          radio: push.radio,
+          now,
+          logger: logger.child({ module: 'ngsi-push' }),
+        })
+      : undefined;
+  ngsiPusher?.start();
 
   let statsTimer: NodeJS.Timeout | undefined;
   if (config.log.statsIntervalSeconds > 0) {
@@ -304,6 +334,7 @@ export async function startAggregator(
       await guarded(logger, 'stop ingest', limit, () => ingest.stop());
       await guarded(logger, 'publish offline status', limit, () => ingest.publishOffline());
       await guarded(logger, 'end MQTT', limit, () => ingest.end(Math.floor(limit / 2)));
+      if (ngsiPusher !== undefined) await guarded(logger, 'stop NGSI-LD push', limit, () => ngsiPusher.close());
       await guarded(logger, 'stop live updates and release jobs', limit, stopRelease);
       await guarded(
         logger,
@@ -332,6 +363,7 @@ export async function startAggregator(
       tokens.close();
       calibrations.close();
       events.close();
+      invitations.close();
       clearInterval(auditTimer);
       saveAuditTotals();
       accessLog.close();
@@ -354,6 +386,7 @@ export async function startAggregator(
     tokens,
     registryWatcher,
     mqttReady: ingest.ready,
+    ngsiPush: ngsiPusher,
     logger,
     close,
   };

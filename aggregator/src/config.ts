@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { InfluxConfigSchema } from './store/influx-config.ts';
 import { TransparencyConfigSchema } from './kit/transparency-config.ts';
+import { NgsiLdConfigSchema, OpenDataConfigSchema } from './interop/config.ts';
 
 const IdSchema = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,63}$ (a-z, 0-9 and -, at most 64)');
 
@@ -446,6 +447,9 @@ export const AggregatorConfigSchema = z
       .default([])
       .describe('groups of zones: [{ id, name, coordinates?: { lat, lon }, zones: [zoneId] }] (optional; reloaded with zones)'),
     transparency: TransparencyConfigSchema,
+    // The open-data feed and FIWARE NGSI-LD (interop/config.ts).
+    openData: OpenDataConfigSchema,
+    ngsiLd: NgsiLdConfigSchema,
   })
   .superRefine((config, ctx) => {
     for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });

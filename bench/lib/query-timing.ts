@@ -56,9 +56,9 @@ function quantile(sorted: number[], q: number): number {
 async function timeSeries(url: string): Promise<{ ms: number; body: SeriesBody }> {
   const started = performance.now();
   const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  const body = (await res.json()) as SeriesBody & { error?: { message?: string } };
+  const body = (await res.json()) as SeriesBody & { detail?: string };
   const ms = performance.now() - started;
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${body.error?.message ?? ''}`);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}: ${body.detail ?? ''}`);
   return { ms, body };
 }
 

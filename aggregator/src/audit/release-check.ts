@@ -40,7 +40,9 @@ export interface ReleaseCheckResult {
 }
 
 interface OpenApi {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+  /** The base URL of the paths (`/api/v1`; a path item may name its own). */
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }> & { servers?: { url: string }[] }>;
 }
 
 interface SeriesBody {
@@ -81,9 +83,14 @@ export async function releaseCheck(options: ReleaseCheckOptions): Promise<Releas
   const zones = ((await json<{ id: string }[]>('/api/v1/zones')) ?? []).map((z) => z.id);
   const sites = (await json<{ id: string; zones: string[] }[]>('/api/v1/sites')) ?? [];
   const doc = (await json<OpenApi>('/api/v1/openapi.json')) ?? { paths: {} };
-  const routes = Object.entries(doc.paths)
-    .filter(([, ops]) => ops.get !== undefined)
-    .map(([p]) => p);
+  // whole paths (`/api/v1/zones/{id}/series`): the document's paths are relative to its server (or their own)
+  const baseOf = (item: { servers?: { url: string }[] }): string => (item.servers?.[0]?.url ?? doc.servers?.[0]?.url ?? '').replace(/\/$/, '');
+  const operations = new Map(
+    Object.entries(doc.paths)
+      .filter(([, item]) => item.get !== undefined)
+      .map(([p, item]) => [`${baseOf(item)}${p}`, item.get!] as const),
+  );
+  const routes = [...operations.keys()];
 
   // base cells: every readable zone's minute series; unknown cells for hidden zones of readable sites
   const cells: Cell[] = [];
@@ -127,7 +134,7 @@ export async function releaseCheck(options: ReleaseCheckOptions): Promise<Releas
   for (const route of routes) {
     const kind = route.startsWith('/api/v1/zones/{id}') ? 'zones' : route.startsWith('/api/v1/sites/{id}') ? 'sites' : null;
     if (kind === null) continue;
-    const names = new Set((doc.paths[route]!.get!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
+    const names = new Set((operations.get(route)!.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
     if (!names.has('from') || !names.has('step')) continue;
     for (const target of targets.filter((t) => t.kind === kind)) {
       const base = route.replace('{id}', target.id);
@@ -152,6 +159,19 @@ export async function releaseCheck(options: ReleaseCheckOptions): Promise<Releas
                 devices.push(d === '' ? null : Number(d));
               }
               push(target.zones, radio, step, t, devices, 'csv');
+            } else if (route.endsWith('/compare-periods')) {
+              // both sides (the period and the one it is compared against), their totals, and a site's zone totals
+              type Side = { t: number[]; devices: (number | null)[]; total: number | null; from: number; to: number };
+              const body = (await res.json()) as { period: Side; against: Side; zones?: { id: string; period: { total: number | null }; against: { total: number | null } }[] };
+              for (const key of ['period', 'against'] as const) {
+                const p = body[key];
+                push(target.zones, radio, step, p.t, p.devices, 'compare-periods');
+                if (p.total !== null) equations.push({ radio, zones: target.zones, from: p.from, to: p.to, value: p.total, source: 'compare-periods total' });
+                for (const zone of body.zones ?? []) {
+                  const total = zone[key].total;
+                  if (total !== null) equations.push({ radio, zones: [zone.id], from: p.from, to: p.to, value: total, source: 'compare-periods zone total' });
+                }
+              }
             } else if (route.endsWith('/compare')) {
               const body = (await res.json()) as Record<string, { t: number[]; devices: (number | null)[]; total: number | null }>;
               for (const key of ['current', 'previous', 'lastWeek']) {

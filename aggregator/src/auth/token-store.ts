@@ -34,6 +34,8 @@ export interface TokenInfo {
   createdAt: number;
   /** Unix seconds, or null while the token is valid. */
   revokedAt: number | null;
+  /** Unix seconds from which the token is no longer valid, or null: it does not expire. */
+  expiresAt: number | null;
 }
 
 export interface CreateTokenInput {
@@ -42,6 +44,8 @@ export interface CreateTokenInput {
   sites?: readonly string[];
   owners?: readonly string[];
   name?: string | null;
+  /** Unix seconds from which the token is no longer valid (default: never). */
+  expiresAt?: number | null;
 }
 
 /** Every token starts with this, so that secret scanners and people recognise one. */
@@ -62,9 +66,10 @@ const MIGRATIONS: readonly string[] = [
      created  INTEGER NOT NULL,
      revoked  INTEGER
    )`,
+  `ALTER TABLE tokens ADD COLUMN expires INTEGER`,
 ];
 
-const COLUMNS = 'id, role, zones, sites, owners, name, created, revoked';
+const COLUMNS = 'id, role, zones, sites, owners, name, created, revoked, expires';
 
 interface Row {
   id: string;
@@ -75,6 +80,7 @@ interface Row {
   name: string | null;
   created: number;
   revoked: number | null;
+  expires: number | null;
 }
 
 export function hashToken(token: string): string {
@@ -100,6 +106,7 @@ function toInfo(row: Row): TokenInfo {
     owners: parseIds(row.owners),
     createdAt: row.created,
     revokedAt: row.revoked,
+    expiresAt: row.expires,
   };
 }
 
@@ -129,6 +136,8 @@ export function checkCreateInput(input: CreateTokenInput): string[] {
   if (name !== null && (name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f\u007f]/.test(name))) {
     problems.push(`name must be 1 to ${MAX_NAME_LENGTH} characters without control characters`);
   }
+  const expiresAt = input.expiresAt ?? null;
+  if (expiresAt !== null && (!Number.isInteger(expiresAt) || expiresAt <= 0)) problems.push('expiresAt must be a time in whole Unix seconds');
   return problems;
 }
 
@@ -161,13 +170,14 @@ export class TokenStore {
     const sites = [...new Set(input.role === 'viewer' ? (input.sites ?? []) : [])];
     const owners = [...new Set(input.role === 'viewer' ? (input.owners ?? []) : [])];
     const name = input.name ?? null;
+    const expiresAt = input.expiresAt ?? null;
     for (let attempt = 0; ; attempt++) {
       const id = randomBytes(6).toString('hex');
       try {
         this.db
-          .prepare('INSERT INTO tokens (id, hash, role, zones, sites, owners, name, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(id, hashToken(token), input.role, JSON.stringify(zones), JSON.stringify(sites), JSON.stringify(owners), name, now);
-        return { token, info: { id, role: input.role, name, zones, sites, owners, createdAt: now, revokedAt: null } };
+          .prepare('INSERT INTO tokens (id, hash, role, zones, sites, owners, name, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(id, hashToken(token), input.role, JSON.stringify(zones), JSON.stringify(sites), JSON.stringify(owners), name, now, expiresAt);
+        return { token, info: { id, role: input.role, name, zones, sites, owners, createdAt: now, revokedAt: null, expiresAt } };
       } catch (err) {
         // An id collision (48 random bits) is retried; anything else is a real failure.
         if (attempt >= 3 || (err as { code?: string }).code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw err;
@@ -193,18 +203,18 @@ export class TokenStore {
     return 'revoked';
   }
 
-  /** The valid (not revoked) token this secret belongs to, or null. Malformed input never reaches SQL. */
-  verify(token: string): TokenInfo | null {
+  /** The valid (not revoked, not expired) token this secret belongs to, or null. Malformed input never reaches SQL. */
+  verify(token: string, now = Date.now() / 1000): TokenInfo | null {
     if (!TOKEN_PATTERN.test(token)) return null;
     const row = this.byHash.get(hashToken(token));
-    if (!row || row.revoked !== null) return null;
+    if (!row || row.revoked !== null || (row.expires !== null && row.expires <= now)) return null;
     return toInfo(row);
   }
 
-  /** True while the token exists and is not revoked (open event streams check it). */
-  isActive(id: string): boolean {
+  /** True while the token exists, is not revoked and has not expired (open event streams check it). */
+  isActive(id: string, now = Date.now() / 1000): boolean {
     const row = this.byId.get(id);
-    return row !== undefined && row.revoked === null;
+    return row !== undefined && row.revoked === null && (row.expires === null || row.expires > now);
   }
 
   close(): void {

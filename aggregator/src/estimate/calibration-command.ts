@@ -178,7 +178,7 @@ export async function calibrationCommand(args: string[], io: CalibrationIo = def
   }
   const answer = (await res.json().catch(() => null)) as Record<string, any> | null;
   if (!res.ok) {
-    io.err(`passant-aggregator calibration: ${res.status} ${answer?.error?.message ?? res.statusText}\n`);
+    io.err(`passant-aggregator calibration: ${res.status} ${answer?.detail ?? res.statusText}\n`);
     return 1;
   }
   if (values.json) io.out(`${JSON.stringify(answer, null, 2)}\n`);

@@ -123,10 +123,10 @@ export class EventStore {
     }
   }
 
-  /** Every event, or those overlapping [from, to), by start. */
+  /** Every event, or those overlapping [from, to), by start, then in the order they were marked. */
   list(range: { from?: number; to?: number } = {}): MarkedEvent[] {
     const rows = this.db
-      .prepare<[number, number], Row>('SELECT * FROM events WHERE t_to > ? AND t_from < ? ORDER BY t_from, created, id')
+      .prepare<[number, number], Row>('SELECT * FROM events WHERE t_to > ? AND t_from < ? ORDER BY t_from, created, rowid')
       .all(range.from ?? Number.MIN_SAFE_INTEGER, range.to ?? Number.MAX_SAFE_INTEGER);
     return rows.map(toEvent);
   }

@@ -197,7 +197,7 @@ export const MARKED_PERIOD_ROUTES: RouteSpec[] = [
     query: z.object({}),
     pathParams: [{ name: 'id', description: 'the event id' }],
     body: { kind: 'json', schema: MarkedEventSchema },
-    errors: [401, 403, 404, 503],
+    errors: [400, 401, 403, 404, 503],
     guard: (ctx, _req, res) => requireAdmin(ctx, res, 'deleting an event'),
     handle: (ctx) => (req, res) => {
       const id = String((req.params as Record<string, string>).id);

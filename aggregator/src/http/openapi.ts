@@ -1,28 +1,19 @@
 /**
- * The OpenAPI 3.1 document of the HTTP API, served at /api/v1/openapi.json. Routes are listed once here (path,
- * who may call it, query parameters from params.ts, response schemas from @passant/shared (api-schemas.ts) through
- * `z.toJSONSchema`); a test checks that every route express serves is in it and the other way round, that the
- * documented parameters are the accepted ones, and that real responses match the documented schemas.
+ * The OpenAPI 3.1 document of the HTTP API, served at /api/v1/openapi.json, made from the route table (routes/):
+ * paths, who may call each route, query parameters from their zod schemas (params.ts), response schemas from
+ * @passant/shared (api-schemas.ts) through `z.toJSONSchema`. Nothing here lists a route by hand.
+ *
+ * It follows the Dutch government's API Design Rules (the ADR linter runs on it in the tests): the server URL holds
+ * the major version (/api/v1; NGSI-LD routes are under /ngsi-ld/v1, named per path), errors are problem details
+ * (RFC 9457, application/problem+json), every success carries an API-Version header, info.contact names who runs
+ * the aggregator (transparency.controller), paths are kebab-case and query keys camelCase.
  */
 import { z } from 'zod';
-import {
-  AuditSchema,
-  CompareSchema,
-  ComparePeriodsSchema,
-  ErrorSchema,
-  HealthzSchema,
-  MeSchema,
-  PrivacyInfoSchema,
-  ProfileSchema,
-  SensorHealthListSchema,
-  SeriesSchema,
-  SiteListSchema,
-  UnassignedSensorListSchema,
-  ZoneListSchema,
-} from '@passant/shared/api-schemas';
-import { ACCESS_LOG_PARAMS, COMPARE_PARAMS, EVENTS_PARAMS, PROFILE_PARAMS, SERIES_PARAMS } from './params.ts';
-import type { ParamSpec } from './params.ts';
-import { COMPARE_PERIODS_PARAMS } from './compare-periods.ts';
+import { ROUTE_TABLE, EXTERNAL_ROUTES } from './routes/index.ts';
+import type { Body, HttpMethod, RouteSpec } from './routes/types.ts';
+import { paramSpecs, type ParamSpec } from './params.ts';
+
+export type { Body, HttpMethod } from './routes/types.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -59,322 +50,67 @@ export interface OpenApiOperation {
   responses: Record<string, OpenApiResponse>;
 }
 
+export type OpenApiPathItem = Partial<Record<HttpMethod, OpenApiOperation>> & { servers?: { url: string; description?: string }[] };
+
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
-  servers: { url: string }[];
+  info: { title: string; version: string; description: string; contact: { name?: string; email?: string; url?: string } };
+  servers: { url: string; description?: string }[];
   jsonSchemaDialect: string;
   tags: { name: string; description: string }[];
-  paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
+  paths: Record<string, OpenApiPathItem>;
   components: {
     securitySchemes: Record<string, { type: 'http'; scheme: 'bearer'; description: string }>;
   };
 }
 
-/** What a route answers with 200. */
-type Body = { kind: 'json'; schema: z.ZodType } | { kind: 'csv' } | { kind: 'sse' } | { kind: 'text'; mediaType: string };
-
-export type HttpMethod = 'get' | 'post';
-
-/** One documented route; `path` is the express path (`:id`), turned into `{id}` for the document. */
+/**
+ * A route as documented: the table's entries (RouteSpec) and routes that other modules mount with routers of their
+ * own (EXTERNAL_ROUTES: the open-data feed, NGSI-LD) alike. `path` is the express path (`:id`).
+ */
 export interface RouteDoc {
   path: string;
   /** Default 'get'. */
   method?: HttpMethod;
-  /** The JSON body a POST takes. */
   requestBody?: z.ZodType;
-  /** The success status (default 200; a POST that creates: 201). */
   okStatus?: number;
   operationId: string;
   summary: string;
   tag: string;
-  /** 'public': never needs a token; 'public-configurable': auth.public decides; 'token': a token with a role. */
   auth: 'public' | 'public-configurable' | 'token';
   access: string;
   params: readonly ParamSpec[];
   pathParams?: { name: string; description: string }[];
   body: Body;
-  /** Error statuses the route can answer with (besides 429 and 500, which any API route can). */
   errors: number[];
-  /** Error statuses whose body is not the usual `{ error: { code, message } }`. */
+  /** Error statuses whose body is not a problem (default: none). */
   errorBodies?: Record<number, { description: string; body: Body }>;
+  /** In the OpenAPI document (default true); see RouteSpec.documented. */
+  documented?: boolean;
 }
 
-/** The calibration routes' bodies (aggregator/src/http/calibration-routes.ts), for the document. */
-const CalibrationRequestSchema = z.strictObject({
-  kind: z.enum(['present', 'passers']),
-  radio: z.enum(['wifi', 'ble']).optional(),
-  counts: z.array(z.strictObject({ from: z.number().int(), to: z.number().int(), people: z.number().nonnegative() })).min(1),
-});
-const CalibrationSchema = z
+function docOf(spec: RouteSpec): RouteDoc {
+  const { handle: _handle, guard: _guard, query, queryAliases: _aliases, anyQuery: _any, ...rest } = spec;
+  return { ...rest, params: Array.isArray(query) ? (query as readonly ParamSpec[]) : paramSpecs(query as never) };
+}
+
+/** Every route the server serves (static dashboard files aside), in the order it matches them. */
+export const ROUTES: readonly RouteDoc[] = [...ROUTE_TABLE.map(docOf), ...EXTERNAL_ROUTES];
+
+/** The servers of the document: the API's, and the NGSI-LD API's (which is named on each of its paths). */
+export const API_BASE = '/api/v1';
+const BASES = [API_BASE, '/ngsi-ld/v1'] as const;
+
+/** Problem details (RFC 9457), the body of every error. */
+export const ProblemSchema = z
   .object({
-    id: z.string(),
-    zoneId: z.string(),
-    kind: z.enum(['present', 'passers']),
-    radio: z.enum(['wifi', 'ble']),
-    createdAt: z.number().int(),
+    type: z.string().describe('about:blank: the status says what kind of problem it is'),
+    title: z.string().describe('the status phrase, e.g. Bad Request'),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().describe('what is wrong, for people'),
+    code: z.string().regex(/^[a-z_]+$/).describe('machine-readable reason to branch on, e.g. invalid_parameter, zone_not_found, invalid_token, rate_limited'),
   })
-  .loose()
-  .describe('the fitted calibration: model, parameters, points used, interval method, fit statistics');
-const CalibrationListSchema = z.strictObject({ zoneId: z.string(), calibrations: z.array(CalibrationSchema) });
-const AccessLogSchema = z.strictObject({
-  retentionDays: z.number().int(),
-  entries: z.array(
-    z.strictObject({
-      at: z.number().int(),
-      tokenId: z.string(),
-      role: z.string(),
-      method: z.string(),
-      path: z.string(),
-      targetKind: z.enum(['zone', 'site']).nullable(),
-      targetId: z.string().nullable(),
-      from: z.number().int().nullable(),
-      to: z.number().int().nullable(),
-      status: z.number().int(),
-    }),
-  ),
-});
-
-const ZONE_ID = { name: 'id', description: 'zone id' };
-const SITE_ID = { name: 'id', description: 'site id' };
-const ZONE_ACCESS =
-  'the zones auth.public makes public; viewer tokens: their zones, the zones of their owner labels and of the sites on the token too; admin: all. Others: 401 without a token, 404 with one';
-const SITE_ACCESS =
-  'the sites auth.public makes public; viewer tokens: the sites on the token too; admin: all. Others: 401 without a token, 404 with one. A site counts only the zones the caller may read';
-
-function seriesRoutes(kind: 'zone' | 'site'): RouteDoc[] {
-  const Kind = kind === 'zone' ? 'Zone' : 'Site';
-  const pathParams = [kind === 'zone' ? ZONE_ID : SITE_ID];
-  const access = kind === 'zone' ? ZONE_ACCESS : SITE_ACCESS;
-  const common = { tag: `${kind}s`, auth: 'public-configurable' as const, access, pathParams };
-  const of = kind === 'zone' ? 'a zone' : 'a site (the sum of the released cells of those of its zones the caller may read)';
-  return [
-    {
-      ...common,
-      path: `/api/v1/${kind}s/:id/series`,
-      operationId: `get${Kind}Series`,
-      summary: `Released series of ${of}: buckets of step seconds, suppressed cells counted, never shown`,
-      params: SERIES_PARAMS,
-      body: { kind: 'json', schema: SeriesSchema },
-      errors: [400, 401, 404],
-    },
-    {
-      ...common,
-      path: `/api/v1/${kind}s/:id/series.csv`,
-      operationId: `get${Kind}SeriesCsv`,
-      summary: `The same series as CSV (${kind}, name, radio, time, unix, devices, suppressed), as a download`,
-      params: SERIES_PARAMS,
-      body: { kind: 'csv' },
-      errors: [400, 401, 404],
-    },
-    {
-      ...common,
-      path: `/api/v1/${kind}s/:id/compare`,
-      operationId: `compare${Kind}`,
-      summary: 'The period against the one before it and against the same days a week earlier, from released series only',
-      params: COMPARE_PARAMS,
-      body: { kind: 'json', schema: CompareSchema },
-      errors: [400, 401, 404],
-    },
-    {
-      ...common,
-      path: `/api/v1/${kind}s/:id/compare-periods`,
-      operationId: `compare${Kind}Periods`,
-      summary:
-        'Any two periods (from..to against againstFrom..againstTo) in the same step, aligned by offset: totals, change in %, hidden-minute share per side with a caveat when they differ; a site also per readable zone, ranked',
-      params: COMPARE_PERIODS_PARAMS,
-      body: { kind: 'json', schema: ComparePeriodsSchema },
-      errors: [400, 401, 404],
-    },
-    {
-      ...common,
-      path: `/api/v1/${kind}s/:id/profile`,
-      operationId: `get${Kind}Profile`,
-      summary: 'Hour-of-week profile: the mean released hourly value of each of the 168 hours over the last weeks',
-      params: PROFILE_PARAMS,
-      body: { kind: 'json', schema: ProfileSchema },
-      errors: [400, 401, 404],
-    },
-  ];
-}
-
-/** Every route the server serves (static dashboard files aside). */
-export const ROUTES: readonly RouteDoc[] = [
-  {
-    path: '/',
-    operationId: 'getDashboard',
-    summary: 'The dashboard (index.html; its other files are served by name); 503 with a hint when it is not built',
-    tag: 'operations',
-    auth: 'public',
-    access: 'anyone (the page reads the API with the caller’s access)',
-    params: [],
-    body: { kind: 'text', mediaType: 'text/html' },
-    errors: [503],
-    errorBodies: { 503: { description: 'the dashboard is not built (run npm run build)', body: { kind: 'text', mediaType: 'text/plain' } } },
-  },
-  {
-    path: '/healthz',
-    operationId: 'getHealth',
-    summary: 'Liveness and readiness: 200 while the store answers and the counts subscription is in place, else 503',
-    tag: 'operations',
-    auth: 'public',
-    access: 'anyone (no counts); rate limited per client address, in buckets apart from the API',
-    params: [],
-    body: { kind: 'json', schema: HealthzSchema },
-    errors: [400, 429, 503],
-    errorBodies: { 503: { description: 'the store does not answer or MQTT is disconnected', body: { kind: 'json', schema: HealthzSchema } } },
-  },
-  {
-    path: '/metrics',
-    operationId: 'getMetrics',
-    summary: 'Prometheus metrics (text format 0.0.4): ingest results, store latency, HTTP requests; nothing per zone, no counts of people',
-    tag: 'operations',
-    auth: 'public-configurable',
-    access: 'admin and privacy tokens; anyone when auth.public.metrics is true',
-    params: [],
-    body: { kind: 'text', mediaType: 'text/plain' },
-    errors: [400, 401, 403, 429],
-  },
-  {
-    path: '/api/v1/openapi.json',
-    operationId: 'getOpenApi',
-    summary: 'This document',
-    tag: 'meta',
-    auth: 'public',
-    access: 'anyone',
-    params: [],
-    body: { kind: 'json', schema: z.record(z.string(), z.unknown()) },
-    errors: [400],
-  },
-  {
-    path: '/api/v1/me',
-    operationId: 'getMe',
-    summary: 'Who the caller is (role, token id and name) and which zones and sites it may read',
-    tag: 'meta',
-    auth: 'public',
-    access: 'anyone',
-    params: [],
-    body: { kind: 'json', schema: MeSchema },
-    errors: [400, 401],
-  },
-  {
-    path: '/api/v1/zones',
-    operationId: 'listZones',
-    summary: 'The zones the caller may read (401 without a token when no zone is public)',
-    tag: 'zones',
-    auth: 'public-configurable',
-    access: ZONE_ACCESS,
-    params: [],
-    body: { kind: 'json', schema: ZoneListSchema },
-    errors: [400, 401],
-  },
-  ...seriesRoutes('zone'),
-  {
-    path: '/api/v1/sites',
-    operationId: 'listSites',
-    summary: 'The sites the caller may read, with name, coordinates and zones (401 without a token when no site is public)',
-    tag: 'sites',
-    auth: 'public-configurable',
-    access: SITE_ACCESS,
-    params: [],
-    body: { kind: 'json', schema: SiteListSchema },
-    errors: [400, 401],
-  },
-  ...seriesRoutes('site'),
-  {
-    path: '/api/v1/sensors',
-    operationId: 'listSensorHealth',
-    summary: 'Health of every sensor in a zone: zone, online, last message, messages and missing minutes; never counts',
-    tag: 'health',
-    auth: 'token',
-    access: 'admin and privacy tokens',
-    params: [],
-    body: { kind: 'json', schema: SensorHealthListSchema },
-    errors: [400, 401, 403],
-  },
-  {
-    path: '/api/v1/admin/unassigned-sensors',
-    operationId: 'listUnassignedSensors',
-    summary: 'Sensors that sent messages but are in no zone (stored, never released)',
-    tag: 'health',
-    auth: 'token',
-    access: 'admin tokens',
-    params: [],
-    body: { kind: 'json', schema: UnassignedSensorListSchema },
-    errors: [400, 401, 403],
-  },
-  {
-    path: '/api/v1/privacy',
-    operationId: 'getPrivacyInfo',
-    summary: 'The privacy page: k, settle time, retention, suppressed share, public access, the counts message schema',
-    tag: 'privacy',
-    auth: 'public-configurable',
-    access: 'anyone while auth.public.privacyPage is true (the default); else admin and privacy tokens',
-    params: [],
-    body: { kind: 'json', schema: PrivacyInfoSchema },
-    errors: [400, 401, 403],
-  },
-  {
-    path: '/api/v1/privacy/audit',
-    operationId: 'getAudit',
-    summary: 'Audit data: counts messages stored, duplicate and rejected by reason, status messages, tokens by role',
-    tag: 'privacy',
-    auth: 'token',
-    access: 'admin and privacy tokens',
-    params: [],
-    body: { kind: 'json', schema: AuditSchema },
-    errors: [400, 401, 403],
-  },
-  {
-    path: '/api/v1/privacy/access-log',
-    operationId: 'getAccessLog',
-    summary: 'The access log: who read what (token id and role, route, zone or site, period asked for, status), newest first',
-    tag: 'privacy',
-    auth: 'token',
-    access: 'privacy tokens (the privacy officer); admin tokens too',
-    params: ACCESS_LOG_PARAMS,
-    body: { kind: 'json', schema: AccessLogSchema },
-    errors: [400, 401, 403, 503],
-  },
-  {
-    path: '/api/v1/zones/:id/calibrations',
-    operationId: 'listCalibrations',
-    summary: "A zone's calibrations (people estimates from manual counts), oldest first",
-    tag: 'zones',
-    auth: 'token',
-    access: 'admin and privacy tokens',
-    params: [],
-    pathParams: [ZONE_ID],
-    body: { kind: 'json', schema: CalibrationListSchema },
-    errors: [400, 401, 403, 404, 503],
-  },
-  {
-    path: '/api/v1/zones/:id/calibrations',
-    method: 'post',
-    operationId: 'addCalibration',
-    summary: 'Add manual counts of a zone (present: people at a moment; passers: people crossing in a period) and fit a calibration from its released minutes',
-    tag: 'zones',
-    auth: 'token',
-    access: 'admin tokens',
-    params: [],
-    pathParams: [ZONE_ID],
-    requestBody: CalibrationRequestSchema,
-    okStatus: 201,
-    body: { kind: 'json', schema: CalibrationSchema },
-    errors: [400, 401, 403, 404, 413, 415, 422, 503],
-  },
-  {
-    path: '/api/v1/events',
-    operationId: 'streamEvents',
-    summary: 'Server-Sent Events: each newly released zone-minute ({ zoneId, radio, t, devices, suppressed }) of the zones the caller may read',
-    tag: 'zones',
-    auth: 'public-configurable',
-    access: `${ZONE_ACCESS}. Every event is checked against the caller's rights as they are now: a revoked token's stream ends, and so does a ?zone= stream whose zone it may no longer read. At most http.maxEventClientsPerClient streams per client (429), http.maxEventClients in all (503)`,
-    params: EVENTS_PARAMS,
-    body: { kind: 'sse' },
-    errors: [400, 401, 404, 503],
-  },
-];
+  .describe('every error response: problem details (RFC 9457) with the extension member code');
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'a parameter is missing, repeated, unknown or out of range',
@@ -383,12 +119,21 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'no such zone or site, or the caller may not read it',
   429: 'too many requests (weighed by the cells they read), or too many live-update connections of this client: wait Retry-After seconds',
   500: 'internal error (details only in the aggregator log)',
-  503: 'not ready (healthz), or too many live-update connections',
+  503: 'not ready, or too many live-update connections',
 };
+
+const API_VERSION_HEADER = { description: 'the full version of the API (semantic versioning), on every response', schema: { type: 'string' } };
 
 /** express `/zones/:id/series` -> OpenAPI `/zones/{id}/series`. */
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/** The document's server of an express path, and the path relative to it. */
+export function serverAndPath(expressPath: string): { server: string; path: string } {
+  const base = BASES.find((b) => expressPath.startsWith(`${b}/`));
+  if (base === undefined) return { server: '/', path: openApiPath(expressPath) };
+  return { server: base, path: openApiPath(expressPath.slice(base.length)) };
 }
 
 export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
@@ -397,38 +142,52 @@ export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
 }
 
 function okResponse(body: Body, description = 'OK'): OpenApiResponse {
+  const headers = { 'API-Version': API_VERSION_HEADER };
   switch (body.kind) {
     case 'json':
-      return { description, content: { 'application/json': { schema: jsonSchemaOf(body.schema) } } };
+      return { description, headers, content: { 'application/json': { schema: jsonSchemaOf(body.schema) } } };
     case 'csv':
       return {
         description: 'OK: a CSV file (RFC 4180, CRLF); text cells that could be read as a formula start with an apostrophe',
-        headers: { 'Content-Disposition': { description: 'attachment; filename="passant-....csv"', schema: { type: 'string' } } },
+        headers: { ...headers, 'Content-Disposition': { description: 'attachment; filename="passant-....csv"', schema: { type: 'string' } } },
         content: { 'text/csv': { schema: { type: 'string' } } },
       };
     case 'sse':
-      return { description: 'OK: an event stream; `data:` lines hold one released cell as JSON', content: { 'text/event-stream': { schema: { type: 'string' } } } };
+      return {
+        description: 'OK: an event stream; `data:` lines hold one released cell as JSON',
+        headers,
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      };
     case 'text':
-      return { description, content: { [body.mediaType]: { schema: { type: 'string' } } } };
+      return { description, headers, content: { [body.mediaType]: { schema: { type: 'string' } } } };
   }
 }
 
 function errorResponse(status: number): OpenApiResponse {
   const response: OpenApiResponse = {
     description: STATUS_TEXT[status] ?? 'error',
-    content: { 'application/json': { schema: jsonSchemaOf(ErrorSchema) } },
+    headers: { 'API-Version': API_VERSION_HEADER },
+    content: { 'application/problem+json': { schema: jsonSchemaOf(ProblemSchema) } },
   };
-  if (status === 429) response.headers = { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } };
-  if (status === 401) response.headers = { 'WWW-Authenticate': { description: 'Bearer realm="passant"', schema: { type: 'string' } } };
+  if (status === 429) response.headers!['Retry-After'] = { description: 'seconds to wait', schema: { type: 'integer' } };
+  if (status === 401) response.headers!['WWW-Authenticate'] = { description: 'Bearer realm="passant"', schema: { type: 'string' } };
   return response;
 }
 
+/** Who runs this aggregator, for info.contact (transparency.controller). */
+export interface ApiContact {
+  name?: string;
+  email?: string;
+  url?: string;
+}
+
 /** The document; `version` is the aggregator's package version. */
-export function buildOpenApiDocument(version: string): OpenApiDocument {
+export function buildOpenApiDocument(version: string, contact: ApiContact = {}): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
   for (const route of ROUTES) {
-    const isApi = route.path.startsWith('/api/');
-    const statuses = [...new Set([...route.errors, ...(isApi ? [429, 500] : [500])])].sort();
+    if (route.documented === false) continue;
+    const { server, path } = serverAndPath(route.path);
+    const statuses = [...new Set([...route.errors, 429, 500])].sort();
     const responses: Record<string, OpenApiResponse> = { [String(route.okStatus ?? 200)]: okResponse(route.body) };
     for (const status of statuses) {
       const special = route.errorBodies?.[status];
@@ -444,29 +203,37 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     ];
     const method = route.method ?? 'get';
     const operation: OpenApiOperation = {
-        operationId: route.operationId,
-        summary: route.summary,
-        description: `${route.summary}.\n\nWho may call it: ${route.access}.`,
-        tags: [route.tag],
-        security: route.auth === 'token' ? [{ bearer: [] }] : route.auth === 'public' ? [{}] : [{}, { bearer: [] }],
-        'x-access': route.access,
-        parameters,
-        responses,
+      operationId: route.operationId,
+      summary: route.summary,
+      description: `${route.summary}.\n\nWho may call it: ${route.access}.`,
+      tags: [route.tag],
+      security: route.auth === 'token' ? [{ bearer: [] }] : route.auth === 'public' ? [{}] : [{}, { bearer: [] }],
+      'x-access': route.access,
+      parameters,
+      responses,
     };
     if (route.requestBody !== undefined) {
       operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchemaOf(route.requestBody) } } };
     }
-    paths[openApiPath(route.path)] = { ...paths[openApiPath(route.path)], [method]: operation };
+    const item: OpenApiPathItem = { ...paths[path], [method]: operation };
+    if (server !== API_BASE) item.servers = [{ url: server }];
+    paths[path] = item;
   }
+  const info: OpenApiDocument['info'] = {
+    title: 'Passant aggregator API',
+    version,
+    description:
+      'Released foot-traffic counts (zone-minutes below k are suppressed, never shown), CSV export, comparisons, hour-of-week profiles, live updates, sensor health and the privacy page. Times are Unix seconds. Exact per-sensor counts never leave the aggregator. Errors are problem details (RFC 9457) whose `code` says the reason. The health check (/healthz), the Prometheus metrics (/metrics) and the dashboard (/) are at the root, outside this versioned API.',
+    contact: {
+      name: contact.name ?? 'the organisation running this aggregator (transparency.controller.name is not set)',
+      ...(contact.email !== undefined ? { email: contact.email } : {}),
+      ...(contact.url !== undefined ? { url: contact.url } : {}),
+    },
+  };
   return {
     openapi: '3.1.0',
-    info: {
-      title: 'Passant aggregator API',
-      version,
-      description:
-        'Released foot-traffic counts (zone-minutes below k are suppressed, never shown), CSV export, comparisons, hour-of-week profiles, live updates, sensor health and the privacy page. Times are Unix seconds. Exact per-sensor counts never leave the aggregator.',
-    },
-    servers: [{ url: '/' }],
+    info,
+    servers: [{ url: API_BASE, description: 'this aggregator, version 1 of its API' }],
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     tags: [
       { name: 'zones', description: 'counting areas' },
@@ -474,8 +241,11 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       { name: 'health', description: 'sensor health (no counts)' },
       { name: 'privacy', description: 'the privacy page and audit data (no counts)' },
       { name: 'meta', description: 'this document and the caller' },
-      { name: 'operations', description: 'health check and metrics' },
-    ],
+      { name: 'events', description: 'named periods marked by an admin (a market, street works; no counts)' },
+      { name: 'admin', description: 'API tokens and invitations (admin tokens only)' },
+      { name: 'open-data', description: 'the open-data feed of the public zones (DCAT description, hourly and daily, JSON and CSV)' },
+      { name: 'ngsi-ld', description: 'FIWARE NGSI-LD CrowdFlowObserved entities of the public zones' },
+    ].filter((tag) => ROUTES.some((r) => r.tag === tag.name && r.documented !== false)),
     paths,
     components: {
       securitySchemes: {

@@ -22,7 +22,7 @@ describe('TokenStore', () => {
       const { token, info } = store.create({ role: 'viewer', zones: ['front', 'front'], name: 'Shop 12' }, 1_700_000_000);
       expect(token).toMatch(/^pst_[A-Za-z0-9_-]{43}$/);
       expect(Buffer.from(token.slice(4), 'base64url')).toHaveLength(32);
-      expect(info).toEqual({ id: expect.stringMatching(/^[0-9a-f]{12}$/), role: 'viewer', name: 'Shop 12', zones: ['front'], sites: [], owners: [], createdAt: 1_700_000_000, revokedAt: null });
+      expect(info).toEqual({ id: expect.stringMatching(/^[0-9a-f]{12}$/), role: 'viewer', name: 'Shop 12', zones: ['front'], sites: [], owners: [], createdAt: 1_700_000_000, revokedAt: null, expiresAt: null });
       expect(store.verify(token)).toEqual(info);
       const other = store.create({ role: 'admin' });
       expect(other.token).not.toBe(token);

@@ -109,14 +109,14 @@ describe('POST /api/v1/zones/{id}/calibrations', () => {
   it('refuses too few usable counts with a 422 that says why', async () => {
     const few = await call('POST', '/api/v1/zones/square/calibrations', admin, { kind: 'present', counts: headCounts([0, 5, 20, 25, 30]) });
     expect(few.status).toBe(422);
-    expect(few.body.error.code).toBe('cannot_fit');
-    expect(few.body.error.message).toContain(`5 usable counts; at least ${MIN_POINTS} are needed`);
+    expect(few.body.code).toBe('cannot_fit');
+    expect(few.body.detail).toContain(`5 usable counts; at least ${MIN_POINTS} are needed`);
     // Counts where the zone released nothing: the lane's sensor never reported.
     const empty = await call('POST', '/api/v1/zones/lane/calibrations', admin, { kind: 'present', counts: headCounts([0, 5, 20, 25, 30, 35, 40]) });
     expect(empty.status).toBe(422);
-    expect(empty.body.error.message).toMatch(/7 of the 7 counts fell in periods with no released minute/);
-    // Every error body is { error: { code, message } }, this one too.
-    expect(Object.keys(empty.body)).toEqual(['error']);
+    expect(empty.body.detail).toMatch(/7 of the 7 counts fell in periods with no released minute/);
+    // Every error body is a problem (RFC 9457: type, title, status, detail, code), this one too.
+    expect(Object.keys(empty.body).sort()).toEqual(['code', 'detail', 'status', 'title', 'type']);
   });
 
   it('answers bad input with a 400 that names the problem', async () => {
@@ -136,7 +136,7 @@ describe('POST /api/v1/zones/{id}/calibrations', () => {
     for (const [body, message] of cases) {
       const res = await post(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.message).toMatch(message);
+      expect(res.body.detail).toMatch(message);
     }
     expect((await post('from,to,people\n1,2,3', 'text/csv')).status).toBe(415);
     expect((await call('POST', '/api/v1/zones/nowhere/calibrations', admin, { kind: 'present', counts: headCounts([0]) })).status).toBe(404);
@@ -165,7 +165,7 @@ describe('who may read and write calibrations', () => {
     const hidden = await call('GET', '/api/v1/zones/lane/calibrations', privacy);
     expect(hidden.status).toBe(404);
     const nowhere = await call('GET', '/api/v1/zones/nowhere/calibrations', privacy);
-    expect(hidden.body).toEqual({ error: { ...nowhere.body.error, message: nowhere.body.error.message.replace('nowhere', 'lane') } });
+    expect(hidden.body).toEqual({ ...nowhere.body, detail: nowhere.body.detail.replace('nowhere', 'lane') });
     expect((await call('GET', '/api/v1/zones/lane/calibrations?zone=x', admin)).status).toBe(400);
   });
 

@@ -103,11 +103,11 @@ describe('without a token (auth.public defaults: nothing public but the privacy 
       const r = await api(path);
       expect(r.status, path).toBe(401);
       expect(r.headers.get('www-authenticate'), path).toBe('Bearer realm="passant"');
-      expect(r.body.error.code, path).toBe('authentication_required');
+      expect(r.body.code, path).toBe('authentication_required');
     }
     const a = await api('/api/v1/zones/front/series');
     const b = await api('/api/v1/zones/nowhere/series');
-    expect(a.body.error.message.replace('front', 'X')).toBe(b.body.error.message.replace('nowhere', 'X'));
+    expect(a.body.detail.replace('front', 'X')).toBe(b.body.detail.replace('nowhere', 'X'));
   });
 
   it('health and admin routes need a token (401); the privacy page, /me and the OpenAPI document do not', async () => {
@@ -132,7 +132,7 @@ describe('bad tokens', () => {
       const r = await get(`${agg.url}${path}`, undefined, { authorization: header });
       expect(r.status, path).toBe(401);
       expect(r.headers.get('www-authenticate')).toBe('Bearer realm="passant", error="invalid_token"');
-      expect(r.body).toEqual({ error: { code: 'invalid_token', message: expect.stringMatching(/not valid/) } });
+      expect(r.body).toEqual({ type: 'about:blank', title: 'Unauthorized', status: 401, code: 'invalid_token', detail: expect.stringMatching(/not valid/) });
     }
   });
 
@@ -140,7 +140,7 @@ describe('bad tokens', () => {
     for (const path of ['/api/v1/zones', '/api/v1/zones/front/series', '/api/v1/sensors', '/api/v1/me']) {
       const r = await api(path, tok.revoked);
       expect(r.status, path).toBe(401);
-      expect(r.body.error.code).toBe('invalid_token');
+      expect(r.body.code).toBe('invalid_token');
     }
   });
 
@@ -149,7 +149,7 @@ describe('bad tokens', () => {
     expect((await api(`/api/v1/zones/front/series?access_token=${tok.admin}`)).status).toBe(401);
     const r = await api(`/api/v1/zones/front/series?access_token=${tok.admin}`, tok.admin);
     expect(r.status).toBe(400);
-    expect(r.body.error.code).toBe('unknown_parameter');
+    expect(r.body.code).toBe('unknown_parameter');
     const both = await api(`/api/v1/events?access_token=${tok.admin}`, tok.admin);
     expect(both.status).toBe(400);
     const bad = await api(`/api/v1/events?access_token=pst_nope`);
@@ -178,7 +178,7 @@ describe('a viewer of zone front', () => {
       for (const id of forbidden) {
         const r = await api(routeUrl(route, id), tok.viewer);
         expect(r.status, `${route.path} ${id}`).toBe(404);
-        expect(r.body, `${route.path} ${id}`).toEqual({ error: { code: `${kind}_not_found`, message: missing.body.error.message.replace('nowhere', id) } });
+        expect(r.body, `${route.path} ${id}`).toEqual({ ...missing.body, detail: missing.body.detail.replace('nowhere', id) });
         expect(r.headers.get('content-disposition')).toBeNull();
       }
     }
@@ -210,7 +210,7 @@ describe('a viewer of zone front', () => {
       const r = await api(path, tok.viewer);
       expect(r.status, path).toBe(403);
       expect(r.headers.get('www-authenticate')).toBe('Bearer realm="passant", error="insufficient_scope"');
-      expect(r.body.error.code).toBe('forbidden');
+      expect(r.body.code).toBe('forbidden');
       expect(r.text).not.toMatch(/s3|back/);
     }
   });
@@ -360,7 +360,7 @@ describe('headers and rate limits', () => {
       const limited = await get(`${other.url}/api/v1/zones`, a);
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(limited.body.error.code).toBe('rate_limited');
+      expect(limited.body.code).toBe('rate_limited');
       // another token has its own bucket; anonymous requests are limited by address
       expect((await get(`${other.url}/api/v1/zones`, b)).status).toBe(200);
       const anon = [];

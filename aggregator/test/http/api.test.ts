@@ -140,21 +140,21 @@ describe('GET /api/v1/zones/:id/series', () => {
   ])('400 for %s', async (query, code, message) => {
     const { status, body } = await getJson(`/api/v1/zones/front/series?${query}`);
     expect(status).toBe(400);
-    expect(body.error.code).toBe(code);
-    expect(body.error.message).toMatch(message);
-    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.code).toBe(code);
+    expect(body.detail).toMatch(message);
+    expect(Object.keys(body).sort()).toEqual(['code', 'detail', 'status', 'title', 'type']);
   });
 
   it('404 for an unknown zone, and for an unknown API path', async () => {
     const zone = await getJson('/api/v1/zones/nowhere/series');
     expect(zone.status).toBe(404);
-    expect(zone.body).toEqual({ error: { code: 'zone_not_found', message: expect.stringMatching(/no zone "nowhere"/) } });
+    expect(zone.body).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, code: 'zone_not_found', detail: expect.stringMatching(/no zone "nowhere"/) });
     const other = await getJson('/api/v1/nothing');
     expect(other.status).toBe(404);
-    expect(other.body.error.code).toBe('not_found');
+    expect(other.body.code).toBe('not_found');
     const outside = await getJson('/api/v2/zones');
     expect(outside.status).toBe(404);
-    expect(outside.body.error.code).toBe('not_found');
+    expect(outside.body.code).toBe('not_found');
   });
 
   it('exact per-sensor counts never appear: only zone cells come out', async () => {
@@ -225,7 +225,7 @@ describe('GET /healthz, /metrics, security headers, dashboard', () => {
     await js.text();
     const missing = await getJson('/nope.js');
     expect(missing.status).toBe(404);
-    expect(missing.body.error.code).toBe('not_found');
+    expect(missing.body.code).toBe('not_found');
     const traversal = await fetch(`${agg.url}/..%2f..%2fetc%2fpasswd`);
     expect(traversal.status).toBeGreaterThanOrEqual(400);
     expect(await traversal.text()).not.toContain('root:');
@@ -244,12 +244,21 @@ describe('GET /api/v1/events (Server-Sent Events)', () => {
       await publishAll([countsMessage('s1', t, 5, 1), countsMessage('s3', t, 9)]);
       await waitFor(() => agg.health.get('s3')?.countsMessages === 3, 's3 message handled');
       await agg.live.idle();
-      await new Promise((r) => setTimeout(r, 200));
-      // s1 alone must not be released: the next release would reveal s2 by difference; 'back' is filtered out
-      expect(events).toEqual([]);
+      // s1 alone must not be released: the next release would reveal s2 by difference; 'back' is filtered out.
+      // The absence is proven by a later fact on the same stream: a complete minute of 'front' published after
+      // them (the minute before t) is emitted, and anything emitted for t or for 'back' would have come first.
+      const marker = t - 60;
+      const markerEvents = [
+        { zoneId: 'front', radio: 'wifi', t: marker, devices: 8, suppressed: 0 },
+        { zoneId: 'front', radio: 'ble', t: marker, devices: null, suppressed: 1 },
+      ];
+      await publishAll([countsMessage('s1', marker, 5, 3), countsMessage('s2', marker, 3, 3)]);
+      await waitFor(() => events.length >= 2, 'the marker minute (wifi and ble)');
+      expect(events).toEqual(markerEvents);
       await publishAll([countsMessage('s2', t, 2, 1)]);
-      await waitFor(() => events.length === 2, 'two events (wifi and ble)');
+      await waitFor(() => events.length === 4, 'two events (wifi and ble) for t');
       expect(events).toEqual([
+        ...markerEvents,
         { zoneId: 'front', radio: 'wifi', t, devices: 7, suppressed: 0 },
         { zoneId: 'front', radio: 'ble', t, devices: null, suppressed: 1 },
       ]);
@@ -292,7 +301,7 @@ describe('errors and unavailability', () => {
       const res = await fetch(`${other.url}/api/v1/zones/front/series`);
       expect(res.status).toBe(500);
       const text = await res.text();
-      expect(JSON.parse(text)).toEqual({ error: { code: 'internal', message: 'internal error; see the aggregator log' } });
+      expect(JSON.parse(text)).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal', detail: 'internal error; see the aggregator log' });
       expect(text).not.toMatch(/SQLITE|secret|at .*\.ts/);
       const health = await fetch(`${other.url}/healthz`);
       expect(health.status).toBe(503);

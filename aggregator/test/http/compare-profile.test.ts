@@ -108,7 +108,7 @@ describe('compare', () => {
   ])('400 for %s', async (query, code) => {
     const { status, body } = await getJson(`/api/v1/zones/front/compare?${query}`);
     expect(status).toBe(400);
-    expect(body.error.code).toBe(code);
+    expect(body.code).toBe(code);
   });
 });
 
@@ -152,7 +152,7 @@ describe('profile', () => {
   ])('400 for %s', async (query, code) => {
     const { status, body } = await getJson(`/api/v1/zones/front/profile?${query}`);
     expect(status).toBe(400);
-    expect(body.error.code).toBe(code);
+    expect(body.code).toBe(code);
   });
 });
 

@@ -120,10 +120,12 @@ async function closeSide(side: Side | undefined): Promise<void> {
 /** Every URL to read: each route of the OpenAPI document with every id, radio and step, and the non-API routes. */
 async function urlsOf(agg: TestAggregator, adminToken: string): Promise<string[]> {
   const doc = (await (await fetch(`${agg.url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as {
-    paths: Record<string, { get?: { parameters?: { name: string; in: string }[] } }>;
+    servers?: { url: string }[];
+    paths: Record<string, { get?: { parameters?: { name: string; in: string }[] }; servers?: { url: string }[] }>;
   };
   const urls: string[] = [];
-  for (const [route, ops] of Object.entries(doc.paths)) {
+  // a path is relative to its own or the document's server (/api/v1)
+  for (const [route, ops] of Object.entries(doc.paths).map(([p, item]) => [`${item.servers?.[0]?.url ?? doc.servers?.[0]?.url ?? ''}${p}`, item] as const)) {
     if (ops.get === undefined || route === '/api/v1/events') continue;
     const ids = route.includes('/zones/{id}') ? ZONES.map((z) => z.id) : route.includes('/sites/{id}') ? SITES.map((s) => s.id) : [null];
     const names = new Set((ops.get.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));

@@ -1,8 +1,9 @@
 /**
- * The OpenAPI document against the server: every route express registers is documented and every documented
- * route is registered; documented query parameters are exactly the accepted ones; every documented JSON 200
- * response of a real server (real broker, SQLite, data) validates against the schema in the document (turned back
- * into zod with z.fromJSONSchema), and so do the error bodies.
+ * The OpenAPI document against the server: every route express registers is in the route table, and every route of
+ * the versioned API is documented (paths relative to their server, /api/v1 or /ngsi-ld/v1); documented query
+ * parameters are exactly the accepted ones; every documented JSON 200 response of a real server (real broker,
+ * SQLite, data) validates against the schema in the document (turned back into zod with z.fromJSONSchema), and so
+ * do the error bodies: problem details (RFC 9457) as application/problem+json. Every response says API-Version.
  */
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
@@ -12,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AggregatorMetrics, LiveUpdates, Registry, ReleaseLayer, SensorHealthTracker, SqliteStore } from '../../src/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createHttpApp } from '../../src/http/app.ts';
-import { buildOpenApiDocument, openApiPath, ROUTES } from '../../src/http/openapi.ts';
-import type { OpenApiDocument } from '../../src/http/openapi.ts';
+import { buildOpenApiDocument, openApiPath, ROUTES, serverAndPath } from '../../src/http/openapi.ts';
+import type { OpenApiDocument, OpenApiOperation } from '../../src/http/openapi.ts';
 import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
@@ -32,6 +33,20 @@ let publisher: MqttClient;
 let agg: TestAggregator;
 let admin: string;
 let doc: OpenApiDocument;
+
+/** Every documented operation, with the URL path it answers at (its server's URL and its path). */
+function operations(): { path: string; url: string; method: string; op: OpenApiOperation }[] {
+  return Object.entries(doc.paths).flatMap(([path, item]) => {
+    const server = item.servers?.[0]?.url ?? doc.servers[0]!.url;
+    return (['get', 'post', 'delete'] as const).flatMap((method) => (item[method] ? [{ path, url: `${server}${path}`, method, op: item[method]! }] : []));
+  });
+}
+
+/** The documented operation of an express route. */
+function documented(route: { path: string; method?: string }): OpenApiOperation {
+  const item = doc.paths[serverAndPath(route.path).path]!;
+  return item[(route.method ?? 'get') as 'get']!;
+}
 
 /** Every GET route express serves, as `METHOD path` with the mount prefix, walked from the router's layers. */
 function registeredRoutes(app: unknown): string[] {
@@ -86,24 +101,30 @@ afterAll(async () => {
 });
 
 describe('the OpenAPI document', () => {
-  it('is OpenAPI 3.1 with unique operation ids, a 200 and an error body for each operation', () => {
+  it('is OpenAPI 3.1 with unique operation ids, a 200 and a problem body for each operation, API-Version on every answer', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(doc.info.version))));
-    const ops = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op: op! })));
+    expect(doc.servers).toEqual([{ url: '/api/v1', description: expect.any(String) }]);
+    const ops = operations();
     const ids = ops.map((o) => o.op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const { path, method, op } of ops) {
-      expect(['get', 'post'], path).toContain(method);
-      expect(op.responses[method === 'post' ? '201' : '200'], `${method} ${path}`).toBeDefined();
-      if (method === 'post') expect(op.requestBody?.content['application/json'], path).toBeDefined();
-      for (const name of path.match(/\{(\w+)\}/g) ?? []) {
-        expect(op.parameters.some((p) => p.in === 'path' && `{${p.name}}` === name && p.required), `${path} documents ${name}`).toBe(true);
+    for (const { url, method, op } of ops) {
+      expect(['get', 'post', 'delete'], url).toContain(method);
+      const ok = op.responses[method === 'post' ? '201' : '200'];
+      expect(ok, `${method} ${url}`).toBeDefined();
+      expect(ok!.headers?.['API-Version'], url).toBeDefined();
+      if (method === 'post') expect(op.requestBody?.content['application/json'], url).toBeDefined();
+      for (const name of url.match(/\{(\w+)\}/g) ?? []) {
+        expect(op.parameters.some((p) => p.in === 'path' && `{${p.name}}` === name && p.required), `${url} documents ${name}`).toBe(true);
       }
-      if (path.startsWith('/api/v1/')) expect(op.responses['429']?.headers?.['Retry-After'], path).toBeDefined();
+      expect(op.responses['429']?.headers?.['Retry-After'], url).toBeDefined();
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) >= 400) expect(Object.keys(response.content ?? {}), `${url} ${status}`).toEqual(['application/problem+json']);
+      }
     }
   });
 
-  it('documents exactly the routes express registers', () => {
+  it('every route express registers is in the route table; the versioned API is documented, the root routes are not', () => {
     const store = SqliteStore.open(`${agg.dataDir}/routes.db`);
     const registry = new Registry(ZONES, SITES);
     const release = new ReleaseLayer(store as never, registry, { k: 5, settleSeconds: 0 });
@@ -125,11 +146,13 @@ describe('the OpenAPI document', () => {
     });
     try {
       const registered = registeredRoutes(app);
-      const documented = Object.entries(doc.paths)
-        .flatMap(([p, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`))
-        .sort();
+      const table = ROUTES.map((r) => `${(r.method ?? 'get').toUpperCase()} ${r.path}`).sort();
       expect(registered.length).toBeGreaterThan(15);
-      expect(registered).toEqual(documented);
+      expect(registered).toEqual(table);
+      const inDocument = operations()
+        .map((o) => `${o.method.toUpperCase()} ${o.url.replace(/\{(\w+)\}/g, ':$1')}`)
+        .sort();
+      expect(inDocument).toEqual(table.filter((r) => !['GET /', 'GET /healthz', 'GET /metrics'].includes(r)));
     } finally {
       closeEventStreams();
       void store.close();
@@ -137,11 +160,12 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the accepted query parameters: each example is taken, anything else is a 400', async () => {
-    for (const route of ROUTES.filter((r) => r.path !== '/' && (r.method ?? 'get') === 'get')) {
-      const op = doc.paths[openApiPath(route.path)]!.get!;
-      const documented = op.parameters.filter((p) => p.in === 'query').map((p) => p.name);
-      expect(documented, route.path).toEqual(route.params.map((p) => p.name));
-      const url = exampleUrl(route.path, op.parameters.filter((p) => p.in === 'query'));
+    for (const route of ROUTES.filter((r) => r.documented !== false && (r.method ?? 'get') === 'get')) {
+      const op = documented(route);
+      const queryParams = op.parameters.filter((p) => p.in === 'query');
+      expect(queryParams.map((p) => p.name), route.path).toEqual(route.params.map((p) => p.name));
+      for (const p of queryParams) expect(p.name, route.path).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+      const url = exampleUrl(route.path, queryParams);
       if (route.body.kind !== 'sse') {
         const ok = await fetch(`${agg.url}${url}`, { headers: { authorization: `Bearer ${admin}` } });
         expect(ok.status, url).toBe(200);
@@ -149,21 +173,22 @@ describe('the OpenAPI document', () => {
       }
       const bogus = await fetch(`${agg.url}${url}${url.includes('?') ? '&' : '?'}bogus=1`, { headers: { authorization: `Bearer ${admin}` } });
       expect(bogus.status, `${url} bogus`).toBe(400);
-      expect(((await bogus.json()) as { error: { code: string } }).error.code).toBe('unknown_parameter');
+      expect(((await bogus.json()) as { code: string }).code).toBe('unknown_parameter');
     }
   });
 
   it('every documented JSON 200 response of the real server validates against its documented schema', async () => {
     let checked = 0;
-    for (const [path, item] of Object.entries(doc.paths)) {
-      if (item.get === undefined) continue;
-      const schema = item.get.responses['200']?.content?.['application/json']?.schema;
+    for (const { url: path, method, op } of operations()) {
+      if (method !== 'get') continue;
+      const schema = op.responses['200']?.content?.['application/json']?.schema;
       if (schema === undefined) continue;
       const validator = z.fromJSONSchema(schema as never);
-      const url = exampleUrl(path.replace(/\{(\w+)\}/g, ':$1'), item.get.parameters.filter((p) => p.in === 'query'));
+      const url = exampleUrl(path.replace(/\{(\w+)\}/g, ':$1'), op.parameters.filter((p) => p.in === 'query'));
       const res = await fetch(`${agg.url}${url}`, { headers: { authorization: `Bearer ${admin}` } });
       expect(res.status, url).toBe(200);
       expect(res.headers.get('content-type'), url).toMatch(/^application\/json/);
+      expect(res.headers.get('api-version'), url).toBe(doc.info.version);
       const body: unknown = await res.json();
       const result = validator.safeParse(body);
       expect(result.success ? [] : result.error.issues.slice(0, 5), url).toEqual([]);
@@ -172,26 +197,28 @@ describe('the OpenAPI document', () => {
     expect(checked).toBeGreaterThanOrEqual(14);
   });
 
-  it('garbage in any parameter or id is a 4xx with a JSON error, never a 500', async () => {
+  it('garbage in any parameter or id is a 4xx problem, never a 500', async () => {
     const nasty = ['', ' ', '-1', '1e9', '0x10', '99999999999999999999', '1.5', 'NaN', '%00', '<script>', "'; DROP TABLE counts; --", 'ü', '../..', '[]', 'a'.repeat(300)];
     let i = 0;
     for (const route of ROUTES.filter((r) => r.path.startsWith('/api/v1/') && r.body.kind !== 'sse' && (r.method ?? 'get') === 'get')) {
-      const names = [...route.params.map((p) => p.name), 'zone'];
+      const names = [...route.params.map((p) => p.name), 'zone', 'access_token'];
       for (const value of nasty) {
         const name = names[i++ % names.length]!;
         const id = route.path.includes(':id') && i % 3 === 0 ? encodeURIComponent(value) || 'x' : route.path.startsWith('/api/v1/sites') ? 'town' : 'front';
         const url = `${route.path.replace(':id', id)}?${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
         const res = await fetch(`${agg.url}${url}`, { headers: { authorization: `Bearer ${admin}` } });
         expect(res.status, url).toBeLessThan(500);
-        if (res.status >= 400) expect(((await res.json()) as { error: { code: string } }).error.code, url).toMatch(/^[a-z_]+$/);
-        else await res.arrayBuffer();
+        if (res.status >= 400) {
+          expect(res.headers.get('content-type'), url).toMatch(/^application\/problem\+json/);
+          expect(((await res.json()) as { code: string }).code, url).toMatch(/^[a-z_]+$/);
+        } else await res.arrayBuffer();
       }
     }
     expect(agg.logText()).not.toMatch(/"msg":"request failed"/);
   });
 
   it('the schemas are strict enough to catch a wrong body', () => {
-    const series = z.fromJSONSchema(doc.paths['/api/v1/zones/{id}/series']!.get!.responses['200']!.content!['application/json']!.schema as never);
+    const series = z.fromJSONSchema(doc.paths['/zones/{id}/series']!.get!.responses['200']!.content!['application/json']!.schema as never);
     expect(series.safeParse({ t: [D], devices: [3], suppressed: [0] }).success).toBe(true);
     expect(series.safeParse({ t: [D], devices: [3], suppressed: [0], sensors: { s1: 3 } }).success).toBe(false);
     expect(series.safeParse({ t: [D], devices: [2.5], suppressed: [0] }).success).toBe(false);
@@ -201,25 +228,42 @@ describe('the OpenAPI document', () => {
   });
 
   it('error bodies, CSV and event streams answer as documented', async () => {
-    const error = z.fromJSONSchema(doc.paths['/api/v1/zones/{id}/series']!.get!.responses['400']!.content!['application/json']!.schema as never);
-    for (const [url, status, token] of [
-      ['/api/v1/zones/front/series?step=7', 400, admin],
-      ['/api/v1/zones/front/series', 401, undefined],
-      ['/api/v1/sensors', 401, undefined],
-      ['/api/v1/zones/nowhere/profile', 404, admin],
+    const problem = z.fromJSONSchema(doc.paths['/zones/{id}/series']!.get!.responses['400']!.content!['application/problem+json']!.schema as never);
+    for (const [url, status, code, token] of [
+      ['/api/v1/zones/front/series?step=7', 400, 'invalid_step', admin],
+      ['/api/v1/zones/front/series', 401, 'authentication_required', undefined],
+      ['/api/v1/sensors', 401, 'authentication_required', undefined],
+      ['/api/v1/zones/nowhere/profile', 404, 'zone_not_found', admin],
+      ['/api/v1/nothing', 404, 'not_found', admin],
     ] as const) {
       const res = await fetch(`${agg.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
       expect(res.status, url).toBe(status);
-      expect(doc.paths[Object.keys(doc.paths).find((p) => url.split('?')[0]!.match(new RegExp(`^${p.replace(/\{\w+\}/g, '[^/]+')}$`)))!]!.get!.responses[String(status)], url).toBeDefined();
-      expect(error.safeParse(await res.json()).success, url).toBe(true);
+      expect(res.headers.get('content-type'), url).toBe('application/problem+json; charset=utf-8');
+      expect(res.headers.get('api-version'), url).toBe(doc.info.version);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(problem.safeParse(body).success, url).toBe(true);
+      expect(body, url).toMatchObject({ type: 'about:blank', status, code, title: expect.any(String), detail: expect.any(String) });
     }
+    for (const url of ['/healthz', '/', '/nothing']) expect((await fetch(`${agg.url}${url}`)).headers.get('api-version'), url).toBe(doc.info.version);
     const csv = await fetch(`${agg.url}/api/v1/sites/town/series.csv?from=${D}&to=${D + 120}`, { headers: { authorization: `Bearer ${admin}` } });
-    expect(Object.keys(doc.paths['/api/v1/sites/{id}/series.csv']!.get!.responses['200']!.content!)).toEqual(['text/csv']);
+    expect(Object.keys(doc.paths['/sites/{id}/series.csv']!.get!.responses['200']!.content!)).toEqual(['text/csv']);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(await csv.text()).toContain(`town,Town centre,wifi,2023-11-14T00:00:00Z,${D},7,1`);
     const controller = new AbortController();
-    const events = await fetch(`${agg.url}/api/v1/events?zone=front&access_token=${admin}`, { signal: controller.signal });
+    const events = await fetch(`${agg.url}/api/v1/events?zone=front&accessToken=${admin}`, { signal: controller.signal });
     expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
     controller.abort();
+  });
+
+  it('the event stream takes the token as accessToken and, as before, as access_token; not both', async () => {
+    for (const name of ['accessToken', 'access_token']) {
+      const controller = new AbortController();
+      const res = await fetch(`${agg.url}/api/v1/events?zone=front&${name}=${admin}`, { signal: controller.signal });
+      expect(res.status, name).toBe(200);
+      controller.abort();
+    }
+    const both = await fetch(`${agg.url}/api/v1/events?zone=front&accessToken=${admin}&access_token=${admin}`);
+    expect(both.status).toBe(400);
+    expect(((await both.json()) as { code: string }).code).toBe('invalid_parameter');
   });
 });

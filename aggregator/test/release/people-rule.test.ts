@@ -116,7 +116,8 @@ function world(order: 'ab' | 'ba'): CountsMessage[] {
 }
 
 interface OpenApi {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }> & { servers?: { url: string }[] }>;
 }
 
 let broker: TestBroker;
@@ -181,7 +182,8 @@ async function outputs(order: 'ab' | 'ba', baseline: boolean): Promise<{ respons
       [3600, night, night + 5 * HOUR],
       [86_400, BASE, BASE + 3 * DAY],
     ];
-    for (const [route, ops] of Object.entries(doc.paths)) {
+    // a path is relative to its own or the document's server (/api/v1)
+    for (const [route, ops] of Object.entries(doc.paths).map(([p, item]) => [`${item.servers?.[0]?.url ?? doc.servers?.[0]?.url ?? ''}${p}`, item] as const)) {
       if (ops.get === undefined || route === '/api/v1/events') continue;
       const kind = route.startsWith('/api/v1/zones/{id}') ? ['a', 'b'] : route.startsWith('/api/v1/sites/{id}') ? ['street'] : null;
       if (kind === null) continue;
