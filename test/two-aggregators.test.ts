@@ -22,11 +22,14 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { topics, type StatusMessage } from '@passant/shared';
 import { spawnAggregator, type AggregatorProcess, type IngestMetrics } from '../bench/lib/aggregator-process.ts';
 import { expectedWifiDevices, makeCountsLoad, minuteStartAgo, sensorIdOf } from '../bench/lib/counts-payloads.ts';
 import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
 import { requireTool } from './helpers/tools.ts';
 import { readCountsRows, readStoreFile, type CountsRow } from './helpers/store-file.ts';
+import { fetchMetrics, metricValue } from './helpers/metrics.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 
@@ -70,20 +73,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Waits (at most 10 s) until the aggregator's received count has not moved for 500 ms. */
-async function waitUntilIdle(agg: AggregatorProcess): Promise<void> {
-  const received = async () => {
-    const m = await agg.metrics();
-    return m.stored + m.duplicate + m.rejected;
-  };
-  const deadline = Date.now() + 10_000;
-  let last = await received();
-  while (Date.now() < deadline) {
-    await sleep(500);
-    const now = await received();
-    if (now === last) return;
-    last = now;
-  }
+/**
+ * Waits until the aggregator has received and stored every counts message Mosquitto routed to it (call it once
+ * the publisher has every PUBACK, so that every message's route is decided). A sensor status published now reaches
+ * it through its own (not shared) status subscription, behind those counts messages in the one queue Mosquitto
+ * keeps for the client: once the aggregator has counted that status, it has received all of them; once it holds
+ * no PUBACK, all of them are stored. A missed deadline fails the test.
+ */
+async function waitUntilIdle(agg: AggregatorProcess, publisher: mqtt.MqttClient, sensorId: string): Promise<void> {
+  const metric = async (name: string, labels: Record<string, string> = {}) => metricValue(await fetchMetrics(agg.url, 2000), name, labels);
+  const statuses = () => metric('passant_ingest_status_messages_total', { result: 'accepted' });
+  const before = await statuses();
+  const status: StatusMessage = { v: 1, state: 'online', role: 'sensor', id: sensorId };
+  await publisher.publishAsync(topics.sensorStatus(sensorId), JSON.stringify(status), { qos: 1 });
+  await waitFor(async () => (await statuses()) > before, `${agg.id} to receive the status published after the stream`, 10_000);
+  await waitFor(async () => (await metric('passant_ingest_unacked_messages')) === 0, `${agg.id} to store what it received`, 10_000);
 }
 
 describe('two aggregators on one shared subscription', () => {
@@ -146,7 +150,7 @@ describe('two aggregators on one shared subscription', () => {
         await Promise.all(acks); // the broker has every message (QoS 1 PUBACK)
         // Restarted only when the survivor is idle, so that what reaches the restarted one is what Mosquitto kept
         // for its session while it was away.
-        await waitUntilIdle(a);
+        await waitUntilIdle(a, publisher, sensorIdOf(PREFIX, 0));
         const rowsBeforeRestart = readCountsRows(dbFile).length;
         const b2 = await spawnAggregator({ ...common, id: 'agg-b' });
         aggregators.push(b2);

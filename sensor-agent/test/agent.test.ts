@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, StatusMessageSchema, topics, windowStartOfMs, type CountsMessage } from '@passant/shared';
 import { startAgent, type Agent } from '../src/agent.ts';
@@ -154,10 +155,21 @@ describe('startAgent', () => {
 
   it('refuses a bad config before connecting anything', async () => {
     const before = broker.aedes.connectedClients;
+    const connected: string[] = [];
+    broker.aedes.on('client', (client) => connected.push(client.id));
     await expect(startAgent({ sensorId: 'Not Valid', mqtt: { url: broker.url } } as never)).rejects.toThrow(/sensorId/);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(broker.aedes.connectedClients).toBe(before);
-    expect(broker.published).toEqual([]);
+    // A marker client connects and publishes after the refusal; once the broker has its message, a connection or
+    // message the agent had started before refusing would have reached the broker first.
+    const marker = await mqtt.connectAsync(broker.url, { clientId: 'refusal-marker', reconnectPeriod: 0 });
+    try {
+      await marker.publishAsync('passant/test/marker', 'after the refusal', { qos: 1 });
+      await waitFor(() => broker.published.length > 0, 'the marker message at the broker', 5000);
+      expect(connected).toEqual(['refusal-marker']);
+      expect(broker.aedes.connectedClients).toBe(before + 1);
+      expect(broker.published.map((p) => [p.clientId, p.topic])).toEqual([['refusal-marker', 'passant/test/marker']]);
+    } finally {
+      await marker.endAsync(true);
+    }
   });
 
   it('live: a quiet place still gets its windows, with zeros', async () => {

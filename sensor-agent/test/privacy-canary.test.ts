@@ -32,6 +32,7 @@ import {
   type Frame,
 } from './helpers/pcap-writer.ts';
 import { requireTool } from '../../test/helpers/tools.ts';
+import { waitFor } from '../../test/helpers/wait.ts';
 
 const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CAPTURES = path.resolve(REPO, '../shared/captures');
@@ -43,6 +44,8 @@ const hasTshark = requireTool('tshark', 'tshark');
 const WIFI_CANARIES = ['aa:bb:cc:dd:ee:ff', 'a4:c3:61:5e:7f:90', 'de:ad:be:ef:ca:fe'];
 const BLE_CANARIES = ['c0:ff:ee:12:34:56', '00:1a:7d:da:71:13'];
 const HCI_CANARY = 'f1:e2:d3:c4:b5:a6';
+/** Published by the test after the sensor programs ended, to know that their output has arrived. */
+const MARKER_TOPIC = 'passant/test/canary-marker';
 
 let dir: string;
 let broker: TestBroker;
@@ -100,16 +103,26 @@ async function runSensorOn(files: string[], sensorId: string): Promise<Outputs> 
   if (countExit === 'timeout') await count.stop('SIGKILL');
   expect(countExit, count.stderr().toString()).toBe(0);
 
-  // The aggregator side sees what the subscriber saw; give the last messages a moment.
-  await new Promise((r) => setTimeout(r, 200));
-  const published = broker.published
+  // The aggregator side sees what the subscriber saw. A marker published after both programs ended comes after
+  // everything the agent sent, at the broker and at the subscriber: once it is in both, nothing is still on its way.
+  const marker = await mqtt.connectAsync(broker.url, { clientId: 'canary-marker', reconnectPeriod: 0 });
+  clients.push(marker);
+  await marker.publishAsync(MARKER_TOPIC, 'end of the sensor output', { qos: 1 });
+  await waitFor(
+    () => received.some((r) => r.name === `subscriber ${MARKER_TOPIC}`) && broker.published.some((p) => p.topic === MARKER_TOPIC),
+    'the marker message at the subscriber and in the broker record',
+    10_000,
+  );
+  const fromSensor = received.filter((r) => r.name !== `subscriber ${MARKER_TOPIC}`);
+  const brokerRecord = broker.published.filter((p) => p.topic !== MARKER_TOPIC);
+  const published = brokerRecord
     .filter((p) => p.topic === topics.sensorCounts(sensorId))
     .map((p) => CountsMessageSchema.parse(JSON.parse(p.payload.toString('utf8'))));
   const counted = count.logLines().map((l) => CountsMessageSchema.parse(l));
 
   const haystacks: Haystack[] = [
-    ...broker.published.map((p, i) => ({ name: `broker packet ${i} ${p.topic}`, data: Buffer.concat([Buffer.from(p.topic + '\n'), p.payload]) })),
-    ...received,
+    ...brokerRecord.map((p, i) => ({ name: `broker packet ${i} ${p.topic}`, data: Buffer.concat([Buffer.from(p.topic + '\n'), p.payload]) })),
+    ...fromSensor,
     ...filesUnder(outboxDir).map((f) => ({ name: `file ${path.relative(dir, f)}`, data: fs.readFileSync(f) })),
     { name: 'agent stdout', data: agent.stdout() },
     { name: 'agent stderr', data: agent.stderr() },
@@ -119,7 +132,7 @@ async function runSensorOn(files: string[], sensorId: string): Promise<Outputs> 
   // The outputs are real: logs were written at debug level, the outbox file exists, messages were received.
   expect(agent.logLines().some((l) => l.msg === 'window queued')).toBe(true);
   expect(filesUnder(outboxDir).length).toBeGreaterThan(0);
-  expect(received.length).toBeGreaterThan(0);
+  expect(fromSensor.length).toBeGreaterThan(0);
   return { haystacks, published, counted };
 }
 

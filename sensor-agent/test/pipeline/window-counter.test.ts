@@ -2,6 +2,7 @@ import { CountsMessageSchema, type Radio } from '@passant/shared';
 import { describe, expect, it } from 'vitest';
 import type { WindowCounts, WindowSink } from '../../src/pipeline/types.ts';
 import { INSPECT_STATE, WindowCounter, type WindowCounterOptions } from '../../src/pipeline/window-counter.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const MIN = 60_000;
 /** A clock-aligned base time (Unix ms) for the tests. */
@@ -212,13 +213,17 @@ describe('WindowCounter windows', () => {
   });
 
   it('hands windows to an async sink one at a time, in order', async () => {
+    // The sink holds each window until the test lets it go (no timing involved): a window handed over while
+    // another is held counts as an overlap. Every window is handed over in the end, so none overlapped.
     const order: number[] = [];
+    const gates: (() => void)[] = [];
     let busy = false;
+    let overlaps = 0;
     const sink: WindowSink = {
       async onWindow(w) {
-        expect(busy).toBe(false);
+        if (busy) overlaps++;
         busy = true;
-        await new Promise((r) => setTimeout(r, 2));
+        await new Promise<void>((release) => gates.push(release));
         order.push(w.windowStart);
         busy = false;
       },
@@ -227,7 +232,13 @@ describe('WindowCounter windows', () => {
     c.startAt(T0);
     const a = c.advance(T0 + 2 * MIN);
     const b = c.advance(T0 + 4 * MIN);
+    for (let i = 1; i <= 4; i++) {
+      await waitFor(() => gates.length >= i, `window ${i} handed to the sink`, 5000);
+      gates[i - 1]!();
+    }
     await Promise.all([a, b]);
+    expect(gates).toHaveLength(4);
+    expect(overlaps).toBe(0);
     expect(order.map((s) => s - T0 / 1000)).toEqual([0, 60, 120, 180]);
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DetectionSink, Radio } from '../../src/pipeline/types.ts';
 import { WindowCounter } from '../../src/pipeline/window-counter.ts';
 import type { WindowCounts } from '../../src/pipeline/types.ts';
@@ -150,22 +150,35 @@ describe('simulator', () => {
   });
 
   it('runs live: emits frames as time passes and stops on close', async () => {
-    let now = MONDAY + 15 * HOUR;
-    const sim = new Simulator({ seed: 2, utcOffsetHours: 0, now: () => now, tickMs: 10 });
-    const sink = new AddressSink();
-    const run = sim.run(sink);
-    for (let i = 0; i < 20; i++) {
-      now += 30_000;
-      await new Promise((r) => setTimeout(r, 12));
+    // Time is the subject: the simulator's tick timer runs on fake timers, its clock is injected.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let now = MONDAY + 15 * HOUR;
+      const sim = new Simulator({ seed: 2, utcOffsetHours: 0, now: () => now, tickMs: 10 });
+      const sink = new AddressSink();
+      const run = sim.run(sink);
+      expect(vi.getTimerCount()).toBe(1); // the tick
+      for (let i = 0; i < 20; i++) {
+        now += 30_000;
+        const before = sink.frames;
+        vi.advanceTimersByTime(10); // one tick
+        expect(sink.lastMs).toBeLessThanOrEqual(now);
+        expect(sink.frames).toBeGreaterThanOrEqual(before);
+      }
+      expect(sink.lastMs).toBeGreaterThan(now - 60_000); // the ticks kept up with the clock
+      await sim.close();
+      const summary = await run;
+      expect(sink.frames).toBeGreaterThan(20);
+      expect(summary.detections).toBe(sink.frames);
+      expect(sink.lastMs).toBeLessThanOrEqual(now);
+      // Stopped: no timer is left, and ten minutes of clock and a hundred tick periods later nothing more came.
+      expect(vi.getTimerCount()).toBe(0);
+      const after = sink.frames;
+      now += 600_000;
+      vi.advanceTimersByTime(1000);
+      expect(sink.frames).toBe(after);
+    } finally {
+      vi.useRealTimers();
     }
-    await sim.close();
-    const summary = await run;
-    expect(sink.frames).toBeGreaterThan(20);
-    expect(summary.detections).toBe(sink.frames);
-    expect(sink.lastMs).toBeLessThanOrEqual(now);
-    const after = sink.frames;
-    now += 600_000;
-    await new Promise((r) => setTimeout(r, 30));
-    expect(sink.frames).toBe(after);
   });
 });
