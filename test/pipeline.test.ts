@@ -21,8 +21,14 @@ const ZONES = [
   { id: 'z-a', name: 'Zone A', sensors: ['s-1', 's-2'] },
   { id: 'z-b', name: 'Zone B', sensors: ['s-3'] },
 ];
-/** A whole day, so the compared range holds both busy (released) and quiet (suppressed) minutes at any hour. */
-const BACKFILL_HOURS = 24;
+/**
+ * The compared range: the last whole day, so it holds both busy (released) and quiet (suppressed) minutes at any
+ * hour. The sensors backfill two days: a sensor's static baseline is learnt from its quietest hours, and only a
+ * history that holds a night gives the low baseline under which busy minutes are released. With one day, a run in
+ * the morning had its night at the very end and hid nearly every minute before it.
+ */
+const COMPARED_HOURS = 24;
+const BACKFILL_HOURS = 48;
 
 async function getSeries(stack: Stack, zone: string, from: number, to: number, step: number, radio: Radio): Promise<SeriesResponse> {
   const res = await fetch(`${stack.baseUrl}/api/v1/zones/${zone}/series?from=${from}&to=${to}&step=${step}&radio=${radio}`);
@@ -81,9 +87,9 @@ function pipelineSuite(name: string, brokerUrl: () => string | undefined) {
       });
       tester = await mqtt.connectAsync(stack.mqttUrl, { clientId: `tester-${process.pid}`, reconnectPeriod: 0 });
       for (const agent of stack.agents) expect(await agent.drain(60_000)).toBe(true);
-      // The backfilled day: every minute before the stack started, for all three sensors.
+      // The last backfilled day: every minute before the stack started, for all three sensors.
       to = startMinute;
-      from = to - BACKFILL_HOURS * 3600 + 3600; // leave out the first hour (the simulator may start mid-hour)
+      from = to - COMPARED_HOURS * 3600;
       await waitFor(async () => {
         const metrics = await fetchMetrics(stack.baseUrl);
         return metricValue(metrics, 'passant_ingest_messages_total', { result: 'stored' }) >= published.size;
@@ -155,7 +161,7 @@ function pipelineSuite(name: string, brokerUrl: () => string | undefined) {
       const rejectedBefore = metricValue(metricsBefore, 'passant_ingest_messages_total', { result: 'rejected', reason: 'invalid_json' });
       const schemaBefore = metricValue(metricsBefore, 'passant_ingest_messages_total', { result: 'rejected', reason: 'invalid_schema' });
       await tester.publishAsync(topics.sensorCounts('s-3'), '{"v":1,"sensorId":"s-3",', { qos: 1 });
-      const early = from - 7200; // a minute nobody has reported yet
+      const early = to - BACKFILL_HOURS * 3600 - 7200; // a minute nobody has reported yet (before the backfill)
       const bad = { ...goodMessage('s-3', early, 9), mac: 'aa:bb:cc:dd:ee:ff' };
       await tester.publishAsync(topics.sensorCounts('s-3'), JSON.stringify(bad), { qos: 1 });
       await tester.publishAsync(topics.sensorCounts('s-3'), JSON.stringify(goodMessage('s-3', early, 9)), { qos: 1 });
