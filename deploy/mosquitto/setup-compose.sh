@@ -3,8 +3,10 @@
 #   deploy/mosquitto/certs/   CA and server certificate (make-certs.sh; hosts mosquitto, localhost, 127.0.0.1
 #                             and any extra host names or IPs given as arguments: the name sensors dial)
 #   deploy/mosquitto/passwd   logins aggregator, privacy-officer, s-001, s-002
-#   .env                      (repository root) the passwords and the InfluxDB token, read by docker compose
-# Existing files are kept, so running it again changes nothing; delete a file to make it anew.
+#   .env                      (repository root) the passwords (MQTT, InfluxDB, Grafana) and the InfluxDB token,
+#                             read by docker compose
+# Existing files are kept, so running it again changes nothing (except adding to an older .env a variable it
+# lacks); delete a file to make it anew.
 #
 #   deploy/mosquitto/setup-compose.sh [EXTRA_HOST_OR_IP ...]
 set -euo pipefail
@@ -39,10 +41,18 @@ else
       echo "PASSANT_S002_MQTT_PASSWORD=$(secret)"
       echo "PASSANT_INFLUX_TOKEN=$(secret)"
       echo "INFLUXDB_ADMIN_PASSWORD=$(secret)"
+      echo "GRAFANA_ADMIN_PASSWORD=$(secret)"
     } >"$env_file"
   )
   echo "wrote $env_file"
 fi
+# Variables added to docker-compose.yml after an .env was made: appended, the existing ones are kept.
+for name in GRAFANA_ADMIN_PASSWORD; do
+  if ! grep -qE "^$name=" "$env_file"; then
+    echo "$name=$(secret)" >>"$env_file"
+    echo "added $name to $env_file"
+  fi
+done
 
 value() { grep -E "^$1=" "$env_file" | tail -n 1 | cut -d= -f2-; }
 
