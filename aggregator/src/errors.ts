@@ -1,4 +1,5 @@
 /** The aggregator's named errors. */
+import type { ApiErrorCode } from '@passant/shared';
 
 /** Start-up configuration problems, every one of them (path and message). */
 export class ConfigError extends Error {
@@ -22,9 +23,9 @@ export class StoreError extends Error {
 /** An HTTP request that cannot be answered as asked; becomes a problem (RFC 9457), see `problemOf`. */
 export class HttpError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ApiErrorCode;
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ApiErrorCode, message: string) {
     super(message);
     this.name = 'HttpError';
     this.status = status;
@@ -45,7 +46,7 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
-  code: string;
+  code: ApiErrorCode;
 }
 
 const TITLES: Record<number, string> = {
@@ -62,6 +63,6 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problemOf(status: number, code: string, detail: string): Problem {
+export function problemOf(status: number, code: ApiErrorCode, detail: string): Problem {
   return { type: 'about:blank', title: TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error'), status, detail, code };
 }

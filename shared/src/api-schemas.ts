@@ -37,14 +37,41 @@ const Count = z.number().int().nonnegative();
 const Radio = z.enum(RADIOS);
 const Step = z.union(SERIES_STEPS.map((s) => z.literal(s)) as [z.ZodLiteral<60>, z.ZodLiteral<3600>, z.ZodLiteral<86400>]);
 
-export const ErrorSchema = z
-  .strictObject({
-    error: z.strictObject({
-      code: z.string().describe('machine-readable reason, e.g. invalid_parameter, zone_not_found, invalid_token, rate_limited'),
-      message: z.string().describe('what is wrong, for people'),
-    }),
+/**
+ * Every machine-readable reason an API error can give (the `code` of a problem): one vocabulary, so that the
+ * aggregator cannot answer with a code that is not documented here and clients can branch on a closed set.
+ */
+export const API_ERROR_CODES = [
+  // the request
+  'bad_request', 'invalid_json', 'invalid_body', 'payload_too_large', 'unsupported_media_type',
+  'unknown_parameter', 'invalid_parameter', 'invalid_radio', 'invalid_range', 'invalid_step', 'invalid_time_zone',
+  'invalid_reference', 'invalid_format', 'range_too_large', 'range_too_long', 'too_many_buckets',
+  // who is asking
+  'authentication_required', 'invalid_token', 'forbidden',
+  // what was asked for
+  'not_found', 'zone_not_found', 'site_not_found', 'token_not_found', 'event_not_found', 'invitation_not_found',
+  'invitation_used', 'invitation_expired',
+  // resources of the request
+  'invalid_calibration', 'cannot_fit', 'invalid_event',
+  // limits
+  'rate_limited', 'too_many_clients', 'too_many_streams',
+  // this aggregator
+  'access_log_unavailable', 'calibrations_unavailable', 'events_unavailable', 'invitations_unavailable', 'tokens_unavailable',
+  'internal',
+] as const;
+
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/** Problem details (RFC 9457), the body of every error, with the extension member `code`. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().describe('about:blank: the status says what kind of problem it is'),
+    title: z.string().describe('the status phrase, e.g. Bad Request'),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().describe('what is wrong, for people'),
+    code: z.enum(API_ERROR_CODES).describe('machine-readable reason to branch on'),
   })
-  .describe('every error response');
+  .describe('every error response: problem details (RFC 9457) with the extension member code');
 
 export const CoordinatesSchema = z.strictObject({
   lat: z.number().min(-90).max(90),
@@ -300,7 +327,7 @@ export const HealthzSchema = z.strictObject({
   uptimeSeconds: Count,
 });
 
-export type ApiErrorBody = z.infer<typeof ErrorSchema>;
+export type ApiErrorBody = z.infer<typeof ProblemSchema>;
 export type ZoneInfoBody = z.infer<typeof ZoneInfoSchema>;
 export type SiteInfoBody = z.infer<typeof SiteInfoSchema>;
 export type NoiseBody = z.infer<typeof NoiseSchema>;

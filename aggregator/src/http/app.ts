@@ -17,7 +17,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { HealthzBody } from '@passant/shared';
+import type { ApiErrorCode, HealthzBody } from '@passant/shared';
 import { ANONYMOUS } from '../auth/access.ts';
 import type { PublicAccess } from '../auth/access.ts';
 import type { TokenStore } from '../auth/token-store.ts';
@@ -124,7 +124,7 @@ const PERMISSIONS_POLICY = [
 
 const WWW_AUTHENTICATE = 'Bearer realm="passant"';
 
-function sendProblem(res: Response, status: number, code: string, detail: string): void {
+function sendProblem(res: Response, status: number, code: ApiErrorCode, detail: string): void {
   res.status(status).setHeader('Content-Type', `${PROBLEM_MEDIA_TYPE}; charset=utf-8`);
   res.send(JSON.stringify(problemOf(status, code, detail)));
 }

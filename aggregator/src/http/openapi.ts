@@ -9,6 +9,7 @@
  * the aggregator (transparency.controller), paths are kebab-case and query keys camelCase.
  */
 import { z } from 'zod';
+import { ProblemSchema } from '@passant/shared/api-schemas';
 import { ROUTE_TABLE, EXTERNAL_ROUTES } from './routes/index.ts';
 import type { Body, HttpMethod, RouteSpec } from './routes/types.ts';
 import { paramSpecs, type ParamSpec } from './params.ts';
@@ -101,16 +102,8 @@ export const ROUTES: readonly RouteDoc[] = [...ROUTE_TABLE.map(docOf), ...EXTERN
 export const API_BASE = '/api/v1';
 const BASES = [API_BASE, '/ngsi-ld/v1'] as const;
 
-/** Problem details (RFC 9457), the body of every error. */
-export const ProblemSchema = z
-  .object({
-    type: z.string().describe('about:blank: the status says what kind of problem it is'),
-    title: z.string().describe('the status phrase, e.g. Bad Request'),
-    status: z.number().int().min(400).max(599),
-    detail: z.string().describe('what is wrong, for people'),
-    code: z.string().regex(/^[a-z_]+$/).describe('machine-readable reason to branch on, e.g. invalid_parameter, zone_not_found, invalid_token, rate_limited'),
-  })
-  .describe('every error response: problem details (RFC 9457) with the extension member code');
+/** Problem details (RFC 9457), the body of every error (its codes: API_ERROR_CODES in @passant/shared). */
+export { ProblemSchema };
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'a parameter is missing, repeated, unknown or out of range',

@@ -10,14 +10,14 @@
  * `access_token` is read as `accessToken`.
  */
 import { z } from 'zod';
-import { RADIOS, SERIES_STEPS } from '@passant/shared';
+import { RADIOS, SERIES_STEPS, type ApiErrorCode } from '@passant/shared';
 import { HttpError } from '../errors.ts';
 
 /** What a field's meta may hold besides zod's own. */
 export interface ParamMeta {
   example?: string;
   /** The error code of a bad value (default invalid_parameter). */
-  errorCode?: string;
+  errorCode?: ApiErrorCode;
 }
 
 /** A query: optional string fields (a URL holds text), each described. */
