@@ -58,9 +58,9 @@ export class RegistryWatcher {
       this.watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
         if (name === null || name === base) this.schedule();
       });
-      this.watcher.on('error', (err) => this.options.logger.warn({ err: err.message }, 'config watch failed; polling only'));
+      this.watcher.on('error', (err) => this.options.logger.warn({ err }, 'config watch failed; polling only'));
     } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message, dir }, 'cannot watch the config folder; polling only');
+      this.options.logger.warn({ err, dir }, 'cannot watch the config folder; polling only');
     }
     if (this.pollIntervalMs > 0) fs.watchFile(file, { interval: this.pollIntervalMs, persistent: false }, () => this.schedule());
     this.options.logger.info({ file }, 'watching the config file: zones and sites reload on change');
@@ -109,7 +109,7 @@ export class RegistryWatcher {
     try {
       config = loadConfig({ configFile: this.options.file, env: this.options.env ?? process.env });
     } catch (err) {
-      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      const problems = err instanceof ConfigError ? err.lines() : [(err as Error).message];
       for (const problem of problems) logger.error({ problem }, 'config file changed but is invalid; zones and sites stay as they were');
       return { ok: false, problems };
     }

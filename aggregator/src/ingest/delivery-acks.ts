@@ -56,7 +56,7 @@ export class DeliveryAcks {
           if (err === undefined || err === null) return;
           this.counts.failed++;
           // The sensor re-sends what it does not hear about; a warning is enough.
-          this.logger.warn({ sensorId, seqs: ack.seqs.length, err: err.message }, 'stored acknowledgement not delivered to the broker; the sensor will send those windows again');
+          this.logger.warn({ sensorId, seqs: ack.seqs.length, err }, 'stored acknowledgement not delivered to the broker; the sensor will send those windows again');
         });
       }
     }

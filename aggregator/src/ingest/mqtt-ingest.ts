@@ -117,7 +117,7 @@ export class MqttIngest {
           this.seeding = undefined;
         },
         (err: unknown) => {
-          this.logger.warn({ err: (err as Error).message }, 'cannot read the sensors\' last windows from the store; the seq rule starts from the next messages');
+          this.logger.warn({ err }, 'cannot read the sensors\' last windows from the store; the seq rule starts from the next messages');
           this.seeding = undefined;
         },
       );
@@ -147,7 +147,7 @@ export class MqttIngest {
       options.metrics.mqttConnected.set(0);
     });
     this.client.on('error', (err) => {
-      this.logger.warn({ err: err.message }, 'MQTT error');
+      this.logger.warn({ err }, 'MQTT error');
     });
   }
 
@@ -214,7 +214,7 @@ export class MqttIngest {
   private trySubscribe(resolveReady: () => void, retry: boolean): void {
     void this.afterConnect().then(resolveReady, (err: unknown) => {
       // The first failure of a connection at warn, its retries at debug.
-      this.logger[retry ? 'debug' : 'warn']({ err: (err as Error).message }, 'MQTT subscribe or status publish failed');
+      this.logger[retry ? 'debug' : 'warn']({ err }, 'MQTT subscribe or status publish failed');
       if (this.subscribeTimer !== undefined || this.stopping) return;
       this.subscribeTimer = setTimeout(() => {
         this.subscribeTimer = undefined;
@@ -301,7 +301,7 @@ export class MqttIngest {
       this.lastWindows.set(message.sensorId, nextLastWindow(message, last));
       this.options.health.onCounts(message.sensorId, Math.floor(this.now()));
     } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'message handler failed');
+      this.logger.error({ err }, 'message handler failed');
       return settle(false);
     }
     if (this.options.config.ingest.ackMode === 'received') {
@@ -341,7 +341,7 @@ export class MqttIngest {
     try {
       run();
     } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'acknowledging a stored message failed');
+      this.logger.error({ err }, 'acknowledging a stored message failed');
     }
   }
 
@@ -360,13 +360,13 @@ export class MqttIngest {
     try {
       this.options.onWritten?.(written);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'after-write hook failed');
+      this.logger.warn({ err }, 'after-write hook failed');
     }
   }
 
   private onStoreFailure(err: unknown, willRedeliver: boolean): void {
     this.logger.error(
-      { err: (err as Error).message, redelivery: willRedeliver },
+      { err, redelivery: willRedeliver },
       willRedeliver ? 'store write failed; the message is not acknowledged' : 'store write failed; the message is lost (ackMode received)',
     );
     if (!willRedeliver || this.retryTimer || this.stopping) return;

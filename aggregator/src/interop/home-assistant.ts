@@ -219,7 +219,7 @@ export class HomeAssistantBridge {
       this.logger.info({ broker: redactUrl(this.options.mqttUrl) }, 'home assistant bridge: connected to the broker');
       void this.onBrokerConnect();
     });
-    client.on('error', (err) => this.logger.warn({ err: err.message }, 'home assistant bridge: broker error'));
+    client.on('error', (err) => this.logger.warn({ err }, 'home assistant bridge: broker error'));
     client.on('offline', () => this.logger.warn('home assistant bridge: broker unreachable, reconnecting'));
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     this.loop = this.run();
@@ -276,7 +276,7 @@ export class HomeAssistantBridge {
           return;
         }
         const retry = err instanceof RetryableError ? err.retryAfterMs : undefined;
-        this.logger.warn({ err: (err as Error).message, retryInMs: Math.max(waitMs, retry ?? 0) }, 'home assistant bridge: aggregator unreachable, retrying');
+        this.logger.warn({ err, retryInMs: Math.max(waitMs, retry ?? 0) }, 'home assistant bridge: aggregator unreachable, retrying');
         waitMs = Math.max(waitMs, retry ?? 0);
       } finally {
         this.setStreamOpen(false);
@@ -294,13 +294,13 @@ export class HomeAssistantBridge {
       this.stream?.abort();
       return;
     }
-    this.logger.warn({ err: (err as Error).message }, 'home assistant bridge: could not refresh the zones');
+    this.logger.warn({ err }, 'home assistant bridge: could not refresh the zones');
   }
 
   /** Clears this node's configs when the token is refused (its zones are no longer readable), then stops. */
   private async fail(err: BridgeFatalError): Promise<void> {
     this.fatalError = err;
-    this.logger.error({ err: err.message }, 'home assistant bridge: stopping');
+    this.logger.error({ err }, 'home assistant bridge: stopping');
     if (this.zones !== null) {
       this.zones = new Map();
       await this.syncConfigs();
@@ -473,7 +473,7 @@ export class HomeAssistantBridge {
       await this.syncConfigs();
       await this.publishAvailability();
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'home assistant bridge: could not set up on the broker');
+      this.logger.warn({ err }, 'home assistant bridge: could not set up on the broker');
     }
   }
 
@@ -516,7 +516,7 @@ export class HomeAssistantBridge {
   /** Publishes new or changed configs, removes those of zones no longer read (serialised). */
   private syncConfigs(): Promise<void> {
     this.syncing = this.syncing.then(() => this.syncOnce()).catch((err: unknown) => {
-      this.logger.warn({ err: (err as Error).message }, 'home assistant bridge: could not publish the discovery configs');
+      this.logger.warn({ err }, 'home assistant bridge: could not publish the discovery configs');
     });
     return this.syncing;
   }
@@ -548,7 +548,7 @@ export class HomeAssistantBridge {
     const client = this.client;
     if (!client?.connected || this.stopped) return;
     await client.publishAsync(this.availabilityTopic, this.streamOpen ? 'online' : 'offline', { qos: 1, retain: true }).catch((err: unknown) => {
-      this.logger.warn({ err: (err as Error).message }, 'home assistant bridge: could not publish availability');
+      this.logger.warn({ err }, 'home assistant bridge: could not publish availability');
     });
   }
 

@@ -94,7 +94,7 @@ export class NgsiPusher {
         }
       } catch (err) {
         outcome.ok = false;
-        logger?.warn({ endpoint: this.endpoint, err: (err as Error).message, entities: entities.length, hour: from }, 'NGSI-LD push failed');
+        logger?.warn({ endpoint: this.endpoint, err, entities: entities.length, hour: from }, 'NGSI-LD push failed');
         break;
       }
       this.pushedUntil = from + HOUR;
