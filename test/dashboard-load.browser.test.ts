@@ -56,7 +56,7 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         await expect.poll(() => page.locator('.heatmap[data-loaded="true"]').count(), { timeout: 30_000 }).toBe(3);
         await expect.poll(() => page.locator('.compare[data-loaded="true"]').count(), { timeout: 30_000 }).toBe(3);
 
-        const expected: Record<string, number> = { '/api/v1/me': 1, '/api/v1/zones': 1, '/api/v1/sites': 1, '/api/v1/events': 1 };
+        const expected: Record<string, number> = { '/api/v1/me': 1, '/api/v1/zones': 1, '/api/v1/sites': 1, '/api/v1/events': 1, '/api/v1/marked-periods': 1 };
         for (const card of ['sites/centrum', 'zones/winkelstraat', 'zones/markt']) {
           for (const what of ['series', 'compare', 'profile']) expected[`/api/v1/${card}/${what}`] = 1;
         }

@@ -601,3 +601,310 @@ export function openLiveFeed(handlers: LiveFeedHandlers): LiveFeed {
   });
   return { close: () => source.close() };
 }
+
+// ---- any two periods compared, and exports people open (compare-view.ts) -------------------------------------
+
+/** `GET .../compare-periods`: any two periods in the same step, as the API compares them. */
+export type PeriodsComparison = import('@passant/shared').ComparePeriodsBody;
+
+/** The query of a comparison of two periods (Unix seconds; step in seconds or a calendar step in `tz`). */
+export interface ComparePeriodsQuery {
+  from: number;
+  to: number;
+  againstFrom: number;
+  againstTo: number;
+  step: 3600 | 'day' | 'week' | 'month';
+  radio: Radio;
+  tz: string;
+}
+
+function isComparedSide(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.t) &&
+    Array.isArray(value.devices) &&
+    Array.isArray(value.suppressed) &&
+    value.t.length === value.devices.length &&
+    (value.total === null || typeof value.total === 'number') &&
+    typeof value.zoneMinutes === 'number' &&
+    (value.hiddenShare === null || typeof value.hiddenShare === 'number')
+  );
+}
+
+export function isPeriodsComparison(value: unknown): value is PeriodsComparison {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.offset) &&
+    isComparedSide(value.period) &&
+    isComparedSide(value.against) &&
+    (value.change === null || typeof value.change === 'number') &&
+    (value.caveat === null || isRecord(value.caveat)) &&
+    (value.zones === undefined || (Array.isArray(value.zones) && value.zones.every((z) => isRecord(z) && typeof z.id === 'string' && typeof z.name === 'string')))
+  );
+}
+
+export async function fetchComparePeriods(target: Target, query: ComparePeriodsQuery): Promise<PeriodsComparison> {
+  const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const body = await getJson(`${targetPath(target, 'compare-periods')}?${params}`);
+  if (!isPeriodsComparison(body)) throw bad('a comparison of two periods {period, against, change}');
+  return body;
+}
+
+/** The export formats of series.csv for people: English CSV, or Dutch Excel (`;`, decimal comma). */
+export type ExportFormat = 'csv' | 'csv-nl';
+
+/** Fetches an export of a period (with the token as a header) and returns the file. */
+export async function fetchExport(
+  target: Target,
+  query: { from: number; to: number; step: 3600 | 'day' | 'week' | 'month'; radio: Radio; tz: string },
+  format: ExportFormat,
+): Promise<{ blob: Blob; fileName: string }> {
+  const params = new URLSearchParams({ from: String(query.from), to: String(query.to), step: String(query.step), radio: query.radio, tz: query.tz, format });
+  const path = `${targetPath(target, 'series.csv')}?${params}`;
+  const res = await request(path, 'text/csv', bearer);
+  if (!res.ok) {
+    const err = await errorOf(res, path);
+    if (bearer !== null && isInvalidToken(err)) onInvalidToken?.();
+    throw err;
+  }
+  const blob = await res.blob();
+  return { blob, fileName: safeFileName(fileNameOf(res.headers.get('content-disposition')) ?? `passant-${target.kind}-${target.id}.csv`, 'passant.csv') };
+}
+
+// ---- tokens and invitations (tokens-page.ts, invitation.ts) ----------------------------------------------------
+
+export const TOKEN_ROLES = ['viewer', 'admin', 'privacy'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** An API token as `GET /api/v1/tokens` lists it: never its secret. Times in Unix seconds. */
+export interface TokenInfo {
+  id: string;
+  role: TokenRole;
+  name: string | null;
+  zones: string[];
+  sites: string[];
+  owners: string[];
+  createdAt: number;
+  revokedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface TokenListItem extends TokenInfo {
+  /** The last recorded request with it (the access log), or null. */
+  lastUsedAt: number | null;
+}
+
+/** A token just made (`POST /api/v1/tokens`, or an invitation redeemed): the secret is in this answer only. */
+export interface CreatedToken extends TokenInfo {
+  token: string;
+}
+
+export interface NewToken {
+  role: TokenRole;
+  name: string | null;
+  zones: string[];
+  sites: string[];
+  owners: string[];
+  expiresAt: number | null;
+}
+
+/** An invitation as `GET /api/v1/invitations` lists it: never its code. */
+export interface InvitationInfo {
+  id: string;
+  name: string | null;
+  zones: string[];
+  sites: string[];
+  owners: string[];
+  createdAt: number;
+  /** From when the code is refused. */
+  expiresAt: number;
+  tokenExpiresAt: number | null;
+  usedAt: number | null;
+  tokenId: string | null;
+}
+
+/** An invitation just made: the one-time code is in this answer only. */
+export interface CreatedInvitation extends InvitationInfo {
+  code: string;
+}
+
+export interface NewInvitation {
+  name: string | null;
+  zones: string[];
+  sites: string[];
+  owners: string[];
+  validDays: number;
+}
+
+function isTokenInfo(value: unknown): value is TokenInfo {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    (TOKEN_ROLES as readonly unknown[]).includes(value.role) &&
+    (value.name === null || typeof value.name === 'string') &&
+    isStringList(value.zones) &&
+    isStringList(value.sites) &&
+    isStringList(value.owners) &&
+    isTime(value.createdAt) &&
+    isNullableTime(value.revokedAt) &&
+    isNullableTime(value.expiresAt)
+  );
+}
+
+function tokenInfoOf(value: TokenInfo): TokenInfo {
+  const { id, role, name, zones, sites, owners, createdAt, revokedAt, expiresAt } = value;
+  return { id, role, name, zones: [...zones], sites: [...sites], owners: [...owners], createdAt, revokedAt, expiresAt };
+}
+
+export function isCreatedToken(value: unknown): value is CreatedToken {
+  return isTokenInfo(value) && typeof (value as unknown as Record<string, unknown>).token === 'string' && (value as CreatedToken).token !== '';
+}
+
+function isInvitationInfo(value: unknown): value is InvitationInfo {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    (value.name === null || typeof value.name === 'string') &&
+    isStringList(value.zones) &&
+    isStringList(value.sites) &&
+    isStringList(value.owners) &&
+    isTime(value.createdAt) &&
+    isTime(value.expiresAt) &&
+    isNullableTime(value.tokenExpiresAt) &&
+    isNullableTime(value.usedAt) &&
+    (value.tokenId === null || typeof value.tokenId === 'string')
+  );
+}
+
+function invitationInfoOf(value: InvitationInfo): InvitationInfo {
+  const { id, name, zones, sites, owners, createdAt, expiresAt, tokenExpiresAt, usedAt, tokenId } = value;
+  return { id, name, zones: [...zones], sites: [...sites], owners: [...owners], createdAt, expiresAt, tokenExpiresAt, usedAt, tokenId };
+}
+
+/** Sends a JSON request (`POST`, `DELETE`) with `token` (the page's own by default) and returns the JSON answer. */
+async function sendJson(method: 'POST' | 'DELETE', path: string, body: unknown, token: string | null = bearer): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? headers('application/json', token) : { ...(headers('application/json', token) as Record<string, string>), 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch (err) {
+    throw new ApiError(`no answer from ${path}`, 0, 'unreachable', { cause: err });
+  }
+  if (!res.ok) {
+    const err = await errorOf(res, path);
+    if (token !== null && token === bearer && isInvalidToken(err)) onInvalidToken?.();
+    throw err;
+  }
+  try {
+    return await res.json();
+  } catch (err) {
+    throw new ApiError(`${path} answered ${res.status} without JSON`, res.status, 'bad_response', { cause: err });
+  }
+}
+
+/** Every token (admin), oldest first, with its last recorded use; never a secret. */
+export async function fetchTokens(): Promise<TokenListItem[]> {
+  const body = await getJson('api/v1/tokens');
+  if (!isRecord(body) || !Array.isArray(body.tokens)) throw bad('{tokens[]}');
+  return body.tokens.map((item: unknown) => {
+    if (!isTokenInfo(item)) throw bad('a list of tokens {id, role, name, zones, ...}');
+    const lastUsedAt = (item as unknown as Record<string, unknown>).lastUsedAt;
+    if (!(lastUsedAt === null || (typeof lastUsedAt === 'number' && Number.isFinite(lastUsedAt)))) throw bad('a token with lastUsedAt');
+    return { ...tokenInfoOf(item), lastUsedAt: lastUsedAt === null ? null : Math.floor(lastUsedAt) };
+  });
+}
+
+/** Makes a token (admin); the answer holds its secret, shown once. A refusal (400) carries the server's reason. */
+export async function createToken(input: NewToken): Promise<CreatedToken> {
+  const body = await sendJson('POST', 'api/v1/tokens', {
+    role: input.role,
+    ...(input.name === null ? {} : { name: input.name }),
+    ...(input.role === 'viewer' ? { zones: input.zones, sites: input.sites, owners: input.owners } : {}),
+    ...(input.expiresAt === null ? {} : { expiresAt: input.expiresAt }),
+  });
+  if (!isCreatedToken(body)) throw bad('a new token {id, token, role, ...}');
+  return { ...tokenInfoOf(body), token: body.token };
+}
+
+/** Revokes a token (admin); resolves to it as it is now. */
+export async function revokeToken(id: string): Promise<TokenInfo> {
+  const body = await sendJson('DELETE', `api/v1/tokens/${encodeURIComponent(id)}`, undefined);
+  if (!isTokenInfo(body)) throw bad('the revoked token {id, revokedAt, ...}');
+  return tokenInfoOf(body);
+}
+
+/** Every invitation (admin), newest first; never a code. */
+export async function fetchInvitations(): Promise<InvitationInfo[]> {
+  const body = await getJson('api/v1/invitations');
+  if (!isRecord(body) || !Array.isArray(body.invitations) || !body.invitations.every(isInvitationInfo)) throw bad('{invitations[]}');
+  return body.invitations.map(invitationInfoOf);
+}
+
+/** Makes an invitation (admin); the answer holds its one-time code. */
+export async function createInvitation(input: NewInvitation): Promise<CreatedInvitation> {
+  const body = await sendJson('POST', 'api/v1/invitations', {
+    ...(input.name === null ? {} : { name: input.name }),
+    zones: input.zones,
+    sites: input.sites,
+    owners: input.owners,
+    validDays: input.validDays,
+  });
+  if (!isInvitationInfo(body) || typeof (body as unknown as Record<string, unknown>).code !== 'string') throw bad('a new invitation {id, code, ...}');
+  return { ...invitationInfoOf(body), code: (body as CreatedInvitation).code };
+}
+
+/**
+ * Uses an invitation code (anyone; sent without a token): resolves to the viewer token it became. A used or
+ * expired code is refused with 410 (`invitation_used`, `invitation_expired`), an unknown one with 404.
+ */
+export async function redeemInvitation(code: string): Promise<CreatedToken> {
+  const body = await sendJson('POST', 'api/v1/invitations/redeem', { code }, null);
+  if (!isCreatedToken(body)) throw bad('a new token {id, token, role, ...}');
+  return { ...tokenInfoOf(body), token: body.token };
+}
+
+/** The invitation code in a page address's fragment (`#invite=inv_...`), or null. */
+export function invitationCodeOf(hash: string): string | null {
+  const match = /^#?invite=([A-Za-z0-9_-]{1,200})$/.exec(hash);
+  return match ? match[1]! : null;
+}
+
+// ---- events: named periods an admin marked (compare-view.ts, event-marks.ts) ----------------------------------
+
+/** `GET /api/v1/marked-periods`: a named period of zones and sites (a market, street works); no counts. */
+export interface MarkedPeriod {
+  id: string;
+  name: string;
+  /** Unix seconds; `to` is exclusive. */
+  from: number;
+  to: number;
+  zones: string[];
+  sites: string[];
+  note: string | null;
+}
+
+function isMarkedPeriod(value: unknown): value is MarkedPeriod {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.name === 'string' &&
+    typeof value.from === 'number' &&
+    typeof value.to === 'number' &&
+    Array.isArray(value.zones) &&
+    Array.isArray(value.sites) &&
+    (value.note === null || typeof value.note === 'string')
+  );
+}
+
+/** Every event the reader may see (with only the zones and sites it may read), by start. */
+export async function fetchMarkedPeriods(): Promise<MarkedPeriod[]> {
+  const body = await getJson('api/v1/marked-periods');
+  if (!isRecord(body) || !Array.isArray(body.events) || !body.events.every(isMarkedPeriod)) throw bad('a list of events {events: [...]}');
+  return body.events;
+}

@@ -44,7 +44,28 @@ export const COLORS = {
   estimate: '#6d28d9',
   estimateBand: 'rgba(109, 40, 217, 0.12)',
   estimateBound: 'rgba(109, 40, 217, 0.45)',
+  mark: 'rgba(180, 83, 9, 0.10)',
+  markEdge: '#b45309',
+  markText: '#7c2d12',
 } as const;
+
+/** A marked period (an event) on a chart: a band from `from` to `to` (Unix seconds) with its name. */
+export interface ChartMark {
+  from: number;
+  to: number;
+  label: string;
+}
+
+/** The marks of each chart box: kept by the box, so a chart made again (language, step) draws them too. */
+const MARKS = new WeakMap<HTMLElement, ChartMark[]>();
+const CHARTS = new WeakMap<HTMLElement, ZoneChart>();
+
+/** Shows `marks` on the chart in `container` (and on any chart made there later). */
+export function setChartMarks(container: HTMLElement, marks: ChartMark[]): void {
+  MARKS.set(container, marks);
+  container.dataset.marks = String(marks.length);
+  CHARTS.get(container)?.redraw();
+}
 
 /** Series indices in the plot's data: time, devices, estimate, its high and its low bound. */
 const EST = 2;
@@ -143,7 +164,7 @@ export class ZoneChart {
       ],
       bands: [{ series: [EST_HIGH, EST_LOW], fill: COLORS.estimateBand }],
       hooks: {
-        drawClear: [(u) => this.drawSuppressed(u)],
+        drawClear: [(u) => this.drawSuppressed(u), (u) => this.drawMarks(u)],
         setCursor: [
           (u) => {
             const idx = u.cursor.idx;
@@ -175,6 +196,11 @@ export class ZoneChart {
       this.resizeFrame = requestAnimationFrame(() => this.plot.setSize(this.size()));
     });
     this.resizeObserver.observe(container);
+    CHARTS.set(container, this);
+  }
+
+  redraw(): void {
+    this.plot.redraw(false);
   }
 
   /** Shows `series` (bucket starts in `window`) in `window`, with the estimate per bucket when there is one. */
@@ -197,6 +223,7 @@ export class ZoneChart {
   }
 
   destroy(): void {
+    if (CHARTS.get(this.container) === this) CHARTS.delete(this.container);
     cancelAnimationFrame(this.resizeFrame);
     this.resizeObserver.disconnect();
     this.plot.destroy();
@@ -239,6 +266,37 @@ export class ZoneChart {
         ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
       }
       i = j;
+    }
+    ctx.restore();
+  }
+
+  /** Each marked period that overlaps the chart: a light band, edges, and its name at the top. */
+  private drawMarks(u: uPlot): void {
+    const marks = MARKS.get(this.container) ?? [];
+    if (marks.length === 0) return;
+    const { ctx, bbox } = u;
+    const left = bbox.left;
+    const right = bbox.left + bbox.width;
+    const px = Math.max(1, devicePixelRatio);
+    ctx.save();
+    ctx.font = `${Math.round(11 * px)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    for (const mark of marks) {
+      const x0 = Math.max(left, Math.round(u.valToPos(mark.from, 'x', true)));
+      const x1 = Math.min(right, Math.round(u.valToPos(mark.to, 'x', true)));
+      if (x1 <= x0) continue;
+      ctx.fillStyle = COLORS.mark;
+      ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+      ctx.fillStyle = COLORS.markEdge;
+      ctx.fillRect(x0, bbox.top, x1 - x0, Math.round(3 * px));
+      ctx.fillStyle = COLORS.markText;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x0, bbox.top, Math.max(x1 - x0, 80 * px), bbox.height);
+      ctx.clip();
+      ctx.fillText(mark.label, x0 + 3 * px, bbox.top + 5 * px);
+      ctx.restore();
     }
     ctx.restore();
   }

@@ -5,7 +5,8 @@
  * heatmap. Data comes from the aggregator's API on the same origin: who am I, the zone and site lists, each
  * series, then live minutes by Server-Sent Events; when the event stream fails the page polls every 10 s, and
  * when the API is down it says so and tries again. When the server shows nothing without a token, the page asks
- * for one.
+ * for one. Admins also get `#tokens` (tokens and invitations); an invitation link (`#invite=CODE`) opens a panel that
+ * signs its receiver in once.
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
@@ -25,6 +26,8 @@ import {
   isRadio,
   needsToken,
   openLiveFeed,
+  invitationCodeOf,
+  redeemInvitation,
   useToken,
   type LiveEvent,
   type LiveFeed,
@@ -46,6 +49,11 @@ import { RANGES, densify, mergeBucket, windowAt, type Series, type TimeWindow } 
 import { defaultUnit, isTotalUnit, type TotalUnit } from './totals.ts';
 import { SensorsPage } from './sensors-page.ts';
 import { SignInPanel } from './sign-in.ts';
+import { InvitationPanel, type InvitationOutcome } from './invitation.ts';
+import { TokensPage } from './tokens-page.ts';
+import { ComparePage, compareStateFromQuery, compareStateToQuery, compareTabLabel, type CompareState } from './compare-view.ts';
+import { fetchMarkedPeriods, type MarkedPeriod } from './api.ts';
+import { showCardEvents } from './event-marks.ts';
 import { browserTimeZone, weekComparisonQuery } from './week.ts';
 
 const POLL_MS = 10_000;
@@ -70,7 +78,7 @@ const STREAM_LOST_REFRESH_MS = 1_000;
 const STORAGE_KEY = 'passant.lang';
 
 type LiveState = 'connecting' | 'live' | 'polling' | 'down' | 'locked';
-const TABS = ['overview', 'privacy', 'sensors'] as const;
+const TABS = ['overview', 'compare', 'privacy', 'sensors', 'tokens'] as const;
 type Tab = (typeof TABS)[number];
 
 const state = {
@@ -150,9 +158,34 @@ function storeLang(lang: Lang): void {
 
 const privacyPage = new PrivacyPage(tr());
 const sensorsPage = new SensorsPage(tr());
+const tokensPage = new TokensPage(tr());
+// any two periods compared (#compare); its choice lives in the URL beside the overview's
+const comparePage = new ComparePage(tr(), compareStateFromQuery(params), {
+  radio: () => state.radio,
+  changed: (choice) => {
+    const url = new URL(location.href);
+    compareStateToQuery(choice, url.searchParams);
+    history.replaceState(null, '', url);
+  },
+});
+// events (marked periods): bands and a list on the overview's charts, each one click away on the compare page
+let markedPeriods: MarkedPeriod[] = [];
+function openCompare(choice: CompareState): void {
+  comparePage.open(choice);
+  location.hash = 'compare';
+}
+function applyEvents(): void {
+  const options = { lang: state.lang, locale: state.locale, sites: state.sites, open: openCompare };
+  for (const view of state.views) showCardEvents(view, markedPeriods, currentWindow(), options);
+}
 const signIn = new SignInPanel(tr(), {
   submit: signInWith,
   cancel: () => {},
+});
+// an invitation link opened (#invite=...): signs in once, when the person clicks
+const invitation = new InvitationPanel(tr(), {
+  accept: acceptInvitation,
+  closed: () => state.locked && !signIn.isOpen && signIn.open({ needed: true }),
 });
 const ui = buildShell();
 
@@ -222,10 +255,12 @@ function buildShell() {
   const cards = el('div', { class: 'zones cards', attrs: { 'aria-live': 'off' } });
   const pages: Record<Tab, HTMLElement> = {
     overview: el('section', { class: 'tab-page', attrs: { id: 'page-overview', 'data-page': 'overview' } }, [controls, banner, cards]),
+    compare: el('section', { class: 'tab-page', attrs: { id: 'page-compare', 'data-page': 'compare', hidden: '' } }, [comparePage.root]),
     privacy: el('section', { class: 'tab-page', attrs: { id: 'page-privacy', 'data-page': 'privacy', hidden: '' } }, [privacyPage.root]),
     sensors: el('section', { class: 'tab-page', attrs: { id: 'page-sensors', 'data-page': 'sensors', hidden: '' } }, [sensorsPage.root]),
+    tokens: el('section', { class: 'tab-page', attrs: { id: 'page-tokens', 'data-page': 'tokens', hidden: '' } }, [tokensPage.root]),
   };
-  const main = el('main', { class: 'page-main' }, [signIn.root, pages.overview, pages.privacy, pages.sensors]);
+  const main = el('main', { class: 'page-main' }, [invitation.root, signIn.root, pages.overview, pages.compare, pages.privacy, pages.sensors, pages.tokens]);
 
   const footerText = el('p');
   const footer = el('footer', { class: 'page-footer' }, [footerText]);
@@ -248,8 +283,8 @@ function applyTexts(): void {
   ui.langGroup.setAttribute('aria-label', t('language'));
   for (const [lang, button] of ui.langButtons) button.setAttribute('aria-pressed', String(lang === state.lang));
   ui.nav.setAttribute('aria-label', t('navLabel'));
-  const tabKeys: Record<Tab, MessageKey> = { overview: 'tabOverview', privacy: 'tabPrivacy', sensors: 'tabSensors' };
-  for (const [tab, link] of ui.tabLinks) link.textContent = t(tabKeys[tab]);
+  const tabKeys: Record<Exclude<Tab, 'compare'>, MessageKey> = { overview: 'tabOverview', privacy: 'tabPrivacy', sensors: 'tabSensors', tokens: 'tabTokens' };
+  for (const [tab, link] of ui.tabLinks) link.textContent = tab === 'compare' ? compareTabLabel(state.lang) : t(tabKeys[tab]);
   ui.periods.setTranslator(tr());
   ui.periods.show(state.period, totalsUnit());
   ui.radioLegend.textContent = t('radio');
@@ -265,7 +300,10 @@ function applyTexts(): void {
   const translation = tr();
   signIn.setTranslator(translation);
   privacyPage.setTranslator(translation);
+  comparePage.setTranslator(translation);
   sensorsPage.setTranslator(translation);
+  tokensPage.setTranslator(translation);
+  invitation.setTranslator(translation);
   renderAccount();
   renderStatus();
   renderBanner();
@@ -311,6 +349,7 @@ function renderAccount(): void {
   ui.signOutButton.hidden = !signedIn;
   ui.signOutButton.textContent = t('signOut');
   ui.tabLinks.get('sensors')!.hidden = !(me?.health ?? false);
+  ui.tabLinks.get('tokens')!.hidden = !(me?.admin ?? false);
 }
 
 interface Banner {
@@ -356,6 +395,7 @@ function setLang(lang: Lang): void {
   writeUrl();
   applyTexts();
   updateCards(true);
+  applyEvents();
 }
 
 function setPeriod(period: Period): void {
@@ -427,7 +467,9 @@ function renderSiteChoice(): void {
 function tabFromHash(): Tab {
   const hash = location.hash.replace(/^#/, '');
   if (hash === 'privacy') return 'privacy';
+  if (hash === 'compare') return 'compare';
   if (hash === 'sensors' && state.me?.health) return 'sensors';
+  if (hash === 'tokens' && state.me?.admin) return 'tokens';
   return 'overview';
 }
 
@@ -441,8 +483,10 @@ function route(): void {
   }
   clearTimeout(state.sensorsTimer);
   state.sensorsTimer = 0;
+  comparePage.setVisible(tab === 'compare');
   if (tab === 'privacy' && (state.privacyLoadedMs === 0 || Date.now() - state.privacyLoadedMs > PRIVACY_REFRESH_MS)) void loadPrivacy();
   if (tab === 'sensors') void loadSensors();
+  if (tab === 'tokens') void tokensPage.load();
 }
 
 async function loadPrivacy(): Promise<void> {
@@ -518,6 +562,7 @@ function setIdentity(token: string | null, me: Me | null): void {
   state.sensorsGeneration++;
   privacyPage.reset();
   sensorsPage.reset();
+  tokensPage.reset();
   clearViews();
   closeLive();
   writeUrl();
@@ -533,6 +578,44 @@ function onTokenRefused(): void {
   signOut('tokenRevoked');
 }
 
+/**
+ * An invitation link (`#invite=CODE`): the code leaves the address bar at once (so it stays out of the history,
+ * bookmarks and a shared screen) and waits in the invitation panel until the person signs in with it.
+ */
+function takeInvitation(): void {
+  const code = invitationCodeOf(location.hash);
+  if (code === null) return;
+  const url = new URL(location.href);
+  url.hash = '';
+  history.replaceState(null, '', url);
+  if (signIn.isOpen) signIn.close();
+  invitation.open(code);
+}
+
+/** Uses an invitation code; signs in with the viewer token it became (kept on this device only when `remember`). */
+async function acceptInvitation(code: string, remember: boolean): Promise<InvitationOutcome> {
+  let token: string;
+  try {
+    token = (await redeemInvitation(code)).token;
+  } catch (err) {
+    const refused: Record<string, MessageKey> = {
+      invitation_used: 'inviteUsed',
+      invitation_expired: 'inviteExpired',
+      invitation_not_found: 'inviteUnknown',
+      invalid_body: 'inviteUnknown',
+    };
+    const key = err instanceof ApiError ? refused[err.code] : undefined;
+    if (key === undefined) return { kind: 'failed', key: 'inviteFailed', values: { message: messageOf(err) } };
+    if (state.locked && !signIn.isOpen) signIn.open({ needed: true, focus: false });
+    return { kind: 'refused', key };
+  }
+  const input = readTokenInput(token);
+  if (!input.ok) return { kind: 'failed', key: 'inviteFailed', values: { message: 'malformed token' } };
+  saveToken(input.token, remember);
+  setIdentity(input.token, null); // the next load asks /api/v1/me who this is
+  return null;
+}
+
 /** Nothing is readable without a token: ask for one. */
 function lock(): void {
   state.locked = true;
@@ -541,7 +624,7 @@ function lock(): void {
   ui.controls.hidden = true;
   showBanner(null);
   setLive('locked');
-  signIn.open({ needed: true, focus: false });
+  if (!invitation.pending) signIn.open({ needed: true, focus: false });
   renderAccount();
 }
 
@@ -768,7 +851,9 @@ async function refresh(): Promise<void> {
   unlock();
   state.zones = zones;
   state.sites = sites;
+  comparePage.setTargets(zones, sites);
   sensorsPage.setZoneNames(new Map(zones.map((z) => [z.id, z.name])));
+  if (state.me?.admin) tokensPage.setTargets(zones, sites);
   renderSiteChoice();
   // The stream is open (or failed, or took too long) before the series are asked for, so no minute released in
   // between is missed, and its opening needs no second load (each resource is fetched once per load). The series
@@ -776,6 +861,7 @@ async function refresh(): Promise<void> {
   if (state.feedSettled !== null) await state.feedSettled;
   if (generation !== state.refreshGeneration) return;
   const prefetched = prefetchSeries();
+  const eventsLoad = fetchMarkedPeriods().catch(() => [] as MarkedPeriod[]); // no events database: no events
   syncViews();
   if (state.views.length === 0) {
     state.failures = 0;
@@ -789,6 +875,10 @@ async function refresh(): Promise<void> {
   ensureLive();
   const ok = await loadAllSeries(generation, prefetched);
   if (generation !== state.refreshGeneration) return; // a newer refresh (a new choice, the stream reopening) took over
+  markedPeriods = await eventsLoad;
+  if (generation !== state.refreshGeneration) return;
+  comparePage.setEvents(markedPeriods);
+  applyEvents();
   if (!ok) {
     failed(new ApiError('unreachable', 0, 'unreachable'));
     return;
@@ -943,8 +1033,12 @@ function start(): void {
   state.token = loadToken();
   useToken(state.token, state.token === null ? null : onTokenRefused);
   applyTexts();
+  takeInvitation();
   route();
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => {
+    takeInvitation();
+    route();
+  });
   showBanner({ key: 'loading', kind: 'info' });
   void refresh();
   window.setInterval(tick, TICK_MS);
