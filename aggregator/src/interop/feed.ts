@@ -125,6 +125,8 @@ export async function feedObservations(deps: FeedDeps, query: FeedQuery): Promis
           { t: [start], devices: [devices], suppressed: [hidden], released: [released], step: minutes * 60, radio: query.radio },
           calibration.parameters.baseline,
           calibration,
+          // as the API estimates: over the minutes the sensors counted, a hidden one holding at most what the rule lets it
+          { hiddenCap: zone.sensors.length * (release.k - 1) },
         );
         if (e.passers[0] !== null && e.passers[0] !== undefined) {
           passers = { value: e.passers[0], low: e.passersLow[0]!, high: e.passersHigh[0]!, calibrationId: calibration.id, calibratedAt: calibration.created };
@@ -182,6 +184,7 @@ export async function feedTotals(deps: FeedDeps, query: Omit<FeedQuery, 'period'
         { t: [query.from], devices: [devices], suppressed: [hidden], released: [released], step: minutes * 60, radio: query.radio },
         calibration.parameters.baseline,
         calibration,
+        { hiddenCap: zone.sensors.length * (release.k - 1) },
       );
       if (e.passers[0] !== null && e.passers[0] !== undefined) {
         passers = { value: e.passers[0], low: e.passersLow[0]!, high: e.passersHigh[0]!, calibrationId: calibration.id, calibratedAt: calibration.created };

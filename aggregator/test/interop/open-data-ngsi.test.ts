@@ -194,6 +194,10 @@ describe('open data', () => {
     expect(markt.aantalPassantenLaag!).toBeLessThanOrEqual(markt.aantalPassanten!);
     expect(markt.aantalPassantenHoog!).toBeGreaterThanOrEqual(markt.aantalPassanten!);
     expect(Math.abs(markt.aantalPassanten! - (truth * 60) / 55) / truth).toBeLessThan(0.2);
+    // the same estimate as the zone's own series gives (hidden minutes bounded by the release rule, not guessed)
+    const api = (await (await get(`/api/v1/zones/markt/series?from=${A}&to=${A + 3600}&step=3600`)).json()) as { passers: number[]; passersLow: number[]; passersHigh: number[] };
+    // (whole people: the bounds rounded outwards)
+    expect([markt.aantalPassanten, markt.aantalPassantenLaag, markt.aantalPassantenHoog]).toEqual([Math.round(api.passers[0]!), Math.floor(api.passersLow[0]!), Math.ceil(api.passersHigh[0]!)]);
     // not calibrated: devices only, named as devices; the hidden minute (3 devices) adds nothing
     expect(winkel).toMatchObject({ meting: 'apparaten', aantalPassanten: null, aantalPassantenLaag: null, apparaatMinuten: 59 * 7, verborgenMinuten: 1, gebied: null, geometrie: null });
     // an hour where the only minute was hidden: null, never 0
