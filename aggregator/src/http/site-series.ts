@@ -20,3 +20,15 @@ export function cellsRead(from: number, to: number, step: number): number {
   const source = step % 86_400 === 0 ? 86_400 : step % 3600 === 0 ? 3600 : 60;
   return Math.max(1, Math.ceil((to - from) / source));
 }
+
+/**
+ * Cells the index's reference period (`reference=from,to`) reads on top of the series: its whole hours from the
+ * rollups, the minutes at either end (http/estimates.ts `periodTotals`); 0 without one.
+ */
+export function referenceCellsRead(reference: { from: number; to: number } | undefined): number {
+  if (reference === undefined) return 0;
+  const h1 = Math.ceil(reference.from / 3600) * 3600;
+  const h2 = Math.floor(reference.to / 3600) * 3600;
+  if (h1 >= h2) return cellsRead(reference.from, reference.to, 60);
+  return Math.ceil((h1 - reference.from) / 60) + (h2 - h1) / 3600 + Math.ceil((reference.to - h2) / 60);
+}

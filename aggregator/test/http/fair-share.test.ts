@@ -44,6 +44,22 @@ async function get(path: string, token?: string, headers: Record<string, string>
 }
 
 describe('fair shares', () => {
+  it('the index\'s reference period is paid for: a year of reference costs its hours, a request without one does not', async () => {
+    const withRef = agg.tokens.create({ role: 'admin', name: 'index reader' }).token;
+    const without = agg.tokens.create({ role: 'admin', name: 'plain reader' }).token;
+    const to = Math.floor(Date.now() / 86_400_000) * 86_400;
+    const from = to - 86_400;
+    // a year of reference, ending a day ago: 8,760 hours of a site of two zones, about 12 units each time
+    const reference = `${from - 365 * 86_400},${from}`;
+    const answers = (token: string, ref: boolean) =>
+      Promise.all(Array.from({ length: 20 }, () => get(`/api/v1/sites/town/series?from=${from}&to=${to}&step=86400${ref ? `&reference=${reference}` : ''}`, token)));
+    const plain = await answers(without, false);
+    expect(plain.every((s) => s === 200)).toBe(true);
+    const indexed = await answers(withRef, true);
+    expect(indexed.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(indexed.filter((s) => s === 200).length).toBeLessThanOrEqual(120 / 12 + 1);
+  });
+
   it('a flood of maximum-range comparisons is refused for its client (429) while another client is served (200)', async () => {
     const a = agg.tokens.create({ role: 'admin', name: 'flooder' }).token;
     const b = agg.tokens.create({ role: 'admin', name: 'neighbour' }).token;

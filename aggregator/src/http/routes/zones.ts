@@ -13,7 +13,7 @@ import { estimateFieldsOf, type EstimateFields } from '../estimates.ts';
 import { EXPORT_FORMAT_FIELD, exportSeries, takeExportFormat } from '../export.ts';
 import { COMPARE_QUERY, NO_QUERY, PROFILE_QUERY, SERIES_QUERY } from '../params.ts';
 import { parseProfileQuery, parseSeriesOrCalendarQuery, parseSeriesQuery } from '../series-query.ts';
-import { cellsRead } from '../site-series.ts';
+import { cellsRead, referenceCellsRead } from '../site-series.ts';
 import type { RouteSpec } from './types.ts';
 
 export const ZONE_ACCESS =
@@ -50,7 +50,7 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
         const { target } = ctx.readable(res, kind, idOf(req));
         const query = parseSeriesOrCalendarQuery(req.query as Record<string, unknown>, ctx.limits());
         // calendar steps read hour rollups
-        await ctx.charge(res, cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) * ctx.zonesRead(res, target));
+        await ctx.charge(res, (cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target));
         res.json(await ctx.estimates.add(await ctx.released(res, target, query), ctx.principalOf(res), target, query));
       },
     },
@@ -65,7 +65,7 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
         const { target, name } = ctx.readable(res, kind, idOf(req));
         const { format, rest } = takeExportFormat(req.query as Record<string, unknown>);
         const query = parseSeriesOrCalendarQuery(rest, ctx.limits());
-        await ctx.charge(res, cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) * ctx.zonesRead(res, target));
+        await ctx.charge(res, (cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target));
         // format=csv|csv-nl: the export people open (export.ts)
         if (format !== undefined) return exportSeries(res, { kind, id: target.id, name, radio: query.radio }, query, format, rest, (q) => ctx.released(res, target, q));
         const series = await ctx.estimates.add(await ctx.released(res, target, query), ctx.principalOf(res), target, query);
@@ -89,7 +89,7 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
         const { target } = ctx.readable(res, kind, idOf(req));
         const query = parseSeriesQuery(req.query as Record<string, unknown>, ctx.limits());
         const periods = comparisonPeriods(query.from, query.to);
-        await ctx.charge(res, 3 * cellsRead(query.from, query.to, query.step) * ctx.zonesRead(res, target));
+        await ctx.charge(res, 3 * (cellsRead(query.from, query.to, query.step) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target));
         const [current, previous, lastWeek] = await Promise.all(
           [periods.current, periods.previous, periods.lastWeek].map(([from, to]) =>
             ctx.released(res, target, { ...query, from, to }).then((s) => ctx.estimates.add(s, ctx.principalOf(res), target, { ...query, from, to })),
