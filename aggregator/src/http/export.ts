@@ -3,8 +3,9 @@
  * decimal comma, Dutch column names), both UTF-8 with a byte order mark (so Excel reads é and ë right) and CRLF line
  * ends. Each column says what it holds: the device-minutes of the bucket (the sum of the released minutes' devices),
  * the mean devices per released minute, the minutes released and the minutes hidden (below k); times are local with
- * their offset, and the file name carries the zone or site and the local dates. Without `format` the CSV stays the
- * columns programs read (csv.ts).
+ * their offset, and the file name carries the zone or site and the local dates. A calibrated zone (or a site whose
+ * zones all are) adds its estimate and 95 % bounds, named as estimates, and a request with `reference` the index.
+ * Without `format` the CSV stays the columns programs read (csv.ts).
  *
  * A bucket of a day (86400 or day), ISO week or month is read as calendar buckets in `tz` (UTC by default), whose
  * released minutes the release layer counts; minute buckets are released or not; hour buckets are read as they are,
@@ -13,7 +14,7 @@
  */
 import type { Response } from 'express';
 import { z } from 'zod';
-import type { Radio } from '@passant/shared';
+import type { Radio, SeriesBody } from '@passant/shared';
 import { HttpError } from '../errors.ts';
 import { isoLocal, localTime } from '../release/calendar.ts';
 import type { CalendarUnit } from '../release/calendar.ts';
@@ -105,6 +106,39 @@ const LABELS: Record<ExportFormat, Labels> = {
   },
 };
 
+/** The estimate and index columns of the export (after the counts), by the calibration's kind, and their fields. */
+const ESTIMATE_LABELS: Record<ExportFormat, Record<'present' | 'passers', readonly (readonly [string, 'people' | 'peopleLow' | 'peopleHigh' | 'passers' | 'passersLow' | 'passersHigh'])[]> & { index: string }> = {
+  csv: {
+    present: [
+      ['estimated people: mean per minute (an estimate from a calibration)', 'people'],
+      ['estimated people: low end (95 %)', 'peopleLow'],
+      ['estimated people: high end (95 %)', 'peopleHigh'],
+    ],
+    passers: [
+      ['estimated passers (an estimate from a calibration)', 'passers'],
+      ['estimated passers: low end (95 %)', 'passersLow'],
+      ['estimated passers: high end (95 %)', 'passersHigh'],
+    ],
+    index: 'index (reference period = 100)',
+  },
+  'csv-nl': {
+    present: [
+      ['geschat aantal mensen: gemiddeld per minuut (een schatting uit een kalibratie)', 'people'],
+      ['geschat aantal mensen: ondergrens (95 %)', 'peopleLow'],
+      ['geschat aantal mensen: bovengrens (95 %)', 'peopleHigh'],
+    ],
+    passers: [
+      ['geschat aantal passanten (een schatting uit een kalibratie)', 'passers'],
+      ['geschat aantal passanten: ondergrens (95 %)', 'passersLow'],
+      ['geschat aantal passanten: bovengrens (95 %)', 'passersHigh'],
+    ],
+    index: 'index (referentieperiode = 100)',
+  },
+};
+
+/** A released series with what http/estimates.ts adds to it, where it adds it. */
+export type ExportSeries = ReleasedSeries & Partial<Pick<SeriesBody, 'people' | 'peopleLow' | 'peopleHigh' | 'passers' | 'passersLow' | 'passersHigh' | 'estimate' | 'index'>>;
+
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** One text cell: neutralised against spreadsheet formulas (OWASP "CSV injection"), quoted when it must be. */
@@ -135,13 +169,18 @@ function minutesReleased(series: ReleasedSeries, step: number | CalendarUnit, wi
 }
 
 /** The export, for people: a header that says what each column is, one row per bucket. */
-export function seriesExport(subject: ExportSubject, series: ReleasedSeries, step: number | CalendarUnit, format: ExportFormat, timeZone = 'UTC', windowSeconds = 60): string {
+export function seriesExport(subject: ExportSubject, series: ExportSeries, step: number | CalendarUnit, format: ExportFormat, timeZone = 'UTC', windowSeconds = 60): string {
   const labels = LABELS[format];
   const separator = format === 'csv-nl' ? ';' : ',';
   const tz = series.tz ?? timeZone;
   const ends = bucketEnds(series, step, windowSeconds);
   const released = minutesReleased(series, step, windowSeconds);
-  const lines = [[labels.kind[subject.kind], ...labels.columns].map((c) => exportText(c, separator)).join(separator)];
+  // a calibrated zone (or a site whose zones all are): its estimate and bounds; a request with a reference: the index
+  const kind = series.estimate?.kind ?? null;
+  const estimates = kind === null ? [] : ESTIMATE_LABELS[format][kind];
+  const index = series.index;
+  const extra = [...estimates.map(([label]) => label), ...(index === undefined ? [] : [ESTIMATE_LABELS[format].index])];
+  const lines = [[labels.kind[subject.kind], ...labels.columns, ...extra].map((c) => exportText(c, separator)).join(separator)];
   const prefix = [subject.id, subject.name, subject.radio].map((v) => exportText(v, separator)).join(separator);
   for (let i = 0; i < series.t.length; i++) {
     const t = series.t[i]!;
@@ -150,9 +189,18 @@ export function seriesExport(subject: ExportSubject, series: ReleasedSeries, ste
     const r = released[i] ?? null;
     const mean = devices !== null && r !== null && r > 0 ? Math.round((devices / r) * 100) / 100 : null;
     lines.push(
-      [prefix, start.slice(0, 10), start, isoLocal(ends[i]!, tz), number(devices, format), number(mean, format), number(r, format), String(series.suppressed[i] ?? 0)].join(
-        separator,
-      ),
+      [
+        prefix,
+        start.slice(0, 10),
+        start,
+        isoLocal(ends[i]!, tz),
+        number(devices, format),
+        number(mean, format),
+        number(r, format),
+        String(series.suppressed[i] ?? 0),
+        ...estimates.map(([, field]) => number(series[field]?.[i], format)),
+        ...(index === undefined ? [] : [number(index[i], format)]),
+      ].join(separator),
     );
   }
   return `\uFEFF${lines.join('\r\n')}\r\n`;
@@ -187,7 +235,7 @@ export async function exportSeries(
   query: SeriesRequest,
   format: ExportFormat,
   rest: Record<string, unknown>,
-  read: (request: SeriesRequest) => Promise<ReleasedSeries>,
+  read: (request: SeriesRequest) => Promise<ExportSeries>,
   windowSeconds = 60,
 ): Promise<void> {
   const request = exportRequest(query);

@@ -189,6 +189,26 @@ describe('passers', () => {
     }
     const csv = await get(`/api/v1/zones/lane/series.csv?from=${BASE}&to=${BASE + 3600}&step=3600`);
     expect(csv.text.split('\r\n')[0]).toBe('zone,name,radio,time,unix,devices,suppressed,estimated_passers,estimated_passers_low_95,estimated_passers_high_95');
+    // the exports people open carry them too, named as estimates, with the index when a reference is named; Dutch
+    // Excel with a decimal comma
+    const ref = `${BASE},${BASE + 3600}`;
+    const json = await get(`/api/v1/zones/lane/series?from=${BASE}&to=${BASE + 7200}&step=3600&reference=${ref}`);
+    const nl = await get(`/api/v1/zones/lane/series.csv?from=${BASE}&to=${BASE + 7200}&step=3600&reference=${ref}&format=csv-nl`);
+    const [header, ...rows] = nl.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    expect(header!.split(';').slice(-4)).toEqual([
+      'geschat aantal passanten (een schatting uit een kalibratie)',
+      'geschat aantal passanten: ondergrens (95 %)',
+      'geschat aantal passanten: bovengrens (95 %)',
+      'index (referentieperiode = 100)',
+    ]);
+    const cells = (line: string) => line.split(';').slice(-4).map((v) => (v === '' ? null : Number(v.replace(',', '.'))));
+    expect(rows.map(cells)).toEqual(json.body.t.map((_: number, i: number) => [json.body.passers[i], json.body.passersLow[i], json.body.passersHigh[i], json.body.index[i]]));
+    const en = await get(`/api/v1/zones/lane/series.csv?from=${BASE}&to=${BASE + 7200}&step=3600&format=csv`);
+    expect(en.text.replace(/^\uFEFF/, '').split('\r\n')[0]!.split(',').slice(-3)).toEqual([
+      'estimated passers (an estimate from a calibration)',
+      'estimated passers: low end (95 %)',
+      'estimated passers: high end (95 %)',
+    ]);
   });
 
   it('per day: the passers of the minutes the sensor counted, hidden minutes as what they can hold', async () => {

@@ -67,7 +67,11 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
         const query = parseSeriesOrCalendarQuery(rest, ctx.limits());
         await ctx.charge(res, (cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target));
         // format=csv|csv-nl: the export people open (export.ts)
-        if (format !== undefined) return exportSeries(res, { kind, id: target.id, name, radio: query.radio }, query, format, rest, (q) => ctx.released(res, target, q));
+        if (format !== undefined) {
+          return exportSeries(res, { kind, id: target.id, name, radio: query.radio }, query, format, rest, async (q) =>
+            ctx.estimates.add(await ctx.released(res, target, q), ctx.principalOf(res), target, { ...q, ...(query.reference === undefined ? {} : { reference: query.reference }) }),
+          );
+        }
         const series = await ctx.estimates.add(await ctx.released(res, target, query), ctx.principalOf(res), target, query);
         const subject = { kind, id: target.id, name, radio: query.radio };
         if (series.noise) res.setHeader('X-Passant-Noise', `mechanism=${series.noise.mechanism}; epsilon=${series.noise.epsilon}`);
