@@ -157,6 +157,17 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard periods in Chromium (D
         const now = new Date();
         const daysLastMonth = new Date(now.getFullYear(), now.getMonth(), 0).getDate();
         await expect.poll(() => card.locator('.totals tbody tr').count(), { timeout: 30_000 }).toBe(daysLastMonth);
+
+        // Last month's daily totals for Excel: one click gives the API's Dutch export, a row per local day, whose
+        // device-minutes are the table's totals.
+        const [download] = await Promise.all([page.waitForEvent('download'), card.locator('.totals button[data-format="csv-nl"]').click()]);
+        const first = new Date(now.getFullYear(), now.getMonth() - 1, 1);
+        const ymd = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+        expect(download.suggestedFilename()).toBe(`passant-zone-zone-00-wifi-${ymd(first)}_${ymd(new Date(now.getFullYear(), now.getMonth(), 0))}-day-nl.csv`);
+        const file = fs.readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+        expect(file[0]!.split(';').slice(0, 3)).toEqual(['zone', 'naam', 'radio']);
+        const tableTotals = await card.locator('.totals tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-total') ?? ''));
+        expect(file.slice(1).map((line) => line.split(';')[6])).toEqual(tableTotals);
         expect(await scrollWidth(page)).toBeLessThanOrEqual(view.width);
         expect(unexpected(problems)).toEqual(NO_PROBLEMS);
       } finally {

@@ -3,7 +3,7 @@
  * download of the same series, this week against last week, and the hour-of-week heatmap. The card draws what
  * it is given; main.ts decides what to load and when. Names from the API are set as text only.
  */
-import { csvUrl, fetchCsv, type LiveEvent, type Radio, type Target } from './api.ts';
+import { csvUrl, fetchCsv, fetchExport, type LiveEvent, type Radio, type Target } from './api.ts';
 import { CalibrationForm } from './calibration-form.ts';
 import { ZoneChart } from './charts.ts';
 import { ComparisonView } from './comparison.ts';
@@ -14,7 +14,8 @@ import { chartColumns, estimateState, estimateText, formatPeople, latestEstimate
 import { Heatmap } from './heatmap.ts';
 import type { Translator } from './i18n.ts';
 import { emptySeries, summarize, type Series, type TimeWindow } from './series.ts';
-import { TotalsView, type TotalUnit } from './totals.ts';
+import { TotalsView, type TotalsFormat, type TotalUnit } from './totals.ts';
+import { browserTimeZone } from './week.ts';
 
 /** What every card shows alike: the language and the reader's choices. */
 export interface CardSettings {
@@ -105,7 +106,7 @@ export class SeriesCard {
     this.estimatePanel = new EstimatePanel();
     this.readout = el('p', { class: 'readout', attrs: { 'aria-hidden': 'true' } });
     this.table = new ChartTable(settings.tr);
-    this.totals = new TotalsView(settings.tr);
+    this.totals = new TotalsView(settings.tr, (unit, format) => this.downloadTotals(unit, format));
     this.figure = el('figure', { class: 'chart-figure' }, [
       this.summary,
       this.readout,
@@ -298,15 +299,24 @@ export class SeriesCard {
    * The series as CSV, the same choice as the chart. Fetched with the token in a header and handed to the browser
    * as a file, so the token never goes into a link.
    */
+  /** The totals of the shown period per local day, week or month, as the API exports them for people. */
+  private async downloadTotals(unit: TotalUnit, format: TotalsFormat): Promise<void> {
+    const query = { from: this.window.from, to: this.window.to, step: unit, radio: this.settings.radio, tz: browserTimeZone() };
+    this.saveFile(await fetchExport(this.target, query, format));
+  }
+
+  private saveFile({ blob, fileName }: { blob: Blob; fileName: string }): void {
+    const url = URL.createObjectURL(blob);
+    const link = el('a', { attrs: { href: url, download: fileName, hidden: '' } });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
   private async downloadCsv(): Promise<void> {
     try {
-      const { blob, fileName } = await fetchCsv(this.target, this.csvQuery());
-      const url = URL.createObjectURL(blob);
-      const link = el('a', { attrs: { href: url, download: fileName, hidden: '' } });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      this.saveFile(await fetchCsv(this.target, this.csvQuery()));
     } catch (err) {
       this.showError(this.settings.tr.t('csvFailed', { message: err instanceof Error ? err.message : String(err) }));
     }

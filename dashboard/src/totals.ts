@@ -64,19 +64,36 @@ export function isoWeek(date: Date): number {
 
 const UNIT_TITLE: Record<TotalUnit, MessageKey> = { day: 'totalsPerDay', week: 'totalsPerWeek', month: 'totalsPerMonth' };
 
+/** The two downloads of the totals: Dutch Excel (`;`, decimal comma) and CSV, made by the API (format=csv-nl, csv). */
+export type TotalsFormat = 'csv-nl' | 'csv';
+
+const UNIT_NAME: Record<TotalUnit, Record<'en' | 'nl', string>> = {
+  day: { en: 'day', nl: 'dag' },
+  week: { en: 'week', nl: 'week' },
+  month: { en: 'month', nl: 'maand' },
+};
+
 export class TotalsView {
   readonly root: HTMLElement;
   private readonly title: HTMLElement;
   private readonly note: HTMLElement;
   private readonly box: HTMLElement;
+  private readonly downloads: HTMLElement;
+  private readonly error: HTMLElement;
   private series: Series | null = null;
   private unit: TotalUnit = 'day';
 
-  constructor(private tr: Translator) {
+  /** `download`: fetches the export of the shown period in `unit` buckets (the card knows the zone and the period). */
+  constructor(
+    private tr: Translator,
+    private readonly download?: (unit: TotalUnit, format: TotalsFormat) => Promise<void>,
+  ) {
     this.title = el('h3', { class: 'detail-title' });
     this.note = el('p', { class: 'detail-note' });
     this.box = el('div', { class: 'table-scroll totals-box' });
-    this.root = el('section', { class: 'totals', attrs: { hidden: '' } }, [this.title, this.note, this.box]);
+    this.downloads = el('p', { class: 'totals-downloads' });
+    this.error = el('p', { class: 'zone-error', attrs: { hidden: '' } });
+    this.root = el('section', { class: 'totals', attrs: { hidden: '' } }, [this.title, this.note, this.downloads, this.error, this.box]);
   }
 
   setTranslator(tr: Translator): void {
@@ -98,6 +115,7 @@ export class TotalsView {
     if (this.series === null) return;
     this.title.textContent = t(UNIT_TITLE[this.unit]);
     this.note.textContent = t('totalsNote');
+    this.renderDownloads();
     const num = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
     const day = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
     const month = new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric' });
@@ -127,5 +145,34 @@ export class TotalsView {
         el('tbody', {}, rows),
       ]),
     );
+  }
+
+  private renderDownloads(): void {
+    const { t, lang } = this.tr;
+    const download = this.download;
+    this.downloads.hidden = download === undefined;
+    if (download === undefined) return;
+    const unit = this.unit;
+    const buttons = (
+      [
+        ['csv-nl', 'totalsExcel'],
+        ['csv', 'totalsCsv'],
+      ] as const
+    ).map(([format, key]) => {
+      const button = el('button', {
+        class: 'button totals-download',
+        text: t(key),
+        attrs: { type: 'button', 'data-format': format, title: t('totalsDownloadTitle', { unit: UNIT_NAME[unit][lang], format: t(key) }) },
+      });
+      button.addEventListener('click', () => {
+        this.error.hidden = true;
+        download(unit, format).catch((err: unknown) => {
+          this.error.textContent = t('totalsDownloadFailed', { message: err instanceof Error ? err.message : String(err) });
+          this.error.hidden = false;
+        });
+      });
+      return button;
+    });
+    this.downloads.replaceChildren(...buttons);
   }
 }
