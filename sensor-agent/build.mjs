@@ -2,14 +2,15 @@
 // without compiling TypeScript at start, which on a Raspberry Pi means a faster start and less memory. The entry
 // is dist/passant-sensor.mjs; each command's code is in its own chunk (dist/chunks/), loaded when the command
 // runs, so `count` never loads the MQTT client or SQLite. Its npm dependencies stay external (better-sqlite3 is
-// native). bin/passant-sensor.js runs the bundle when it is newer than every source, else the sources through tsx.
+// native). bin/passant-sensor.js runs the bundle when it is newer than every source it was built from (listed in
+// dist/sources.json, paths relative to sensor-agent/), else the sources through tsx.
 //
 // Reproducible: the same commit gives the same bytes (no time stamps, content-hashed chunk names, relative source
 // map paths); the version and the commit are built in (see src/build-info.ts for the hash the status announces).
 // Run by `npm run build -w @passant/sensor-agent` (and so by the root `build`, `prestart` and `pretest`).
 // `node build.mjs --outdir DIR` builds into DIR instead of dist (tests).
 import { execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +90,13 @@ async function build() {
   } catch (err) {
     fail(err.errors?.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`).join('\n') ?? err.message);
   }
+  // The repository's files the bundle is made of, for the bin's staleness check: a change to a file of shared/ that
+  // the sensor does not use (the aggregator's API schemas) does not send it to the slow TypeScript path.
+  const sources = Object.keys(result.metafile.inputs)
+    .filter((f) => !f.startsWith('<') && !f.split(/[\\/]/).includes('node_modules'))
+    .map((f) => f.split(path.sep).join('/'))
+    .sort();
+  await writeFile(path.join(outdir, 'sources.json'), `${JSON.stringify(sources, null, 1)}\n`);
   const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.mjs'));
   const bytes = outputs.reduce((a, [, o]) => a + o.bytes, 0);
   process.stdout.write(

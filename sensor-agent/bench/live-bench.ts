@@ -30,7 +30,9 @@
  * "--max-semi-space-size=1 --single-threaded", as in the systemd unit; "" for none), PASSANT_BENCH_LIVE_CPU_PROF (a folder: the agent runs with --cpu-prof into it),
  * PASSANT_BENCH_LIVE_RATES (comma-separated rates of the agent cases; when set, the reference rows are left out),
  * PASSANT_BENCH_LIVE_BUNDLE (the passant-sensor.mjs to measure instead of this checkout's: a build of an older
- * commit, e.g. `git worktree add /tmp/old <commit> && cd /tmp/old && npm ci && npm run build`, gives the before rows).
+ * commit, e.g. `git worktree add /tmp/old <commit> && cd /tmp/old && npm ci && npm run build`, gives the before rows;
+ * a copy of a dist folder works too if it is still called `dist` (the agent hashes the folder of that name it runs
+ * from) and a node_modules is found above it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

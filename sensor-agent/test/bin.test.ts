@@ -1,7 +1,8 @@
 /**
- * bin/passant-sensor.js runs the bundle from `npm run build` when it is newer than every source file (of the
- * sensor and of shared), else the TypeScript sources through tsx. Tested on a copy of the bin in a temp tree with
- * a stand-in bundle and stand-in sources that say which one ran.
+ * bin/passant-sensor.js runs the bundle from `npm run build` when it is newer than every source file it was built
+ * from (dist/sources.json; without that list, every file of the sensor and of shared), else the TypeScript sources
+ * through tsx. Tested on a copy of the bin in a temp tree with a stand-in bundle and stand-in sources that say
+ * which one ran.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,6 +73,23 @@ describe('bin/passant-sensor.js', () => {
     writeBundle();
     for (const file of ['sensor-agent/src/sub/deep.ts', 'shared/src/index.ts']) {
       for (const f of ['sensor-agent/src/cli.ts', 'sensor-agent/src/sub/deep.ts', 'shared/src/index.ts']) age(f, -60);
+      age(file, 60);
+      expect(run().stdout, file).toBe('source count x.pcap');
+    }
+  });
+
+  it('with the list of the sources the bundle was built from (dist/sources.json), looks only at those', () => {
+    writeBundle();
+    fs.writeFileSync(path.join(root, 'sensor-agent/dist/sources.json'), JSON.stringify(['src/cli.ts', '../shared/src/index.ts', 'src/gone.ts']));
+    const all = ['sensor-agent/src/cli.ts', 'sensor-agent/src/sub/deep.ts', 'shared/src/index.ts'];
+    // A file the bundle is not made of (deep.ts is not listed) is newer: still the bundle; a listed file that is
+    // gone (src/gone.ts) does not count either.
+    for (const f of all) age(f, -60);
+    age('sensor-agent/src/sub/deep.ts', 60);
+    expect(run().stdout).toBe('bundle count x.pcap');
+    // A listed file of the sensor or of shared is newer: the sources.
+    for (const file of ['sensor-agent/src/cli.ts', 'shared/src/index.ts']) {
+      for (const f of all) age(f, -60);
       age(file, 60);
       expect(run().stdout, file).toBe('source count x.pcap');
     }

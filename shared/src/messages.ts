@@ -1,28 +1,15 @@
 import { z } from 'zod';
 import { ID_PATTERN } from './ids.ts';
 import { WINDOW_SECONDS_ALLOWED } from './windows.ts';
+import { MAX_COUNT, RSSI_BUCKETS, RSSI_EDGES_DBM } from './radio-counts.ts';
 
 /**
  * The version-1 message contract. Every object is strict: an unknown field is an
  * error, so no field that could carry an identifier can slip through.
  */
 
-/** Upper bound on any count in one window; far above what one radio can hear, low enough to catch garbage. */
-export const MAX_COUNT = 10_000_000;
-
-/**
- * Edges (dBm) of the coarse RSSI histogram. Bucket 0 holds frames below the first edge, bucket i holds
- * [edges[i-1], edges[i]), the last bucket frames at or above the last edge.
- */
-export const RSSI_EDGES_DBM = [-95, -85, -75, -65, -55] as const;
-export const RSSI_BUCKETS = RSSI_EDGES_DBM.length + 1;
-
-/** Index of the histogram bucket of an RSSI in dBm. */
-export function rssiBucket(rssiDbm: number): number {
-  let i = 0;
-  while (i < RSSI_EDGES_DBM.length && rssiDbm >= RSSI_EDGES_DBM[i]!) i++;
-  return i;
-}
+// The count limit and the RSSI buckets live in radio-counts.ts (no zod there: see basics.ts); exported here too.
+export { MAX_COUNT, RSSI_BUCKETS, RSSI_EDGES_DBM, emptyRadioCounts, rssiBucket } from './radio-counts.ts';
 
 export const SensorIdSchema = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9-]{0,63}$');
 
@@ -115,11 +102,6 @@ export const StatusMessageSchema = z.strictObject({
     .describe("the sender's build, to check which code a deployed sensor runs"),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
-
-/** Empty counts for one radio. */
-export function emptyRadioCounts(): RadioCounts {
-  return { devices: 0, randomized: 0, frames: 0, rssiHistogram: new Array(RSSI_BUCKETS).fill(0) };
-}
 
 /** Maximum payload size the aggregator accepts; a counts message is a few hundred bytes. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;

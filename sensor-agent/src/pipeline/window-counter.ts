@@ -18,7 +18,9 @@
  * entry per window with frames and one per run of empty windows: empty windows are made one at a time as the sink
  * takes them, never gathered, so a time span a few frames claim costs no memory.
  */
-import { MAX_COUNT, RSSI_BUCKETS, emptyRadioCounts, isAllowedWindowSeconds, rssiBucket, type RadioCounts } from '@passant/shared';
+// From the zod-free part of shared: `count` runs this counter without loading the schemas.
+import { MAX_COUNT, RSSI_BUCKETS, emptyRadioCounts, isAllowedWindowSeconds, rssiBucket } from '@passant/shared/basics';
+import type { RadioCounts } from '@passant/shared';
 import { KeyedHash } from './keyed-hash.ts';
 import { PseudonymSet } from './pseudonym-set.ts';
 import type { DetectionSink, Radio, WindowCounts, WindowSink } from './types.ts';
