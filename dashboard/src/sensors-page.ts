@@ -80,8 +80,10 @@ export class SensorsPage {
     this.title.textContent = t('sensorsTitle');
     const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
     this.intro.textContent = t('sensorsIntro', { time: report ? time.format(new Date(report.asOf * 1000)) : '…' });
-    const heads = ['colSensor', 'colZone', 'colState', 'colLastMessage', 'colMessagesHour', 'colMissingHour', 'colMissingDay', 'colVersion'] as const;
-    const numeric = new Set<string>(['colMessagesHour', 'colMissingHour', 'colMissingDay']);
+    // the static baseline: only an admin's report carries it
+    const baseline = (report?.sensors ?? []).some((s) => s.baseline !== undefined);
+    const heads = ['colSensor', 'colZone', 'colState', 'colLastMessage', 'colMessagesHour', 'colMissingHour', 'colMissingDay', ...(baseline ? (['colBaseline'] as const) : []), 'colVersion'] as const;
+    const numeric = new Set<string>(['colMessagesHour', 'colMissingHour', 'colMissingDay', 'colBaseline']);
     const head = el('thead', {}, [
       el('tr', {}, heads.map((key) => el('th', { class: numeric.has(key) ? 'num' : undefined, text: t(key), attrs: { scope: 'col' } }))),
     ]);
@@ -128,6 +130,15 @@ export class SensorsPage {
       cell(s.messagesLastHour, false, 'colMessagesHour'),
       cell(s.missingLastHour, s.missingLastHour > 0, 'colMissingHour'),
       cell(s.missingLastDay, s.missingLastDay > 0, 'colMissingDay'),
+      ...(s.baseline === undefined
+        ? []
+        : [
+            el('td', {
+              class: 'num baseline',
+              text: `${s.baseline.wifi === null ? t('baselineLearning') : num.format(s.baseline.wifi)} / ${s.baseline.ble === null ? t('baselineLearning') : num.format(s.baseline.ble)}`,
+              attrs: { 'data-label': t('colBaseline'), 'data-wifi': String(s.baseline.wifi), 'data-ble': String(s.baseline.ble), title: t('baselineTitle') },
+            }),
+          ]),
       el('td', { text: s.version ?? t('none'), attrs: { 'data-label': t('colVersion') } }),
     ]);
   }

@@ -242,6 +242,12 @@ export const SensorHealthSchema = z.strictObject({
   version: z.string().nullable(),
   activeUntil: z.string().nullable().describe("the sensor's last active day (transparency.sensors[].activeUntil), or null"),
   ended: z.boolean().describe('past its last active day: its counts are refused and stored nowhere'),
+  baseline: z
+    .strictObject({ wifi: z.number().nullable(), ble: z.number().nullable() })
+    .optional()
+    .describe(
+      'admin tokens only: the devices this sensor always hears (its static baseline: printers, PCs, beacons) for the current hour, per radio, estimated from its own quietest hours; null while it is still learning. The release rule and the people estimates count devices beyond it',
+    ),
 });
 export const SensorHealthListSchema = z
   .strictObject({
