@@ -1,18 +1,20 @@
 /**
- * The aggregator's configuration: one zod schema with a default and a description for every key.
- * Sources, lowest first: the schema's defaults < the config file (PASSANT_CONFIG, JSON or YAML) < the environment.
- * Every scalar key has an environment variable named after its path: `http.port` -> PASSANT_HTTP_PORT,
- * `mqtt.caFile` -> PASSANT_MQTT_CA_FILE, `k` -> PASSANT_K. `PORT` is read too, below PASSANT_HTTP_PORT.
- * Validation lists every problem (path and message); nothing is connected before it passes.
+ * The aggregator's configuration: one zod schema with a default and a description for every key, its checks
+ * across keys, and what only the aggregator reads (`PORT`, the noise key file). Loading is the shared loader's
+ * (@passant/shared/config-loader): the schema's defaults < the config file (PASSANT_CONFIG, JSON or YAML) < the
+ * environment < overrides. Every scalar key has an environment variable named after its path: `http.port` ->
+ * PASSANT_HTTP_PORT, `mqtt.caFile` -> PASSANT_MQTT_CA_FILE, `k` -> PASSANT_K. `PORT` is read too, below
+ * PASSANT_HTTP_PORT. Unset is `undefined`. Validation lists every problem; nothing is connected before it passes.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ID_PATTERN, SensorIdSchema, configEnvName, configSchemaLeaves, isPlainObject, mergeConfigLayers, setConfigPath } from '@passant/shared';
+import { ID_PATTERN, SensorIdSchema, configEnvName, configSchemaLeaves, isPlainObject } from '@passant/shared';
+import { loadConfig as loadLayeredConfig, parseConfigObject, type ConfigCheckProblem, type ConfigProblem } from '@passant/shared/config-loader';
+import { mqttFileProblems, mqttTlsPairProblems } from '@passant/shared/mqtt-options';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
 import { InfluxConfigSchema } from './store/influx-config.ts';
 import { TransparencyConfigSchema } from './kit/transparency-config.ts';
 import { NgsiLdConfigSchema, OpenDataConfigSchema } from './interop/config.ts';
@@ -452,13 +454,10 @@ export const AggregatorConfigSchema = z
     ngsiLd: NgsiLdConfigSchema,
   })
   .superRefine((config, ctx) => {
-    for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
   });
 
-interface CrossProblem {
-  path: (string | number)[];
-  message: string;
-}
+type CrossProblem = ConfigCheckProblem;
 
 /**
  * Checks across keys (a sensor in two zones, a site naming a missing zone...). Written for unvalidated input,
@@ -548,30 +547,8 @@ function crossCheck(input: unknown): CrossProblem[] {
       message: `the static baseline looks back ${lookBack} h but per-sensor rows are kept only ${kept} h (retention.sensorWindowHours): raise that or lower this`,
     });
   }
-  const mqtt = isPlainObject(input.mqtt) ? input.mqtt : {};
-  if ((mqtt.certFile === undefined) !== (mqtt.keyFile === undefined)) {
-    problems.push({
-      path: ['mqtt', mqtt.certFile === undefined ? 'certFile' : 'keyFile'],
-      message: 'certFile and keyFile go together: set both or neither',
-    });
-  }
+  problems.push(...mqttTlsPairProblems(input.mqtt));
   return problems;
-}
-
-/** Every problem of `input` as `path: message`, schema and cross-key checks together, each once. */
-function listProblems(input: unknown, issues: readonly { path: readonly PropertyKey[]; message: string }[], sourceOf?: (p: string) => string | undefined): string[] {
-  const all = [...issues.map((i) => ({ path: i.path, message: i.message })), ...crossCheck(input)];
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const issue of all) {
-    const p = formatPath(issue.path);
-    const key = `${p}\u0000${issue.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const source = sourceOf?.(p);
-    out.push(`${p}: ${issue.message}${source ? ` (${source})` : ''}`);
-  }
-  return out;
 }
 
 export type AggregatorConfig = z.infer<typeof AggregatorConfigSchema>;
@@ -628,115 +605,47 @@ const ENV_ALIASES: Record<string, string> = { PORT: 'PASSANT_HTTP_PORT' };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Converts an environment string to the key's type; a value that does not convert stays a string for zod to report. */
-function coerceEnv(raw: string, type: string): unknown {
-  const value = raw.trim();
-  if (type === 'integer' || type === 'number') return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : raw;
-  if (type === 'boolean') {
-    if (/^(true|1|yes|on)$/i.test(value)) return true;
-    if (/^(false|0|no|off)$/i.test(value)) return false;
-    return raw;
-  }
-  return raw;
-}
-
-function formatPath(parts: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of parts) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-/** Reads a JSON or YAML config file; problems are added to `problems`. */
-function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push(`config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return {};
-  }
-  try {
-    const parsed: unknown = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
-    if (parsed === null || parsed === undefined) return {};
-    if (!isPlainObject(parsed)) {
-      problems.push(`config file ${file}: must hold an object (key: value), not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
-      return {};
-    }
-    return parsed;
-  } catch (err) {
-    problems.push(`config file ${file}: not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML or JSON'}: ${(err as Error).message.split('\n')[0]}`);
-    return {};
-  }
-}
-
 export interface LoadConfigOptions {
   /** Environment to read (default process.env). */
   env?: Record<string, string | undefined>;
   /** Config file; default env.PASSANT_CONFIG. */
   configFile?: string;
-  /** Settings applied between the file and the environment (tests, `npm start`). */
+  /** Settings laid over everything, the environment too (the command line, tests, `npm start`). */
   overrides?: AggregatorConfigInput;
 }
 
+/** The aggregator's checks of a parsed configuration: the files it names can be read. */
+function checkFiles(config: AggregatorConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = mqttFileProblems(config.mqtt);
+  const { keyFile } = config.noise;
+  if (keyFile !== undefined) {
+    try {
+      if (fs.readFileSync(keyFile, 'utf8').trim().length < 32) problems.push({ path: 'noise.keyFile', message: `${keyFile} holds fewer than 32 characters` });
+    } catch {
+      problems.push({ path: 'noise.keyFile', message: `cannot read ${keyFile}` });
+    }
+  }
+  return problems;
+}
+
 /**
- * Builds the configuration from defaults, the config file and the environment. Throws a ConfigError that
- * lists every problem (`path: message`, with the environment variable or file that set the value).
+ * Builds the configuration from defaults, the config file, the environment and `overrides` (the shared loader).
+ * Throws a ConfigError that lists every problem (path, message, and the environment variable or file that set
+ * the value).
  */
 export function loadConfig(options: LoadConfigOptions = {}): AggregatorConfig {
   const env = options.env ?? process.env;
-  const problems: string[] = [];
-  const sourceOf = new Map<string, string>();
-
   const configFile = options.configFile ?? (env.PASSANT_CONFIG?.trim() || undefined);
-  let merged: Record<string, unknown> = {};
-  if (configFile !== undefined) merged = readConfigFile(configFile, problems);
-  if (options.overrides) merged = mergeConfigLayers(merged, options.overrides);
-
-  const fromEnv: Record<string, unknown> = {};
-  for (const row of configReference()) {
-    if (row.env === null) continue;
-    const alias = Object.entries(ENV_ALIASES).find(([, target]) => target === row.env)?.[0];
-    const name = env[row.env]?.trim() ? row.env : alias !== undefined && env[alias]?.trim() ? alias : undefined;
-    if (name === undefined) continue;
-    setConfigPath(fromEnv, row.key.split('.'), coerceEnv(env[name]!, row.type));
-    sourceOf.set(row.key, `set by ${name}`);
-  }
-  merged = mergeConfigLayers(merged, fromEnv);
-
-  const result = AggregatorConfigSchema.safeParse(merged);
-  if (!result.success) {
-    problems.push(
-      ...listProblems(merged, result.error.issues, (p) => sourceOf.get(p) ?? (configFile !== undefined ? `in ${configFile}` : undefined)),
-    );
-  }
-  if (result.success) {
-    const { mqtt } = result.data;
-    for (const [key, file] of [
-      ['caFile', mqtt.caFile],
-      ['certFile', mqtt.certFile],
-      ['keyFile', mqtt.keyFile],
-    ] as const) {
-      if (file === undefined) continue;
-      try {
-        fs.accessSync(file, fs.constants.R_OK);
-      } catch {
-        problems.push(`mqtt.${key}: cannot read ${file}`);
-      }
-    }
-    const { keyFile } = result.data.noise;
-    if (keyFile !== undefined) {
-      try {
-        if (fs.readFileSync(keyFile, 'utf8').trim().length < 32) problems.push(`noise.keyFile: ${keyFile} holds fewer than 32 characters`);
-      } catch {
-        problems.push(`noise.keyFile: cannot read ${keyFile}`);
-      }
-    }
-  }
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return result.data;
+  return loadLayeredConfig(AggregatorConfigSchema, {
+    ...(configFile !== undefined ? { file: configFile } : {}),
+    env,
+    envKeys: configReference().flatMap((row) => (row.env === null ? [] : [{ path: row.key.split('.'), env: row.env, type: row.type }])),
+    envAliases: ENV_ALIASES,
+    ...(options.overrides ? { overrides: options.overrides as Record<string, unknown> } : {}),
+    parseYaml: (text) => YAML.parse(text),
+    crossCheck,
+    check: checkFiles,
+  });
 }
 
 /**
@@ -744,9 +653,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AggregatorConfig {
  * problems are thrown as one ConfigError. The environment is not read.
  */
 export function parseConfig(input: AggregatorConfigInput | AggregatorConfig = {}): AggregatorConfig {
-  const result = AggregatorConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ConfigError(listProblems(input, result.error.issues));
+  return parseConfigObject(AggregatorConfigSchema, input, { crossCheck });
 }
 
 /** The configuration with secrets replaced, safe to log. */

@@ -1,16 +1,8 @@
 /** The aggregator's named errors. */
 import type { ApiErrorCode } from '@passant/shared';
 
-/** Start-up configuration problems, every one of them (path and message). */
-export class ConfigError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string[], options?: { cause?: unknown }) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+/** Start-up configuration problems, every one of them: the shared loader's error (both programs throw it). */
+export { ConfigError, type ConfigProblem } from '@passant/shared/config-loader';
 
 /** A store that failed to read or write. */
 export class StoreError extends Error {

@@ -33,7 +33,8 @@ function problemsOf(fn: () => unknown): string[] {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
+    // One line per problem (`path: message (source)`): the shared ConfigError's problems are objects.
+    return (err as ConfigError).lines();
   }
   throw new Error('expected a ConfigError');
 }

@@ -95,7 +95,7 @@ export async function createSource(config: SensorConfig, logger: Logger, counter
       const { LiveWifiSource } = await import('./sources/live-wifi.ts');
       return new LiveWifiSource({
         iface: s.iface,
-        ...(s.command !== null ? { command: s.command } : {}),
+        ...(s.command !== undefined ? { command: s.command } : {}),
         ...(s.channels.length > 0 ? { channels: s.channels, hopMs: s.hopMs } : {}),
         logger: logger.child({ component: 'live-wifi' }),
       });
@@ -104,7 +104,7 @@ export async function createSource(config: SensorConfig, logger: Logger, counter
       const { LiveBleSource } = await import('./sources/live-ble.ts');
       return new LiveBleSource({
         adapter: s.bleAdapter,
-        ...(s.command !== null ? { command: s.command } : {}),
+        ...(s.command !== undefined ? { command: s.command } : {}),
         logger: logger.child({ component: 'live-ble' }),
       });
     }
@@ -135,7 +135,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
       version: AGENT_VERSION,
       source: cfg.source.kind,
       windowSeconds: cfg.windowSeconds,
-      rssiFloor: cfg.rssiFloor,
+      rssiFloor: cfg.rssiFloor ?? null,
       broker: safeUrl(cfg.mqtt.url),
       outbox: cfg.outbox.path,
     },
@@ -158,7 +158,8 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
   });
   const counter = new WindowCounter({
     windowSeconds: cfg.windowSeconds,
-    rssiFloor: cfg.rssiFloor,
+    // Unset in the config (undefined); in the counts message it is null (the wire format says "no floor" so).
+    rssiFloor: cfg.rssiFloor ?? null,
     sink: publisher,
     latenessMs: live ? cfg.latenessMs : cfg.source.fileLatenessMs,
     // Capture files: a long stretch without frames is skipped, not queued as zero windows (bounded work).
@@ -196,7 +197,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
 
   // A sensor past its last active day (config activeUntil) stops counting: its source is closed, which ends `done`
   // (the program then shuts down in order: the last windows are sent, status offline).
-  const endMs = cfg.activeUntil === null ? Infinity : Date.parse(`${cfg.activeUntil}T00:00:00Z`) + 86_400_000;
+  const endMs = cfg.activeUntil === undefined ? Infinity : Date.parse(`${cfg.activeUntil}T00:00:00Z`) + 86_400_000;
   let expired = false;
   const expireIfDue = (): void => {
     if (expired || !live || now() < endMs) return;

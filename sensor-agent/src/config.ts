@@ -1,10 +1,12 @@
 /**
  * The sensor agent's configuration: one zod schema, a default and a description for every key.
  *
- * Layers, later wins: the schema's defaults < PASSANT_DATA_DIR (moves the outbox) < the config file
- * (PASSANT_CONFIG or `--config FILE`, JSON or YAML) < the environment (PASSANT_<SECTION>_<KEY>, one variable per
- * key, listed by `sensorConfigKeys()`). `loadSensorConfig` reports every problem at once (path: message) in a
- * `ConfigError`; nothing is connected before the config is valid.
+ * Loading is the shared loader's (@passant/shared/config-loader). Layers, later wins: the schema's defaults <
+ * PASSANT_DATA_DIR (moves the outbox) < the config file (PASSANT_CONFIG or `--config FILE`, JSON or YAML) < the
+ * environment (PASSANT_<SECTION>_<KEY>, one variable per key, listed by `sensorConfigKeys()`) < overrides.
+ * Unset is `undefined` (an absent key; an empty variable is no variable). `loadSensorConfig` reports every
+ * problem at once (path, message, source) in the shared `ConfigError`; nothing is connected before the config is
+ * valid. This file keeps the schema, the sensor's own checks (the password, readable files) and its key table.
  *
  * Secrets: the MQTT password comes from PASSANT_MQTT_PASSWORD or from the file named by mqtt.passwordFile, never
  * from the config file, and is never logged (`redactSensorConfig`).
@@ -14,18 +16,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import {
-  SensorIdSchema,
-  TOPIC_BASE,
-  WINDOW_SECONDS_ALLOWED,
-  configEnvName,
-  configSchemaLeaves,
-  type ConfigSchemaNode,
-  isAllowedWindowSeconds,
-  isPlainObject,
-  mergeConfigLayers,
-  setConfigPath,
-} from '@passant/shared';
+import { SensorIdSchema, TOPIC_BASE, WINDOW_SECONDS_ALLOWED, configEnvName, configSchemaLeaves, isAllowedWindowSeconds, isPlainObject } from '@passant/shared';
+import { ConfigError, configLeafType, formatConfigPath, loadConfig, parseConfigObject, type ConfigProblem } from '@passant/shared/config-loader';
+import { mqttFileProblems, mqttTlsPairProblems } from '@passant/shared/mqtt-options';
+
+export { ConfigError, type ConfigProblem };
 
 const MQTT_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'];
 
@@ -73,9 +68,8 @@ export const SimulatorConfigSchema = z
       .number()
       .min(-14)
       .max(14)
-      .nullable()
-      .default(null)
-      .describe('time zone of the day curve, hours east of UTC; null = this machine\'s local time zone'),
+      .optional()
+      .describe('time zone of the day curve, hours east of UTC; unset: this machine\'s local time zone'),
     backfillHours: z
       .number()
       .min(0)
@@ -117,9 +111,8 @@ export const SourceConfigSchema = z
       .describe('kind ble: BlueZ adapter to read advertisements from'),
     command: z
       .array(z.string().min(1))
-      .nullable()
-      .default(null)
-      .describe('kind wifi or ble: capture command and its arguments replacing the built-in one (tcpdump for wifi, btmon for ble); it must write a pcap, pcapng or btsnoop stream to stdout. Env: comma-separated'),
+      .optional()
+      .describe('kind wifi or ble: capture command and its arguments replacing the built-in one (tcpdump for wifi, btmon for ble); it must write a pcap, pcapng or btsnoop stream to stdout; unset: the built-in one. Env: comma-separated'),
     files: z
       .array(filePath)
       .default([])
@@ -138,17 +131,16 @@ export const SourceConfigSchema = z
 export const MqttConfigSchema = z
   .strictObject({
     url: mqttUrl.default('mqtt://localhost:1883').describe('broker URL: mqtt://host:port, or mqtts:// for TLS'),
-    username: z.string().max(256).nullable().default(null).describe('MQTT user name; null = none'),
+    username: z.string().max(256).optional().describe('MQTT user name; unset: none'),
     password: z
       .string()
       .max(4096)
-      .nullable()
-      .default(null)
-      .describe('MQTT password: only from the environment (PASSANT_MQTT_PASSWORD) or mqtt.passwordFile, never logged'),
-    passwordFile: filePath.nullable().default(null).describe('file holding the MQTT password (trailing newline ignored)'),
-    caFile: filePath.nullable().default(null).describe('PEM file of the CA that signed the broker certificate (TLS)'),
-    certFile: filePath.nullable().default(null).describe('PEM client certificate for TLS client authentication'),
-    keyFile: filePath.nullable().default(null).describe('PEM private key of certFile'),
+      .optional()
+      .describe('MQTT password: only from the environment (PASSANT_MQTT_PASSWORD) or mqtt.passwordFile, never logged; unset: none'),
+    passwordFile: filePath.optional().describe('file holding the MQTT password (trailing newline ignored); unset: none'),
+    caFile: filePath.optional().describe('PEM file of the CA that signed the broker certificate (TLS); unset: the system CAs'),
+    certFile: filePath.optional().describe('PEM client certificate for TLS client authentication; unset: none'),
+    keyFile: filePath.optional().describe('PEM private key of certFile; unset: none'),
     rejectUnauthorized: z.boolean().default(true).describe('TLS: refuse a broker whose certificate does not verify'),
     topicBase: z
       .string()
@@ -226,9 +218,8 @@ export const SensorConfigSchema = z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
       .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'must be a real date')
-      .nullable()
-      .default(null)
-      .describe("last day this sensor may count (YYYY-MM-DD, to the end of that day UTC; the aggregator's transparency.sensors[].activeUntil should say the same): after it a live sensor stops counting and exits; null = no end"),
+      .optional()
+      .describe("last day this sensor may count (YYYY-MM-DD, to the end of that day UTC; the aggregator's transparency.sensors[].activeUntil should say the same): after it a live sensor stops counting and exits; unset: no end"),
     setupMode: z
       .boolean()
       .default(false)
@@ -244,9 +235,8 @@ export const SensorConfigSchema = z
       .int()
       .min(-127)
       .max(20)
-      .nullable()
-      .default(null)
-      .describe('dBm; frames weaker than this are not counted (null = count all)'),
+      .optional()
+      .describe('dBm; frames weaker than this are not counted; unset: count all'),
     latenessMs: z
       .number()
       .int()
@@ -274,9 +264,7 @@ export const SensorConfigSchema = z
     if (c.delivery.retryMaxMs < c.delivery.retryInitialMs) {
       ctx.addIssue({ code: 'custom', path: ['delivery', 'retryMaxMs'], message: 'must not be below delivery.retryInitialMs' });
     }
-    if ((c.mqtt.certFile === null) !== (c.mqtt.keyFile === null)) {
-      ctx.addIssue({ code: 'custom', path: ['mqtt', 'keyFile'], message: 'mqtt.certFile and mqtt.keyFile go together' });
-    }
+    for (const problem of mqttTlsPairProblems(c.mqtt)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   });
 
 export type SensorConfig = z.infer<typeof SensorConfigSchema>;
@@ -287,30 +275,13 @@ export type SourceConfig = z.infer<typeof SourceConfigSchema>;
 export type MqttConfig = z.infer<typeof MqttConfigSchema>;
 export type OutboxConfig = z.infer<typeof OutboxConfigSchema>;
 
-/** One problem with the configuration. */
-export interface ConfigProblem {
-  /** Dotted key path (`mqtt.url`), or the variable or file the problem is in. */
-  path: string;
-  message: string;
-}
-
-/** The configuration is unusable; `problems` lists every problem found. */
-export class ConfigError extends Error {
-  readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[], options?: { cause?: unknown }) {
-    super(`invalid sensor configuration:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, options);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
-
 /** A configuration key as the README's table shows it. */
 export interface ConfigKey {
   /** Dotted path in the config file (`mqtt.url`). */
   path: string;
   /** Environment variable that overrides it. */
   env: string;
-  /** JSON Schema type (`string`, `integer`, `number`, `boolean`, `array`, with `|null` when null is allowed). */
+  /** JSON Schema type (`string`, `integer`, `number`, `boolean`, `array`). */
   type: string;
   /** Default value (JSON); undefined when computed (see the description). */
   default: unknown;
@@ -325,20 +296,12 @@ export const EXTRA_ENV = {
   PASSANT_DATA_DIR: 'directory for the outbox when outbox.path is not set (systemd: the StateDirectory)',
 } as const;
 
-function leafType(node: ConfigSchemaNode): { type: string; values?: string[] } {
-  if (node.anyOf) {
-    const parts = node.anyOf.map((n) => leafType(n));
-    return { type: parts.map((p) => p.type).join('|'), values: parts.find((p) => p.values)?.values };
-  }
-  return { type: node.type ?? 'any', values: node.enum?.map(String) };
-}
-
 let cachedKeys: ConfigKey[] | null = null;
 
 /** Every leaf key of the schema with its environment variable, type, default and description (for the README). */
 export function sensorConfigKeys(): ConfigKey[] {
   cachedKeys ??= configSchemaLeaves(SensorConfigSchema).map(({ path: p, node }) => {
-    const { type, values } = leafType(node);
+    const { type, values } = configLeafType(node);
     return {
       path: p.join('.'),
       env: configEnvName(p),
@@ -351,30 +314,6 @@ export function sensorConfigKeys(): ConfigKey[] {
   return cachedKeys;
 }
 
-/** Converts one environment value to the key's type; returns the string unchanged when it does not convert (zod then says why). */
-function fromEnv(raw: string, type: string): unknown {
-  const v = raw.trim();
-  const types = type.split('|');
-  if (types.includes('null') && (v === '' || v.toLowerCase() === 'null' || v.toLowerCase() === 'none')) return null;
-  if (types.includes('array')) return v === '' ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (types.includes('integer') || types.includes('number')) return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) ? Number(v) : raw;
-  if (types.includes('boolean')) {
-    if (/^(true|1|yes|on)$/i.test(v)) return true;
-    if (/^(false|0|no|off)$/i.test(v)) return false;
-    return raw;
-  }
-  return raw;
-}
-
-function getPath(source: unknown, keyPath: string[]): unknown {
-  let node = source;
-  for (const k of keyPath) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[k];
-  }
-  return node;
-}
-
 export interface LoadSensorConfigOptions {
   /** The environment (main passes process.env). */
   env?: Record<string, string | undefined>;
@@ -384,123 +323,74 @@ export interface LoadSensorConfigOptions {
   overrides?: SensorConfigInput;
 }
 
-/**
- * Builds the configuration from defaults, PASSANT_DATA_DIR, the config file and the environment, then reads the
- * password file. Throws a `ConfigError` listing every problem.
- */
-export function loadSensorConfig(options: LoadSensorConfigOptions = {}): SensorConfig {
-  const env = options.env ?? {};
+/** The password belongs in the environment or a file of its own, never in the config file (it is refused there). */
+function refusePasswordInFile(data: Record<string, unknown>, file: string): ConfigProblem[] {
+  if (!isPlainObject(data.mqtt) || data.mqtt.password === undefined) return [];
+  delete data.mqtt.password;
+  return [{ path: 'mqtt.password', message: `do not put the password in the config file ${file}: use PASSANT_MQTT_PASSWORD or mqtt.passwordFile` }];
+}
+
+/** The sensor's checks of a parsed configuration: reads the password file; the files it names can be read. */
+function checkFiles(config: SensorConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  let layered: Record<string, unknown> = {};
-
-  let configFile: string | undefined = env.PASSANT_CONFIG || undefined;
-  try {
-    const { values } = parseArgs({ args: options.argv ?? [], options: { config: { type: 'string', short: 'c' } }, strict: true, allowPositionals: false });
-    if (values.config !== undefined) configFile = values.config;
-  } catch (err) {
-    problems.push({ path: 'command line', message: (err as Error).message });
-  }
-
-  if (env.PASSANT_DATA_DIR) layered = mergeConfigLayers(layered, { outbox: { path: path.join(env.PASSANT_DATA_DIR, 'outbox.sqlite') } });
-
-  if (configFile !== undefined) {
-    const fromFile = readConfigFile(configFile, problems);
-    if (fromFile !== undefined) {
-      if (getPath(fromFile, ['mqtt', 'password']) !== undefined) {
-        problems.push({
-          path: 'mqtt.password',
-          message: `do not put the password in the config file ${configFile}: use PASSANT_MQTT_PASSWORD or mqtt.passwordFile`,
-        });
-        delete (fromFile.mqtt as Record<string, unknown>).password;
-      }
-      layered = mergeConfigLayers(layered, fromFile);
-    }
-  }
-
-  const fromEnvPaths = new Map<string, string>();
-  for (const key of sensorConfigKeys()) {
-    const raw = env[key.env];
-    if (raw === undefined) continue;
-    setConfigPath(layered, key.path.split('.'), fromEnv(raw, key.type));
-    fromEnvPaths.set(key.path, key.env);
-  }
-  if (options.overrides) layered = mergeConfigLayers(layered, options.overrides as Record<string, unknown>);
-
-  const parsed = SensorConfigSchema.safeParse(layered);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const p = issue.path.map(String).join('.') || '(root)';
-      const envVar = fromEnvPaths.get(p);
-      problems.push({ path: p, message: envVar ? `${issue.message} (from ${envVar})` : issue.message });
-    }
-    throw new ConfigError(problems);
-  }
-  const config = parsed.data;
-
-  if (config.mqtt.passwordFile !== null && config.mqtt.password !== null) {
+  if (config.mqtt.passwordFile !== undefined && config.mqtt.password !== undefined) {
     problems.push({ path: 'mqtt.passwordFile', message: 'give the password either in PASSANT_MQTT_PASSWORD or in mqtt.passwordFile, not both' });
-  } else if (config.mqtt.passwordFile !== null) {
+  } else if (config.mqtt.passwordFile !== undefined) {
     try {
       config.mqtt.password = fs.readFileSync(config.mqtt.passwordFile, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
       problems.push({ path: 'mqtt.passwordFile', message: `cannot read ${config.mqtt.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     }
   }
-  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
-    const file = config.mqtt[key];
-    if (file === null) continue;
-    try {
-      fs.accessSync(file, fs.constants.R_OK);
-    } catch (err) {
-      problems.push({ path: `mqtt.${key}`, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-    }
-  }
+  problems.push(...mqttFileProblems(config.mqtt));
   if (config.source.kind === 'files') {
     for (const [i, file] of config.source.files.entries()) {
       try {
         fs.accessSync(file, fs.constants.R_OK);
       } catch (err) {
-        problems.push({ path: `source.files.${i}`, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        problems.push({ path: formatConfigPath(['source', 'files', i]), message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       }
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return problems;
+}
+
+/**
+ * Builds the configuration from defaults, PASSANT_DATA_DIR, the config file, the environment and `overrides`,
+ * then reads the password file. Throws a `ConfigError` listing every problem.
+ */
+export function loadSensorConfig(options: LoadSensorConfigOptions = {}): SensorConfig {
+  const env = options.env ?? {};
+  const problems: ConfigProblem[] = [];
+  let configFile: string | undefined = env.PASSANT_CONFIG?.trim() || undefined;
+  try {
+    const { values } = parseArgs({ args: options.argv ?? [], options: { config: { type: 'string', short: 'c' } }, strict: true, allowPositionals: false });
+    if (values.config !== undefined) configFile = values.config;
+  } catch (err) {
+    problems.push({ path: 'command line', message: (err as Error).message });
+  }
+  const dataDir = env.PASSANT_DATA_DIR?.trim();
+  return loadConfig(SensorConfigSchema, {
+    ...(configFile !== undefined ? { file: configFile } : {}),
+    env,
+    envKeys: sensorConfigKeys().map((k) => ({ path: k.path.split('.'), env: k.env, type: k.type })),
+    ...(dataDir ? { defaults: { outbox: { path: path.join(dataDir, 'outbox.sqlite') } } } : {}),
+    ...(options.overrides ? { overrides: options.overrides as Record<string, unknown> } : {}),
+    // The YAML parser is loaded only for a YAML file (a few MB of memory a sensor configured by environment never needs).
+    parseYaml: (text) => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text),
+    screenFile: refusePasswordInFile,
+    check: checkFiles,
+    problems,
+    subject: 'sensor configuration',
+  });
 }
 
 /** Parses any input object with the schema (defaults filled); throws a `ConfigError` listing every problem. */
 export function parseSensorConfig(input: SensorConfigInput | unknown): SensorConfig {
-  const parsed = SensorConfigSchema.safeParse(input ?? {});
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })));
-}
-
-function readConfigFile(file: string, problems: ConfigProblem[]): Record<string, unknown> | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push({ path: 'PASSANT_CONFIG', message: `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-    return undefined;
-  }
-  let data: unknown;
-  try {
-    // The YAML parser is loaded only for a YAML file (a few MB of memory a sensor configured by environment never needs).
-    data = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
-  } catch (err) {
-    // The parser's message says where (line, column); the file's content is not repeated.
-    problems.push({ path: file, message: `not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` });
-    return undefined;
-  }
-  if (data === null || data === undefined) return {};
-  if (!isPlainObject(data)) {
-    problems.push({ path: file, message: 'the config file must hold an object (key: value pairs)' });
-    return undefined;
-  }
-  return data;
+  return parseConfigObject(SensorConfigSchema, input, { subject: 'sensor configuration' });
 }
 
 /** A copy of the config safe to log: the password replaced. */
 export function redactSensorConfig(config: SensorConfig): SensorConfig {
-  return { ...config, mqtt: { ...config.mqtt, password: config.mqtt.password === null ? null : '(set)' } };
+  return { ...config, mqtt: { ...config.mqtt, ...(config.mqtt.password !== undefined ? { password: '(set)' } : {}) } };
 }

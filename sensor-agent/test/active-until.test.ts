@@ -8,8 +8,8 @@ import { startAedes } from '../../test/helpers/aedes-broker.ts';
 const DAY_MS = 86_400_000;
 
 describe('activeUntil', () => {
-  it('is a real date or null', () => {
-    expect(parseSensorConfig({ sensorId: 's-1' }).activeUntil).toBeNull();
+  it('is a real date or unset (undefined)', () => {
+    expect(parseSensorConfig({ sensorId: 's-1' }).activeUntil).toBeUndefined();
     expect(parseSensorConfig({ sensorId: 's-1', activeUntil: '2030-02-28' }).activeUntil).toBe('2030-02-28');
     expect(() => parseSensorConfig({ sensorId: 's-1', activeUntil: '2030-02-30' })).toThrow(/activeUntil/);
     expect(() => parseSensorConfig({ sensorId: 's-1', activeUntil: 'tomorrow' })).toThrow(/activeUntil/);
@@ -19,7 +19,7 @@ describe('activeUntil', () => {
     const broker = await startAedes();
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const yesterday = new Date(today - DAY_MS).toISOString().slice(0, 10);
-    const config = (sensorId: string, activeUntil: string | null) => ({
+    const config = (sensorId: string, activeUntil: string) => ({
       sensorId,
       activeUntil,
       mqtt: { url: broker.url, reconnectPeriodMs: 200 },

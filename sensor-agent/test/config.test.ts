@@ -18,7 +18,7 @@ function write(name: string, text: string): string {
   return file;
 }
 
-function problemsOf(fn: () => unknown): { path: string; message: string }[] {
+function problemsOf(fn: () => unknown): { path: string; message: string; source?: string }[] {
   try {
     fn();
   } catch (err) {
@@ -32,7 +32,7 @@ describe('sensor config', () => {
   it('fills every default but the sensor id', () => {
     const c = loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-001' } });
     expect(c.windowSeconds).toBe(60);
-    expect(c.rssiFloor).toBeNull();
+    expect(c.rssiFloor).toBeUndefined();
     expect(c.mqtt.url).toBe('mqtt://localhost:1883');
     expect(c.mqtt.topicBase).toBe('passant');
     expect(c.outbox.maxMessages).toBe(10_080);
@@ -65,11 +65,12 @@ describe('sensor config', () => {
       'sensorId: front-door\nwindowSeconds: 30\nrssiFloor: -80\nmqtt:\n  url: mqtts://broker.example:8883\n  username: s1\nsource:\n  kind: wifi\n  iface: mon0\n',
     );
     const c = loadSensorConfig({
-      env: { PASSANT_CONFIG: yamlFile, PASSANT_WINDOW_SECONDS: '120', PASSANT_SOURCE_IFACE: 'mon1', PASSANT_RSSI_FLOOR: 'none', PASSANT_MQTT_PASSWORD: 'secret' },
+      // An empty variable is no variable (unset is undefined in one way): the file's rssiFloor stays.
+      env: { PASSANT_CONFIG: yamlFile, PASSANT_WINDOW_SECONDS: '120', PASSANT_SOURCE_IFACE: 'mon1', PASSANT_RSSI_FLOOR: '', PASSANT_MQTT_PASSWORD: 'secret' },
     });
     expect(c.sensorId).toBe('front-door');
     expect(c.windowSeconds).toBe(120);
-    expect(c.rssiFloor).toBeNull();
+    expect(c.rssiFloor).toBe(-80);
     expect(c.mqtt.url).toBe('mqtts://broker.example:8883');
     expect(c.mqtt.username).toBe('s1');
     expect(c.mqtt.password).toBe('secret');
@@ -120,8 +121,8 @@ describe('sensor config', () => {
   it('names the environment variable a bad value came from', () => {
     const problems = problemsOf(() => loadSensorConfig({ env: { PASSANT_SENSOR_ID: 's-1', PASSANT_WINDOW_SECONDS: 'soon', PASSANT_MQTT_REJECT_UNAUTHORIZED: 'maybe' } }));
     expect(problems).toHaveLength(2);
-    expect(problems.find((p) => p.path === 'windowSeconds')!.message).toMatch(/PASSANT_WINDOW_SECONDS/);
-    expect(problems.find((p) => p.path === 'mqtt.rejectUnauthorized')!.message).toMatch(/PASSANT_MQTT_REJECT_UNAUTHORIZED/);
+    expect(problems.find((p) => p.path === 'windowSeconds')!.source).toMatch(/PASSANT_WINDOW_SECONDS/);
+    expect(problems.find((p) => p.path === 'mqtt.rejectUnauthorized')!.source).toMatch(/PASSANT_MQTT_REJECT_UNAUTHORIZED/);
   });
 
   it('reports unreadable and unparsable files, cross-field problems and missing files', () => {
@@ -136,7 +137,7 @@ describe('sensor config', () => {
         env: { PASSANT_SENSOR_ID: 's-1', PASSANT_SOURCE_KIND: 'files', PASSANT_SOURCE_FILES: `${path.join(dir, 'a.pcap')},${path.join(dir, 'b.pcap')}`, PASSANT_MQTT_CA_FILE: path.join(dir, 'ca.pem') },
       }),
     );
-    expect(missing.map((p) => p.path).sort()).toEqual(['mqtt.caFile', 'source.files.0', 'source.files.1']);
+    expect(missing.map((p) => p.path).sort()).toEqual(['mqtt.caFile', 'source.files[0]', 'source.files[1]']);
     expect(problemsOf(() => loadSensorConfig({ env: {}, argv: ['--colour'] }))[0]!.path).toBe('command line');
   });
 
@@ -158,7 +159,8 @@ describe('sensor config', () => {
     for (const k of keys) {
       expect(k.description.length, k.path).toBeGreaterThan(10);
       expect(k.env).toMatch(/^PASSANT_[A-Z0-9_]+$/);
-      if (k.path !== 'sensorId') expect(k.default, k.path).not.toBeUndefined();
+      // A key without a default is unset (undefined) until set, and its description says what unset means.
+      if (k.path !== 'sensorId' && k.default === undefined) expect(k.description, k.path).toMatch(/unset/);
     }
     expect(new Set(keys.map((k) => k.env)).size).toBe(keys.length);
     expect(byPath.get('sensorId')!.env).toBe('PASSANT_SENSOR_ID');
@@ -168,7 +170,14 @@ describe('sensor config', () => {
     expect(byPath.get('outbox.maxMessages')!.default).toBe(10_080);
     expect(byPath.get('source.kind')!.values).toEqual(['simulator', 'wifi', 'ble', 'files']);
     // Every key of the parsed config is documented.
-    const parsed = SensorConfigSchema.parse({ sensorId: 's-1' });
+    const parsed = SensorConfigSchema.parse({
+      sensorId: 's-1',
+      // The keys that are unset (absent) unless given.
+      activeUntil: '2030-01-01',
+      rssiFloor: -80,
+      source: { command: ['capture'], simulator: { utcOffsetHours: 1 } },
+      mqtt: { username: 'u', password: 'p', passwordFile: '/p', caFile: '/ca', certFile: '/c', keyFile: '/k' },
+    });
     const leaves: string[] = [];
     const walk = (o: Record<string, unknown>, at: string[]) => {
       for (const [k, v] of Object.entries(o)) {

@@ -18,12 +18,12 @@
  * sensor whose seq started again (its outbox file lost) is taken again after that long without messages.
  * A window older than the minute data's retention (or a configured earliest date) is rejected as window_too_old.
  */
-import fs from 'node:fs';
 import mqtt from 'mqtt';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { parseTopic, StatusMessageSchema, topics } from '@passant/shared';
 import type { CountsMessage, HealthzBody, StatusMessage } from '@passant/shared';
+import { mqttClientOptions } from '@passant/shared/mqtt-options';
 import type { AggregatorConfig } from '../config.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { CountsStore, PutResult } from '../store/types.ts';
@@ -171,27 +171,14 @@ export class MqttIngest {
 
   private clientOptions(): IClientOptions {
     const { mqtt: m, aggregator } = this.options.config;
-    const offline = this.statusPayload('offline');
-    const options: IClientOptions = {
-      clientId: clientIdOf(aggregator.id),
-      clean: false,
-      protocolVersion: 4,
-      keepalive: m.keepaliveSeconds,
-      reconnectPeriod: m.reconnectPeriodMs,
-      connectTimeout: m.connectTimeoutMs,
-      resubscribe: true,
-      rejectUnauthorized: m.rejectUnauthorized,
-      will: { topic: topics.aggregatorStatus(aggregator.id), payload: Buffer.from(offline), qos: 1, retain: true },
-    };
     // mqtt.js traces every packet through `debug` (a few calls per message, about 3 % of the ingest's time even
     // when nothing prints). Off unless an operator asks for it with DEBUG=mqttjs* (it prints packets verbatim).
-    if (!/mqttjs/.test(process.env.DEBUG ?? '')) options.log = () => undefined;
-    if (m.username !== undefined) options.username = m.username;
-    if (m.password !== undefined) options.password = m.password;
-    if (m.caFile !== undefined) options.ca = fs.readFileSync(m.caFile);
-    if (m.certFile !== undefined) options.cert = fs.readFileSync(m.certFile);
-    if (m.keyFile !== undefined) options.key = fs.readFileSync(m.keyFile);
-    return options;
+    const quiet = !/mqttjs/.test(process.env.DEBUG ?? '');
+    return mqttClientOptions(m, {
+      clientId: clientIdOf(aggregator.id),
+      will: { topic: topics.aggregatorStatus(aggregator.id), payload: this.statusPayload('offline') },
+      extra: { resubscribe: true, ...(quiet ? { log: () => undefined } : {}) },
+    });
   }
 
   private statusPayload(state: 'online' | 'offline'): string {

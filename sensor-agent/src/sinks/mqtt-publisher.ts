@@ -22,7 +22,6 @@
  * (`passant-sensor-<id>`), so messages in flight when the connection drops are resent by mqtt.js on reconnect and
  * `stored` acknowledgements published while the sensor is away wait for it at the broker.
  */
-import fs from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   CountsMessageSchema,
@@ -34,19 +33,21 @@ import {
   type Radio,
   type StatusMessage,
 } from '@passant/shared';
+import { mqttClientOptions } from '@passant/shared/mqtt-options';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { WindowCounts, WindowSink } from '../pipeline/types.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import type { SensorBuild } from '../build-info.ts';
 
+/** The `mqtt` config section (unset keys are `undefined`; the mqtt.js options are built by the shared builder). */
 export interface MqttPublisherSettings {
   url: string;
-  username: string | null;
-  password: string | null;
-  caFile: string | null;
-  certFile: string | null;
-  keyFile: string | null;
+  username?: string | undefined;
+  password?: string | undefined;
+  caFile?: string | undefined;
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
   rejectUnauthorized: boolean;
   topicBase: string;
   reconnectPeriodMs: number;
@@ -323,31 +324,19 @@ export class MqttPublisher implements WindowSink {
   }
 
   #clientOptions(): IClientOptions {
-    const m = this.#o.mqtt;
-    const will = this.#status('offline');
-    const opts: IClientOptions = {
+    return mqttClientOptions(this.#o.mqtt, {
       clientId: `passant-sensor-${this.#o.sensorId}`,
-      clean: false,
-      protocolVersion: 4,
-      reconnectPeriod: m.reconnectPeriodMs,
-      connectTimeout: m.connectTimeoutMs,
-      keepalive: m.keepaliveSeconds,
-      reconnectOnConnackError: true,
-      // Subscribed anew on every connect (#onConnect), which also covers a session the broker lost.
-      resubscribe: false,
-      queueQoSZero: false,
-      // No table of 65,536 pre-made two-byte buffers (mqtt-packet's number cache): about 7 MB of heap to save
-      // microseconds per packet, for a sensor that sends a few packets a minute.
-      writeCache: false,
-      will: { topic: this.#statusTopic, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
-      rejectUnauthorized: m.rejectUnauthorized,
-    };
-    if (m.username !== null) opts.username = m.username;
-    if (m.password !== null) opts.password = m.password;
-    if (m.caFile !== null) opts.ca = fs.readFileSync(m.caFile);
-    if (m.certFile !== null) opts.cert = fs.readFileSync(m.certFile);
-    if (m.keyFile !== null) opts.key = fs.readFileSync(m.keyFile);
-    return opts;
+      will: { topic: this.#statusTopic, payload: JSON.stringify(this.#status('offline')) },
+      extra: {
+        reconnectOnConnackError: true,
+        // Subscribed anew on every connect (#onConnect), which also covers a session the broker lost.
+        resubscribe: false,
+        queueQoSZero: false,
+        // No table of 65,536 pre-made two-byte buffers (mqtt-packet's number cache): about 7 MB of heap to save
+        // microseconds per packet, for a sensor that sends a few packets a minute.
+        writeCache: false,
+      },
+    });
   }
 
   #status(state: 'online' | 'offline'): StatusMessage {

@@ -23,11 +23,6 @@ afterEach(async () => {
 function settings(url: string, over: Partial<MqttPublisherSettings> = {}): MqttPublisherSettings {
   return {
     url,
-    username: null,
-    password: null,
-    caFile: null,
-    certFile: null,
-    keyFile: null,
     rejectUnauthorized: true,
     topicBase: 'passant',
     reconnectPeriodMs: 100,
