@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { withTimeout } from '@passant/shared';
 import { TokenStore } from './auth/token-store.ts';
 import { AccessLog, addTotals, auditCounters } from './access-log/access-log.ts';
 import { CalibrationStore, calibrationsFileOf } from './estimate/calibration-store.ts';
@@ -91,18 +92,10 @@ function openStore(config: AggregatorConfig, logger: Logger): ReleaseStore {
 
 /** Runs `step` with a time limit; a failure or time-out is logged and shutdown goes on. */
 async function guarded(logger: Logger, name: string, timeoutMs: number, step: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      step(),
-      new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    await withTimeout(step(), timeoutMs, name);
   } catch (err) {
-    logger.warn({ step: name, err: (err as Error).message }, 'shutdown step did not finish cleanly');
-  } finally {
-    clearTimeout(timer);
+    logger.warn({ step: name, err }, 'shutdown step did not finish cleanly');
   }
 }
 
@@ -411,7 +404,7 @@ function startSensorWindowRetention(
         const deleted = await store.deleteSensorWindowsBefore(before);
         if (deleted !== 0) logger.info({ before, deleted }, 'retention: settled per-sensor windows deleted');
       } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'retention of per-sensor windows failed; tried again at the next interval');
+        logger.warn({ err }, 'retention of per-sensor windows failed; tried again at the next interval');
       }
     });
   };

@@ -12,13 +12,13 @@
  * For a demo, the simulator can first backfill past hours (`source.simulator.backfillHours`) through the same
  * counter: `startAgent` returns once those windows are in the outbox; they are sent in the background.
  */
-import type { Radio } from '@passant/shared';
+import { withTimeout, type Radio } from '@passant/shared';
 import { AGENT_VERSION, sensorBuild } from './build-info.ts';
 import { parseSensorConfig, type SensorConfig, type SensorConfigInput } from './config.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { Source, SourceSummary } from './pipeline/types.ts';
 import { DEFAULT_FILE_MAX_GAP_SECONDS, WindowCounter } from './pipeline/window-counter.ts';
-import { MqttPublisher, errorInfo, safeUrl, withTimeout, type PublisherStats } from './sinks/mqtt-publisher.ts';
+import { MqttPublisher, errorInfo, safeUrl, type PublisherStats } from './sinks/mqtt-publisher.ts';
 import { Outbox } from './sinks/outbox.ts';
 import { Simulator } from './sources/simulator.ts';
 

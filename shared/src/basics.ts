@@ -6,3 +6,4 @@
 export * from './ids.ts';
 export * from './windows.ts';
 export * from './radio-counts.ts';
+export * from './timeout.ts';

@@ -29,6 +29,7 @@ import {
   StoredAckSchema,
   countsMessageJsonSchema,
   topics,
+  withTimeout,
   type CountsMessage,
   type Radio,
   type StatusMessage,
@@ -669,11 +670,3 @@ export function errorInfo(err: unknown): { name?: string; code?: string; message
   return { message: String(err) };
 }
 
-/** Resolves or rejects like `p`, or rejects after `ms` with an error naming `what`. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}

@@ -7,19 +7,10 @@ import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { HealthzSchema } from '@passant/shared/api-schemas';
 import { ANONYMOUS } from '../../auth/access.ts';
+import { TimeoutError, withTimeout } from '@passant/shared';
 import { NO_QUERY } from '../params.ts';
 import type { RouteContext } from './context.ts';
 import type { RouteSpec } from './types.ts';
-
-function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((resolve) => {
-      timer = setTimeout(() => resolve(fallback), ms);
-    }),
-  ]);
-}
 
 export const OPERATION_ROUTES: RouteSpec[] = [
   {
@@ -69,12 +60,10 @@ export const OPERATION_ROUTES: RouteSpec[] = [
       async (_req: Request, res: Response) => {
         const { store, health, now } = ctx;
         const [answers, writeError] = await Promise.all([
-          withTimeout(store.ping().catch(() => false), 2000, false),
+          withTimeout(store.ping(), 2000, 'the ping').catch(() => false),
           // Reads alone cannot tell a full disk or a read-only file system: the store says whether it can write.
-          withTimeout(
-            (store.writeStatus?.() ?? Promise.resolve(null)).catch((err: unknown) => `the write check failed: ${(err as Error).message}`),
-            2000,
-            'the write check timed out',
+          withTimeout(store.writeStatus?.() ?? Promise.resolve(null), 2000, 'the write check').catch((err: unknown) =>
+            err instanceof TimeoutError ? 'the write check timed out' : `the write check failed: ${(err as Error).message}`,
           ),
         ]);
         const storeError = answers ? writeError : 'the store does not answer';
