@@ -18,7 +18,7 @@ import { parseSensorConfig, type SensorConfig, type SensorConfigInput } from './
 import { silentLogger, type Logger } from './log.ts';
 import type { Source, SourceSummary } from './pipeline/types.ts';
 import { DEFAULT_FILE_MAX_GAP_SECONDS, WindowCounter } from './pipeline/window-counter.ts';
-import { MqttPublisher, errorInfo, safeUrl, type PublisherStats } from './sinks/mqtt-publisher.ts';
+import { MqttPublisher, safeUrl, type PublisherStats } from './sinks/mqtt-publisher.ts';
 import { Outbox } from './sinks/outbox.ts';
 import { Simulator } from './sources/simulator.ts';
 
@@ -203,7 +203,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     if (expired || !live || now() < endMs) return;
     expired = true;
     log.warn({ activeUntil: cfg.activeUntil }, 'activeUntil has passed: this sensor stops counting');
-    void source.close().catch((err: unknown) => log.error({ error: errorInfo(err) }, 'stopping the source failed'));
+    void source.close().catch((err: unknown) => log.error({ err }, 'stopping the source failed'));
   };
 
   // Live: close the windows as the clock passes their end.
@@ -215,7 +215,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
     source.readPending?.();
     advancing = counter
       .advance(now())
-      .catch((err: unknown) => log.error({ error: errorInfo(err) }, 'closing windows failed'))
+      .catch((err: unknown) => log.error({ err }, 'closing windows failed'))
       .finally(() => {
         advancing = null;
       });
@@ -275,7 +275,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
       return summary;
     },
     (err: unknown) => {
-      log.error({ error: errorInfo(err) }, 'source failed');
+      log.error({ err }, 'source failed');
       throw err;
     },
   );
@@ -293,7 +293,7 @@ export async function startAgent(config: SensorConfigInput | SensorConfig, deps:
         try {
           await withTimeout(Promise.resolve().then(p), step, what);
         } catch (err) {
-          log.warn({ error: errorInfo(err), step: what }, 'shutdown step failed or timed out');
+          log.warn({ err, step: what }, 'shutdown step failed or timed out');
         }
       };
       await guard('stop source', () => source.close());

@@ -7,7 +7,6 @@
 import { ConfigError, loadSensorConfig, type SensorConfig } from './config.ts';
 import { startAgent, type Agent } from './agent.ts';
 import { createLogger } from './log.ts';
-import { errorInfo } from './sinks/mqtt-publisher.ts';
 
 export async function runAgentCommand(args: string[]): Promise<number> {
   let config: SensorConfig;
@@ -28,7 +27,7 @@ export async function runAgentCommand(args: string[]): Promise<number> {
   try {
     agent = await startAgent(config, { logger });
   } catch (err) {
-    log.fatal({ error: errorInfo(err) }, 'could not start the agent');
+    log.fatal({ err }, 'could not start the agent');
     return 1;
   }
 

@@ -307,7 +307,7 @@ export class MqttPublisher implements WindowSink {
           'offline status',
         );
       } catch (err) {
-        this.#log.warn({ error: errorInfo(err) }, 'could not publish the offline status');
+        this.#log.warn({ err }, 'could not publish the offline status');
       } finally {
         this.#client.removeListener('close', onClose!);
       }
@@ -316,7 +316,7 @@ export class MqttPublisher implements WindowSink {
     try {
       await withTimeout(this.#client.endAsync(!connected), timeoutMs, 'disconnect');
     } catch (err) {
-      this.#log.warn({ error: errorInfo(err) }, 'clean disconnect failed; closing the connection');
+      this.#log.warn({ err }, 'clean disconnect failed; closing the connection');
       await withTimeout(this.#client.endAsync(true), timeoutMs, 'forced disconnect').catch(() => undefined);
     }
     this.#clearRetryTimer();
@@ -366,7 +366,7 @@ export class MqttPublisher implements WindowSink {
     );
     this.#client
       .publishAsync(this.#statusTopic, JSON.stringify(this.#status('online')), { qos: 1, retain: true })
-      .catch((err: unknown) => this.#log.warn({ error: errorInfo(err) }, 'could not publish the online status'));
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not publish the online status'));
     this.#subscribeStored();
     this.#pump();
   }
@@ -384,7 +384,7 @@ export class MqttPublisher implements WindowSink {
         }
         this.#subscribed = true;
       })
-      .catch((err: unknown) => this.#log.warn({ error: errorInfo(err) }, 'could not subscribe to the stored acknowledgements; trying again on the next connect'));
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not subscribe to the stored acknowledgements; trying again on the next connect'));
   }
 
   /** Whether the subscription to the stored acknowledgements is in place (this connection). */
@@ -412,7 +412,7 @@ export class MqttPublisher implements WindowSink {
       ids = this.#outbox.removeSeqs(seqs);
     } catch (err) {
       // Kept: sent again later, and acknowledged again (the aggregator acknowledges duplicates too).
-      this.#log.error({ error: errorInfo(err) }, 'could not remove stored messages from the outbox');
+      this.#log.error({ err }, 'could not remove stored messages from the outbox');
       return;
     }
     for (const id of ids) {
@@ -439,7 +439,7 @@ export class MqttPublisher implements WindowSink {
     this.#errorsSinceConnect++;
     // The first error of an outage at warn, the retries' at debug: a broker away for a day is not 1440 warnings.
     const level = this.#errorsSinceConnect === 1 ? 'warn' : 'debug';
-    this.#log[level]({ error: errorInfo(err), url: safeUrl(this.#o.mqtt.url) }, 'broker connection error');
+    this.#log[level]({ err, url: safeUrl(this.#o.mqtt.url) }, 'broker connection error');
   }
 
   /**
@@ -509,7 +509,7 @@ export class MqttPublisher implements WindowSink {
     } catch (err) {
       // Disk trouble: keep the windows in memory (bounded like the outbox) and try again with the next window.
       this.#pending = batch.concat(this.#pending).slice(-this.#outbox.maxMessages);
-      this.#log.error({ error: errorInfo(err), pending: this.#pending.length }, 'could not write to the outbox; will retry');
+      this.#log.error({ err, pending: this.#pending.length }, 'could not write to the outbox; will retry');
       return false;
     }
     this.#stats.enqueued += seqs.length;
@@ -660,13 +660,3 @@ export class MqttPublisher implements WindowSink {
     return this.#outbox.size === 0;
   }
 }
-
-/** Error fields fit for a log line: name, code, message (never a payload). */
-export function errorInfo(err: unknown): { name?: string; code?: string; message: string } {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { name: err.name, ...(code !== undefined ? { code: String(code) } : {}), message: err.message };
-  }
-  return { message: String(err) };
-}
-
