@@ -1,7 +1,8 @@
 /**
  * Live updates: every zone-minute the release layer freezes is emitted once as 'cell' events (one per radio),
- * released through k (and noise, when configured); Server-Sent Events carry them to the dashboard. After each
- * store write, and every `sweepIntervalMs` (cells whose settle time has passed), a settle pass runs.
+ * released through k (and noise, when configured); Server-Sent Events carry them to the dashboard. This module
+ * settles nothing itself: it tells the release layer's settler that windows were stored (`notifyStored`, which
+ * asks for a pass soon), and the settler's interval freezes cells whose settle time has passed.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -13,7 +14,6 @@ export interface LiveUpdatesOptions {
   logger: Logger;
   /** Kept for compatibility; the release layer's clock decides when a cell has settled. */
   now?: () => number;
-  sweepIntervalMs?: number;
 }
 
 interface Events {
@@ -22,10 +22,7 @@ interface Events {
 }
 
 export class LiveUpdates extends EventEmitter<Events> {
-  private readonly logger: Logger;
-  private readonly sweepIntervalMs: number;
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private work: Promise<void> = Promise.resolve();
+  private started = false;
   private readonly onFrozen = (cells: FrozenCell[]) => {
     if (this.listenerCount('cell') === 0) return;
     for (const cell of cells) {
@@ -38,46 +35,30 @@ export class LiveUpdates extends EventEmitter<Events> {
   constructor(
     private readonly release: ReleaseLayer,
     private readonly registry: Registry,
-    options: LiveUpdatesOptions,
+    _options: LiveUpdatesOptions,
   ) {
     super();
-    this.logger = options.logger;
-    this.sweepIntervalMs = options.sweepIntervalMs ?? 5000;
   }
 
   start(): void {
-    if (this.sweepTimer) return;
+    if (this.started) return;
+    this.started = true;
     this.release.on('frozen', this.onFrozen);
-    this.sweepTimer = setInterval(() => this.enqueue(), this.sweepIntervalMs);
-    this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.started = false;
     this.release.off('frozen', this.onFrozen);
-    await this.work;
+    await this.release.idle();
   }
 
-  /** Tells that these windows were newly stored: a settle pass follows. Never throws to the caller. */
+  /** Tells that these windows were newly stored: the settler runs a pass soon. Never throws to the caller. */
   notifyStored(items: readonly { sensorId: string; windowStart: number }[]): void {
-    if (items.some((item) => this.registry.zoneOf(item.sensorId) !== undefined)) this.enqueue();
+    if (items.some((item) => this.registry.zoneOf(item.sensorId) !== undefined)) this.release.notifyStored();
   }
 
   /** Resolves when the work queued so far is done (tests). */
   async idle(): Promise<void> {
-    await this.work;
     await this.release.idle();
-  }
-
-  private enqueue(): void {
-    this.work = this.work
-      .then(() => this.release.settle())
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.logger.warn({ err: (err as Error).message }, 'live update failed');
-        },
-      );
   }
 }

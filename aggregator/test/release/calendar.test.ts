@@ -79,6 +79,7 @@ describe('calendar series in the release layer', () => {
     const to = iso('2024-10-28T23:00:00Z'); // Tuesday 29 October 00:00 local
     await fill(from, to);
     const layer = new ReleaseLayer(store, new Registry([{ id: 'z', name: 'Z', sensors: ['s1'] }]), { k: 5, settleSeconds: 0, now: () => to + 7200 });
+    await layer.settle();
     const series = await layer.series('z', { from, to, step: 'day', radio: 'wifi', timeZone: AMS });
     expect(series!.t).toEqual([iso('2024-10-25T22:00:00Z'), iso('2024-10-26T22:00:00Z'), iso('2024-10-27T23:00:00Z')]);
     expect(series!.minutes).toEqual([1440, 1500, 1440]);
@@ -110,6 +111,7 @@ describe('calendar series in the release layer', () => {
       settleSeconds: 0,
       now: () => from + 86_400,
     });
+    await layer.settle();
     const only = await layer.series({ kind: 'zones', ids: ['z', 'gone'] }, { from, to: from + 7200, step: 3600, radio: 'wifi' });
     const both = await layer.series({ kind: 'zones', ids: ['z', 'y'] }, { from, to: from + 7200, step: 3600, radio: 'wifi' });
     expect(only!.devices).toEqual([590, 590]);

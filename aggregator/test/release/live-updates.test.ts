@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, LiveUpdates, Registry, ReleaseLayer, SqliteStore } from '../../src/index.ts';
 import type { ReleasedCell } from '../../src/index.ts';
 import { countsMessage } from '../helpers/messages.ts';
@@ -26,13 +26,14 @@ describe('LiveUpdates', () => {
     store = SqliteStore.open(path.join(dir, 'passant.db'));
     now = D + 70;
     events.length = 0;
-    release = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => now });
-    live = new LiveUpdates(release, registry, { logger: createLogger('silent'), now: () => now, sweepIntervalMs: 20 });
+    release = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => now, settleIntervalMs: 20 });
+    live = new LiveUpdates(release, registry, { logger: createLogger('silent'), now: () => now });
     live.on('cell', (cell) => events.push(cell));
     live.start();
   });
   afterEach(async () => {
     await live.stop();
+    await release.stop();
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -61,13 +62,14 @@ describe('LiveUpdates', () => {
     ]);
   });
 
-  it('releases a partly reported minute when its settle time has passed (swept)', async () => {
+  it("releases a partly reported minute when its settle time has passed (the settler's interval)", async () => {
     await storeAndNotify(countsMessage('s1', D, 9));
-    // Two sweeps after the store's own pass, before the settle time: neither may release the half-reported minute.
-    const passes = vi.spyOn(release, 'settle');
-    await waitFor(() => passes.mock.calls.length >= 2, 'two sweeps', 15_000);
+    // Two passes of the interval after the store's own pass, before the settle time: neither may release the
+    // half-reported minute.
+    const passes = release.settlePasses;
+    release.start();
+    await waitFor(() => release.settlePasses >= passes + 2, 'two passes of the interval', 15_000);
     await live.idle();
-    passes.mockRestore();
     expect(events).toEqual([]);
     now = D + 60 + 120;
     await waitFor(() => events.length === 2, 'swept cell', 15_000);

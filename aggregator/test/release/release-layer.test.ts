@@ -65,6 +65,7 @@ describe('sites', () => {
       ],
       D + 10,
     );
+    await release.settle();
     expect(await release.series({ kind: 'site', id: 'town' }, minutes(D, 3))).toEqual({
       t: [D, D + 60, D + 120],
       devices: [7, null, null],
@@ -88,9 +89,11 @@ describe('freezing', () => {
     now = D + 30;
     await store.put([countsMessage('s1', D, 6)], D + 30);
     now = D + 60 + 120; // s2 never came: released with s1 alone
+    await release.settle();
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [6], suppressed: [0] });
     await store.put([countsMessage('s2', D, 2)], now + 3600); // s2's outbox, an hour later
     now += 7200;
+    await release.settle();
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [6], suppressed: [0] });
     expect(await release.series('front', { from: D, to: D + 3600, step: 3600, radio: 'wifi' })).toEqual({ t: [D], devices: [6], suppressed: [0] });
     expect(release.lateWindows).toBe(1);
@@ -102,9 +105,11 @@ describe('freezing', () => {
     const release = layer(new Registry(ZONES));
     await store.put([countsMessage('s1', D, 3)], D + 10);
     now = D + 200;
+    await release.settle();
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [null], suppressed: [1] });
     await store.put([countsMessage('s2', D, 9)], D + 300);
     now = D + 1000;
+    await release.settle();
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [null], suppressed: [1] });
   });
 
@@ -113,16 +118,21 @@ describe('freezing', () => {
     now = D + 86_400;
     // both sensors replay their outboxes a day late, one after the other, with a settle pass in between
     await store.put([countsMessage('s1', D, 2)], now);
+    await release.settle();
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [null], suppressed: [0] });
     now += 30;
+    await release.settle();
     expect(await release.cells('front', D)).toBe('pending');
     await store.put([countsMessage('s2', D, 5)], now);
+    await release.settle();
     expect(await release.series('front', minutes(D, 1))).toEqual({ t: [D], devices: [7], suppressed: [0] });
     // one that only s1 replays settles settleSeconds after it arrived
     await store.put([countsMessage('s1', D + 60, 8)], now);
     now += 119;
+    await release.settle();
     expect(await release.cells('front', D + 60)).toBe('pending');
     now += 1;
+    await release.settle();
     expect(await release.series('front', minutes(D + 60, 1))).toEqual({ t: [D + 60], devices: [8], suppressed: [0] });
   });
 
@@ -150,6 +160,7 @@ describe('registry changes', () => {
       D + 10,
     );
     now = D + 3600;
+    await release.settle();
     expect(await release.series('front', minutes(D, 3))).toEqual({ t: [D, D + 60, D + 120], devices: [6, null, null], suppressed: [0, 0, 0] });
     expect(await registry.unassignedSensors()).toEqual([{ sensorId: 's9', lastSeen: D + 10, firstWindowStart: D, lastWindowStart: D + 120, messages: 3 }]);
     // s9 joins front: the minute front already released stays; the others take s9's windows
@@ -158,6 +169,7 @@ describe('registry changes', () => {
       SITES,
     );
     await release.syncRegistry();
+    await release.settle();
     expect(await release.series('front', minutes(D, 3))).toEqual({ t: [D, D + 60, D + 120], devices: [6, 30, null], suppressed: [0, 0, 1] });
     expect(await registry.unassignedSensors()).toEqual([]);
     // the registry it settled with is remembered: a new layer (a restart) queues nothing again
@@ -170,6 +182,7 @@ describe('registry changes', () => {
     await release.syncRegistry();
     await store.put([countsMessage('s1', D, 3), countsMessage('s2', D, 6), countsMessage('s2', D + 60, 7)], D + 10);
     now = D + 3600;
+    await release.settle();
     expect(await release.series('front', minutes(D, 2))).toEqual({ t: [D, D + 60], devices: [9, 7], suppressed: [0, 0] });
     // s2 moves to side: side may not show s2's 6 at D (front showed 9 = 3 + 6: 9 - 6 would give s1's 3 away)
     await store.put([countsMessage('s2', D + 120, 8)], now);
@@ -180,6 +193,7 @@ describe('registry changes', () => {
     ]);
     await release.syncRegistry();
     now += 3600;
+    await release.settle();
     expect(await release.series('side', minutes(D, 3))).toEqual({ t: [D, D + 60, D + 120], devices: [null, null, 8], suppressed: [0, 0, 0] });
     expect(await release.series('front', minutes(D, 3))).toEqual({ t: [D, D + 60, D + 120], devices: [9, 7, null], suppressed: [0, 0, 0] });
   });
@@ -192,10 +206,12 @@ describe('registry changes', () => {
     release.start();
     try {
       await release.idle();
+      await release.settle();
       expect((await release.series('side', minutes(D, 1)))!.devices).toEqual([null]);
       // The registry tells its listeners at once, and the release layer queues its sync then: idle() covers it.
       registry.update([{ id: 'side', name: 'Side', sensors: ['s4', 's9'] }]);
       await release.idle();
+      await release.settle();
       expect((await release.series('side', minutes(D, 1)))!.devices).toEqual([12]);
     } finally {
       await release.stop();
@@ -214,6 +230,7 @@ describe('rollups and retention', () => {
       expect((await store.sensorWindows(['s3'], 0, D + 60)).map((w) => w.windowStart)).toEqual([D]);
       await store.put([countsMessage('s3', D - 3 * 86_400, 7)], D);
       await waitFor(async () => (await store.sensorWindows(['s3'], 0, D)).length === 0, 'the periodic retention run', 15_000);
+      await release.settle();
       expect((await release.series('back', { from: D - 5 * 86_400, to: D + 86_400, step: 86_400, radio: 'wifi' }))!.devices).toEqual([9, null, null, null, null, 8]);
     } finally {
       await release.stop();
@@ -233,6 +250,7 @@ describe('rollups and retention', () => {
     await fillDays(7);
     now = D + 8 * 86_400;
     const week = { from: D, to: D + 7 * 86_400 };
+    await release.settle();
     for (const radio of ['wifi', 'ble'] as const) {
       const mins = (await release.series('front', { ...week, step: 60, radio }))!;
       for (const step of [3600, 86_400, 7200, 604_800]) {
@@ -259,6 +277,7 @@ describe('rollups and retention', () => {
     const release = layer(new Registry(ZONES), { minuteDays: 3 });
     await fillDays(6);
     now = D + 6 * 86_400 + 3600;
+    await release.settle();
     const hoursBefore = await release.series('front', { from: D, to: D + 6 * 86_400, step: 3600, radio: 'wifi' });
     const daysBefore = await release.series('front', { from: D, to: D + 6 * 86_400, step: 86_400, radio: 'wifi' });
     expect(release.retentionCutoff()).toBe(D + 3 * 86_400);
@@ -268,6 +287,7 @@ describe('rollups and retention', () => {
     expect(await store.sensorWindows(['s1', 's2'], 0, D + 3 * 86_400)).toEqual([]);
     expect(await store.cells(null, 0, D + 3 * 86_400)).toEqual([]);
     expect((await store.cells(null, D + 3 * 86_400, D + 4 * 86_400)).length).toBeGreaterThan(0);
+    await release.settle();
     const oldMinutes = await release.series('front', minutes(D, 60));
     expect(oldMinutes!.devices.every((d) => d === null)).toBe(true);
     expect(oldMinutes!.suppressed.every((s) => s === 0)).toBe(true);
@@ -282,15 +302,18 @@ describe('rollups and retention', () => {
     now = D + 10 * 86_400;
     await store.put([countsMessage('s3', D, 10), countsMessage('s3', D + 60, 2)], now);
     const hour = { from: D, to: D + 3600, step: 3600, radio: 'wifi' as const };
+    await release.settle();
     expect(await release.series('back', hour)).toEqual({ t: [D], devices: [10], suppressed: [1] });
     await release.applyRetention(); // the minutes are gone, the hour stays
     expect(await store.cells(['back'], D, D + 3600)).toEqual([]);
     // a sensor replaying an old outbox: a minute of that hour, whose cells are gone: not released (not counted twice)
     await store.put([countsMessage('s3', D + 120, 30)], now + 10);
+    await release.settle();
     expect(await release.series('back', hour)).toEqual({ t: [D], devices: [10], suppressed: [1] });
     expect(release.lateWindows).toBe(1);
     // an old hour never released before is released
     await store.put([countsMessage('s3', D + 7200, 12)], now + 20);
+    await release.settle();
     expect(await release.series('back', { ...hour, from: D + 7200, to: D + 10_800 })).toEqual({ t: [D + 7200], devices: [12], suppressed: [0] });
   });
 
@@ -310,6 +333,7 @@ describe('noise', () => {
     const release = layer(new Registry(ZONES));
     await store.put([countsMessage('s3', D, 20)], D + 10);
     expect(release.noiseInfo).toBeNull();
+    await release.settle();
     const series = await release.series('back', minutes(D, 1));
     expect(series).toEqual({ t: [D], devices: [20], suppressed: [0] });
     expect(series).not.toHaveProperty('noise');
@@ -320,6 +344,7 @@ describe('noise', () => {
     const messages = [];
     for (let m = 0; m < 120; m++) messages.push(countsMessage('s3', D + m * 60, m % 3 === 0 ? 2 : 40 + (m % 7)));
     await store.put(messages, D + 10);
+    await release.settle();
     const noisy = (await release.series('back', minutes(D, 120)))!;
     expect(noisy.noise).toEqual({ epsilon: 0.5, mechanism: 'geometric' });
     const exact = (await release.series('back', minutes(D, 120), { exact: true }))!;
@@ -342,6 +367,7 @@ describe('noise', () => {
     const messages = [];
     for (let m = 0; m < 3 * 60; m++) messages.push(countsMessage('s3', D + m * 60, 3 + (m % 8)), countsMessage('s1', D + m * 60, 10 + (m % 3)));
     await store.put(messages, D + 10);
+    await release.settle();
     for (const target of [{ kind: 'zone' as const, id: 'back' }, { kind: 'site' as const, id: 'town' }]) {
       const mins = (await release.series(target, minutes(D, 180)))!;
       const hours = (await release.series(target, { from: D, to: D + 3 * 3600, step: 3600, radio: 'wifi' }))!;
@@ -363,6 +389,7 @@ describe('noise', () => {
     const more = [];
     for (let m = 120; m < 180; m++) more.push(countsMessage('s3', D + m * 60, 30));
     await store.put(more, D + 20);
+    await onLayer.settle();
     const mins = (await onLayer.series('back', minutes(D, 180)))!;
     const exact = (await onLayer.series('back', minutes(D, 180), { exact: true }))!;
     expect(mins.devices.some((d, i) => d !== exact.devices[i])).toBe(true);
@@ -374,6 +401,7 @@ describe('noise', () => {
     // after the minutes are gone, hours and days still read the same
     now = D + 5 * 86_400;
     await onLayer.applyRetention();
+    await onLayer.settle();
     expect(await onLayer.series('back', { from: D, to: D + 3 * 3600, step: 3600, radio: 'wifi' })).toEqual(hours);
     expect(await onLayer.series('back', { from: D, to: D + 86_400, step: 86_400, radio: 'wifi' })).toEqual(day);
   });

@@ -38,6 +38,7 @@ describe('ReleaseLayer over a real SQLite store', () => {
       D + 200,
     );
     const layer = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => D + 3600 });
+    await layer.settle();
     expect(await layer.series('front', { from: D, to: D + 180, step: 60, radio: 'wifi' })).toEqual({
       t: [D, D + 60, D + 120],
       devices: [7, null, null],
@@ -58,9 +59,11 @@ describe('ReleaseLayer over a real SQLite store', () => {
     const layer = new ReleaseLayer(store, registry, { k: 5, settleSeconds: 120, now: () => now });
     const query = { from: D, to: D + 60, step: 60 as const, radio: 'wifi' as const };
     await store.put([countsMessage('s1', D, 10)], D + 61);
+    await layer.settle();
     expect(await layer.series('front', query)).toEqual({ t: [D], devices: [null], suppressed: [0] });
     expect(await layer.cells('front', D)).toBe('pending');
     await store.put([countsMessage('s2', D, 2)], D + 62);
+    await layer.settle();
     expect(await layer.series('front', query)).toEqual({ t: [D], devices: [12], suppressed: [0] });
     expect(await layer.cells('front', D)).toEqual([
       { zoneId: 'front', radio: 'wifi', t: D, devices: 12, suppressed: 0 },
@@ -69,8 +72,10 @@ describe('ReleaseLayer over a real SQLite store', () => {
     // a minute that only s1 reported is released once its settle time has passed
     await store.put([countsMessage('s1', D + 60, 6)], D + 121);
     now = D + 120 + 119;
+    await layer.settle();
     expect(await layer.cells('front', D + 60)).toBe('pending');
     now = D + 120 + 120;
+    await layer.settle();
     expect(await layer.series('front', { ...query, from: D + 60, to: D + 120 })).toEqual({ t: [D + 60], devices: [6], suppressed: [0] });
     expect(await layer.cells('front', D + 120)).toBe('empty');
   });
