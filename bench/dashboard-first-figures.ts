@@ -10,7 +10,10 @@
  * minutes) has data.
  *
  * Settings (environment): PASSANT_DASHBOARD_BENCH_RUNS (7), PASSANT_DASHBOARD_BENCH_DAYS (365),
- * PASSANT_DASHBOARD_BENCH_MINUTE_DAYS (2). The dashboard must be built (`npm run build`).
+ * PASSANT_DASHBOARD_BENCH_MINUTE_DAYS (2), PASSANT_DASHBOARD_BENCH_DIST (a folder
+ * of another dashboard build to serve instead of dashboard/dist), PASSANT_DASHBOARD_BENCH_WATERFALL (1: print each run's requests, their
+ * start and end in ms from navigation, from the page's Resource Timing, and the page's main-thread time by kind:
+ * tasks, script, layout, style, from the DevTools protocol's Performance metrics). The dashboard must be built (`npm run build`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,6 +39,34 @@ const ZONES = 10;
 const K = 5;
 const GOAL_MS = 1000;
 const DAY = 86_400;
+/** PASSANT_DASHBOARD_BENCH_WATERFALL=1: print each run's requests (start and end from navigation, in ms). */
+const WATERFALL = process.env.PASSANT_DASHBOARD_BENCH_WATERFALL === '1';
+/** PASSANT_DASHBOARD_BENCH_DIST: another build of the dashboard to serve (to compare two builds on one machine). */
+const DIST = process.env.PASSANT_DASHBOARD_BENCH_DIST ? path.resolve(process.env.PASSANT_DASHBOARD_BENCH_DIST) : undefined;
+
+interface WaterfallEntry {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** In the page: the document's and every resource's start and end (ms from navigation), from Resource Timing. */
+function readWaterfall(): { entries: WaterfallEntry[]; domContentLoaded: number } {
+  const perf = (globalThis as unknown as { performance: { getEntriesByType(type: string): { name: string; startTime: number; responseEnd: number; domContentLoadedEventEnd?: number }[] } }).performance;
+  const nav = perf.getEntriesByType('navigation')[0];
+  const entries = perf.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd }));
+  if (nav) entries.unshift({ name: nav.name, start: nav.startTime, end: nav.responseEnd });
+  return { entries, domContentLoaded: nav?.domContentLoadedEventEnd ?? 0 };
+}
+
+function formatWaterfall(run: number, ms: number, w: { entries: WaterfallEntry[]; domContentLoaded: number }): string {
+  const lines = [`  run ${run}: first figures at ${ms.toFixed(0)} ms, DOMContentLoaded at ${w.domContentLoaded.toFixed(0)} ms`];
+  for (const e of w.entries) {
+    const url = new URL(e.name);
+    lines.push(`    ${e.start.toFixed(0).padStart(5)} -> ${(e.end > 0 ? e.end.toFixed(0) : 'open').padStart(5)} ms  ${url.pathname}${url.search}`);
+  }
+  return lines.join('\n');
+}
 
 interface PageClock {
   performance: { now(): number };
@@ -44,7 +75,8 @@ interface PageClock {
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(DIST_INDEX)) throw new Error(`${DIST_INDEX} is missing: run \`npm run build\` first`);
+  const index = DIST === undefined ? DIST_INDEX : path.join(DIST, 'index.html');
+  if (!fs.existsSync(index)) throw new Error(`${index} is missing: run \`npm run build\` first`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-bench-dashboard-'));
   const broker = await startMosquitto({ persistence: false });
   let aggregator: AggregatorProcess | undefined;
@@ -63,6 +95,9 @@ async function main(): Promise<void> {
         sites: [{ id: 'centrum', name: 'Centrum', zones: data.zones.map((z) => z.id) }],
         auth: { public: { zones: 'all', sites: 'all' } },
         retention: { minuteDays: MINUTE_DAYS },
+        // no rate limit: the runs are one address loading the page again and again (about 40 requests a load), and
+        // the limit's 429s would stop a run, not measure it
+        http: { rateLimitPerMinute: 0, ...(DIST === undefined ? {} : { dashboardDir: DIST }) },
       }),
     );
     aggregator = await spawnAggregator({ id: 'bench-dashboard', mqttUrl: broker.url, dataDir: dir, logLevel: 'warn', env: { PASSANT_CONFIG: configFile } });
@@ -73,6 +108,11 @@ async function main(): Promise<void> {
       const context = await browser.newContext({ locale: 'nl-NL', viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
       try {
         const page = await context.newPage();
+        const pageErrors: string[] = [];
+        page.on('pageerror', (e) => pageErrors.push(e.message));
+        page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+        const cdp = WATERFALL ? await context.newCDPSession(page) : null;
+        await cdp?.send('Performance.enable');
         await page.goto(`${aggregator.url}/?lang=nl`);
         const handle = await page.waitForFunction(
           (n) => {
@@ -89,9 +129,33 @@ async function main(): Promise<void> {
           },
           cards,
           { polling: 'raf', timeout: 60_000 },
-        );
+        ).catch(async (err: unknown) => {
+          // what the page shows when the figures never came: each card's chart and first figure, the banner, the status
+          const shown = await page
+            .evaluate(() => {
+              const d = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null; dataset: Record<string, string | undefined>; hidden?: boolean }> } }).document;
+              const all = (s: string) => [...d.querySelectorAll(s)];
+              return {
+                charts: all('article.card .chart').map((c) => `${c.dataset.buckets ?? '-'}/${c.dataset.released ?? '-'}`),
+                latest: all('article.card .stats dd:first-of-type').map((dd) => dd.textContent),
+                errors: all('article.card .zone-error').map((e) => e.textContent).filter((x) => x),
+                banner: all('.banner').map((b) => b.textContent),
+                status: all('.status').map((b) => b.dataset.state),
+              };
+            })
+            .catch(() => null);
+          throw new Error(`run ${run}: no first figures within 60 s; the page shows ${JSON.stringify(shown)}; its errors: ${JSON.stringify(pageErrors)}`, { cause: err });
+        });
         const ms = Number(await handle.jsonValue());
         if (run > 0) samples.push(ms); // run 0 warms the aggregator's caches and the browser
+        if (cdp !== null && run > 0) {
+          // the page's main-thread time up to now (first figures, give or take a frame), by kind
+          const { metrics } = await cdp.send('Performance.getMetrics');
+          const metric = (name: string) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
+          const cpu = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((n) => `${n.replace('Duration', '')} ${metric(n).toFixed(0)} ms`);
+          console.log(formatWaterfall(run, ms, await page.evaluate(readWaterfall)));
+          console.log(`    main thread: ${cpu.join(', ')}`);
+        }
       } finally {
         await context.close();
       }

@@ -77,7 +77,12 @@ const HEIGHT_PX = { narrow: 220, wide: 260 } as const;
 const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000, 100_000];
 
 export class ZoneChart {
-  private readonly plot: uPlot;
+  /**
+   * Made with the first data (`update`), not before: a chart made empty would lay out its box and draw its axes
+   * once for nothing, and a page of many cards pays that for each before its first figures.
+   */
+  private plot: uPlot | null = null;
+  private readonly opts: Omit<uPlot.Options, 'width' | 'height'>;
   private readonly container: HTMLElement;
   private readonly resizeObserver: ResizeObserver;
   private window: TimeWindow;
@@ -104,8 +109,7 @@ export class ZoneChart {
     });
     const ms = (t: number) => new Date(t * 1000);
 
-    const opts: uPlot.Options = {
-      ...this.size(),
+    this.opts = {
       pxAlign: 0,
       cursor: { points: { size: 7 }, drag: { x: false, y: false } },
       legend: { show: false }, // the readout below the chart takes its place
@@ -190,17 +194,17 @@ export class ZoneChart {
         ],
       },
     };
-    this.plot = new uPlot(opts, [[], [], [], [], []], container);
     this.resizeObserver = new ResizeObserver(() => {
+      if (this.plot === null) return; // sized when it is made
       cancelAnimationFrame(this.resizeFrame);
-      this.resizeFrame = requestAnimationFrame(() => this.plot.setSize(this.size()));
+      this.resizeFrame = requestAnimationFrame(() => this.plot?.setSize(this.size()));
     });
     this.resizeObserver.observe(container);
     CHARTS.set(container, this);
   }
 
   redraw(): void {
-    this.plot.redraw(false);
+    this.plot?.redraw(false);
   }
 
   /** Shows `series` (bucket starts in `window`) in `window`, with the estimate per bucket when there is one. */
@@ -210,7 +214,9 @@ export class ZoneChart {
     const values = perMinute(series, win.step, Date.now() / 1000);
     const none = series.t.map(() => null);
     const est = estimate !== null && estimate.value.length === series.t.length ? estimate : { value: none, low: none, high: none };
-    this.plot.setData([series.t, values as number[], est.value as number[], est.high as number[], est.low as number[]]);
+    const data: uPlot.AlignedData = [series.t, values as number[], est.value as number[], est.high as number[], est.low as number[]];
+    if (this.plot === null) this.plot = new uPlot({ ...this.opts, ...this.size() }, data, this.container);
+    else this.plot.setData(data);
     const released = values.filter((v) => v !== null).length;
     this.container.dataset.buckets = String(series.t.length);
     this.container.dataset.released = String(released);
@@ -226,7 +232,8 @@ export class ZoneChart {
     if (CHARTS.get(this.container) === this) CHARTS.delete(this.container);
     cancelAnimationFrame(this.resizeFrame);
     this.resizeObserver.disconnect();
-    this.plot.destroy();
+    this.plot?.destroy();
+    this.plot = null;
   }
 
   private size(): { width: number; height: number } {
@@ -303,26 +310,35 @@ export class ZoneChart {
 
   private hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | null {
     if (this.hatch !== null) return this.hatch;
-    const size = Math.round(9 * Math.max(1, devicePixelRatio));
-    const tile = document.createElement('canvas');
-    tile.width = size;
-    tile.height = size;
-    const g = tile.getContext('2d');
-    if (g === null) return null;
-    g.strokeStyle = COLORS.hatch;
-    g.lineWidth = Math.max(1, devicePixelRatio);
-    g.beginPath();
-    // One diagonal per tile, plus its two corner continuations, so the tiles join into unbroken lines.
-    g.moveTo(0, size);
-    g.lineTo(size, 0);
-    g.moveTo(-size / 2, size / 2);
-    g.lineTo(size / 2, -size / 2);
-    g.moveTo(size / 2, size * 1.5);
-    g.lineTo(size * 1.5, size / 2);
-    g.stroke();
-    this.hatch = ctx.createPattern(tile, 'repeat');
+    const tile = hatchTile();
+    this.hatch = tile === null ? null : ctx.createPattern(tile, 'repeat');
     return this.hatch;
   }
+}
+
+/** The hatch's tile, drawn once for every chart of the page (for the screen's pixel ratio). */
+let hatchTileCache: { ratio: number; tile: HTMLCanvasElement } | null = null;
+function hatchTile(): HTMLCanvasElement | null {
+  if (hatchTileCache !== null && hatchTileCache.ratio === devicePixelRatio) return hatchTileCache.tile;
+  const size = Math.round(9 * Math.max(1, devicePixelRatio));
+  const tile = document.createElement('canvas');
+  tile.width = size;
+  tile.height = size;
+  const g = tile.getContext('2d');
+  if (g === null) return null;
+  g.strokeStyle = COLORS.hatch;
+  g.lineWidth = Math.max(1, devicePixelRatio);
+  g.beginPath();
+  // One diagonal per tile, plus its two corner continuations, so the tiles join into unbroken lines.
+  g.moveTo(0, size);
+  g.lineTo(size, 0);
+  g.moveTo(-size / 2, size / 2);
+  g.lineTo(size / 2, -size / 2);
+  g.moveTo(size / 2, size * 1.5);
+  g.lineTo(size * 1.5, size / 2);
+  g.stroke();
+  hatchTileCache = { ratio: devicePixelRatio, tile };
+  return tile;
 }
 
 /** A y maximum a little above the data, at least 5 so an almost empty chart does not look busy. */

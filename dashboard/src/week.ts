@@ -115,19 +115,38 @@ export function heatTextIsLight(fraction: number): boolean {
 
 /** Weekday names Monday first, in the reader's language (`style` as Intl's `weekday`). */
 export function weekdayNames(locale: string, style: 'short' | 'long' | 'narrow' = 'short'): string[] {
-  const fmt = new Intl.DateTimeFormat(locale, { weekday: style, timeZone: 'UTC' });
-  const monday = Date.UTC(2024, 0, 1); // 1 January 2024 was a Monday
-  return Array.from({ length: DAYS_PER_WEEK }, (_, i) => fmt.format(new Date(monday + i * 86_400_000)));
+  return [
+    ...remembered(`days ${locale} ${style}`, () => {
+      const fmt = new Intl.DateTimeFormat(locale, { weekday: style, timeZone: 'UTC' });
+      const monday = Date.UTC(2024, 0, 1); // 1 January 2024 was a Monday
+      return Array.from({ length: DAYS_PER_WEEK }, (_, i) => fmt.format(new Date(monday + i * 86_400_000)));
+    }),
+  ];
+}
+
+/**
+ * Names made once per locale: every card's heatmap renders them, and making an Intl formatter is slow enough that
+ * a page of many cards notices (callers get a copy).
+ */
+const NAMES = new Map<string, string[]>();
+function remembered(key: string, make: () => string[]): string[] {
+  let names = NAMES.get(key);
+  if (names === undefined) NAMES.set(key, (names = make()));
+  return names;
 }
 
 /** Hour labels 0..23 in the reader's convention: "14:00", or "2 PM" where clocks count to 12. */
 export function hourLabels(locale: string): string[] {
-  const twelve = /^h1[12]$/.test(new Intl.DateTimeFormat(locale, { hour: 'numeric' }).resolvedOptions().hourCycle ?? '');
-  const fmt = new Intl.DateTimeFormat(
-    locale,
-    twelve ? { hour: 'numeric', timeZone: 'UTC' } : { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' },
-  );
-  return Array.from({ length: HOURS_PER_DAY }, (_, h) => fmt.format(new Date(Date.UTC(2024, 0, 1, h))));
+  return [
+    ...remembered(`hours ${locale}`, () => {
+      const twelve = /^h1[12]$/.test(new Intl.DateTimeFormat(locale, { hour: 'numeric' }).resolvedOptions().hourCycle ?? '');
+      const fmt = new Intl.DateTimeFormat(
+        locale,
+        twelve ? { hour: 'numeric', timeZone: 'UTC' } : { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC' },
+      );
+      return Array.from({ length: HOURS_PER_DAY }, (_, h) => fmt.format(new Date(Date.UTC(2024, 0, 1, h))));
+    }),
+  ];
 }
 
 /** The reader's IANA time zone, or UTC when the browser does not say. */
