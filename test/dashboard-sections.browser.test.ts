@@ -302,6 +302,7 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
         'Messages, last hour',
         'Missing minutes, last hour',
         'Missing minutes, last day',
+        'Always there (Wi-Fi / BLE)',
         'Version',
       ]);
       const rows = page.locator('.sensor-table tbody tr');
@@ -310,9 +311,12 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
         ['s-002', 'Winkelstraat', 'online'],
         ['s-003', 'Markt', 'online'],
       ]);
-      const report = await api<{ sensors: { sensorId: string; messagesLastHour: number }[] }>('/api/v1/sensors', token);
+      const report = await api<{ sensors: { sensorId: string; messagesLastHour: number; baseline?: { wifi: number | null; ble: number | null } }[] }>('/api/v1/sensors', token);
       const shownMessages = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[4]?.textContent));
       expect(shownMessages).toEqual(report.sensors.map((s) => String(s.messagesLastHour)));
+      // the static baseline an admin sees: the report's, per radio ("learning" while unknown)
+      const baselines = await rows.evaluateAll((trs) => trs.map((tr) => [tr.children[7]?.getAttribute('data-wifi'), tr.children[7]?.getAttribute('data-ble')]));
+      expect(baselines).toEqual(report.sensors.map((s) => [String(s.baseline!.wifi), String(s.baseline!.ble)]));
       expect(await text(page, '.sensor-summary')).toBe('3 online · 0 offline · 0 unknown');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-sensors-en.png'), fullPage: true });
 
