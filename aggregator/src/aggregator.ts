@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { withTimeout } from '@passant/shared';
+import { Services } from '@passant/shared';
 import { TokenStore } from './auth/token-store.ts';
 import { AccessLog, addTotals, auditCounters } from './access-log/access-log.ts';
 import { CalibrationStore, calibrationsFileOf } from './estimate/calibration-store.ts';
@@ -90,13 +90,25 @@ function openStore(config: AggregatorConfig, logger: Logger): ReleaseStore {
   return SqliteStore.open(path.join(config.data.dir, 'passant.db'));
 }
 
-/** Runs `step` with a time limit; a failure or time-out is logged and shutdown goes on. */
-async function guarded(logger: Logger, name: string, timeoutMs: number, step: () => Promise<void>): Promise<void> {
-  try {
-    await withTimeout(step(), timeoutMs, name);
-  } catch (err) {
-    logger.warn({ step: name, err }, 'shutdown step did not finish cleanly');
-  }
+/**
+ * Closes the HTTP server: event streams end, requests in flight may finish, connections that turn idle (ended event
+ * streams, keep-alive) are closed as they do instead of waiting for their keep-alive time, and a connection still
+ * busy after a grace period (a client that went away in the middle of an event stream stays "busy") is cut.
+ */
+function closeHttp(server: Server, closeEventStreams: () => void, limitMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    closeEventStreams();
+    const idle = setInterval(() => server.closeIdleConnections(), 25);
+    const cut = setTimeout(() => server.closeAllConnections(), Math.min(1000, Math.floor(limitMs / 2)));
+    server.close((err) => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      server.closeAllConnections();
+      if (err) reject(err);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -123,79 +135,71 @@ export async function startAggregator(
   logger.info({ config: redactConfig(config), version: AGGREGATOR_VERSION }, 'starting aggregator');
   if (config.zones.length === 0) logger.warn('no zones configured: counts are stored, but no series can be released');
 
-  const store = options.store ?? openStore(config, logger);
-  // SQLite: WAL checkpoints every second from a timer, not inside the ingest's write transactions.
-  const checkpointTimer =
-    store instanceof SqliteStore ? setInterval(() => store.checkpoint(), CHECKPOINT_INTERVAL_MS).unref() : undefined;
-  let tokens: TokenStore;
-  let calibrations: CalibrationStore;
-  let events: EventStore;
-  let invitations: InvitationStore;
-  let accessLog: AccessLog;
-  try {
-    tokens = TokenStore.open(tokensFileOf(config));
-    calibrations = CalibrationStore.open(calibrationsFileOf(config.data.dir));
-    events = EventStore.open(eventsFileOf(config.data.dir));
-    invitations = InvitationStore.open(invitationsFileOf(config.data.dir));
-    accessLog = AccessLog.open(accessLogFileOf(config), { retentionDays: config.audit.accessLogDays, now });
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  // The audit's totals count from the first start: earlier runs' totals plus this process's counters, saved every
-  // minute and at the end. Old access-log rows are deleted at start and then hourly.
-  const auditBase = accessLog.totals();
-  if (auditBase.since === undefined) auditBase.since = Math.floor(now());
-  accessLog.prune();
-  const metrics = new AggregatorMetrics();
-  const registry = new Registry(config.zones, config.sites, { sensorStats: () => store.sensorStats() });
-  const health = new SensorHealthTracker();
-  metrics.sensors.onCollect(() => Object.entries(health.countByState()).map(([state, value]) => ({ labels: { state }, value })));
-  let noise;
-  try {
-    noise = noiseSettingsOf(config.noise);
-  } catch (err) {
-    await store.close();
-    tokens.close();
-    throw err;
-  }
-  const release = new ReleaseLayer(store, registry, {
-    k: config.k,
-    settleSeconds: config.settleSeconds,
-    now,
-    noise,
-    devicesPerPerson: config.noise.devicesPerPerson,
-    baseline: config.baseline.enabled ? config.baseline : null,
-    minuteDays: config.retention.minuteDays,
-    retentionIntervalMs: config.retention.intervalMinutes * 60_000,
-    logger: logger.child({ component: 'release' }),
-  });
-  release.start();
-  const sensorRetention = startSensorWindowRetention(store, config, now, logger.child({ component: 'retention' }));
-  if (noise !== null) logger.info({ epsilon: noise.epsilon }, 'noise for released counts is on');
-  const live = new LiveUpdates(release, registry, { logger: logger.child({ component: 'live' }), now });
-  live.start();
-  let registryWatcher: RegistryWatcher | undefined;
-  if (options.configFile !== undefined) {
-    registryWatcher = new RegistryWatcher({
-      file: options.configFile,
-      registry,
-      running: config,
-      logger: logger.child({ component: 'registry' }),
-      ...(options.configWatchDebounceMs !== undefined ? { debounceMs: options.configWatchDebounceMs } : {}),
+  // Every part is added to `services` as soon as it runs; shutdown, and a failed start, stop them in reverse.
+  const limit = config.aggregator.shutdownStepTimeoutMs;
+  const services = new Services({ timeoutMs: limit, onStopFailed: (step, err) => logger.warn({ step, err }, 'shutdown step did not finish cleanly') });
+  const parts = await services.starting(async () => {
+    const store = options.store ?? openStore(config, logger);
+    services.add('close the store', () => store.close());
+    // SQLite: WAL checkpoints every second from a timer, not inside the ingest's write transactions.
+    if (store instanceof SqliteStore) {
+      const checkpointTimer = setInterval(() => store.checkpoint(), CHECKPOINT_INTERVAL_MS).unref();
+      services.add('stop WAL checkpoints', () => clearInterval(checkpointTimer));
+    }
+    const tokens = TokenStore.open(tokensFileOf(config));
+    services.add('close the token database', () => tokens.close());
+    const calibrations = CalibrationStore.open(calibrationsFileOf(config.data.dir));
+    services.add('close the calibration database', () => calibrations.close());
+    const events = EventStore.open(eventsFileOf(config.data.dir));
+    services.add('close the events database', () => events.close());
+    const invitations = InvitationStore.open(invitationsFileOf(config.data.dir));
+    services.add('close the invitations database', () => invitations.close());
+    const accessLog = AccessLog.open(accessLogFileOf(config), { retentionDays: config.audit.accessLogDays, now });
+    services.add('close the access log', () => accessLog.close());
+    // The audit's totals count from the first start: earlier runs' totals plus this process's counters, saved every
+    // minute and at the end. Old access-log rows are deleted at start and then hourly.
+    const auditBase = accessLog.totals();
+    if (auditBase.since === undefined) auditBase.since = Math.floor(now());
+    accessLog.prune();
+    const metrics = new AggregatorMetrics();
+    const registry = new Registry(config.zones, config.sites, { sensorStats: () => store.sensorStats() });
+    const health = new SensorHealthTracker();
+    metrics.sensors.onCollect(() => Object.entries(health.countByState()).map(([state, value]) => ({ labels: { state }, value })));
+    const noise = noiseSettingsOf(config.noise);
+    const release = new ReleaseLayer(store, registry, {
+      k: config.k,
+      settleSeconds: config.settleSeconds,
+      now,
+      noise,
+      devicesPerPerson: config.noise.devicesPerPerson,
+      baseline: config.baseline.enabled ? config.baseline : null,
+      minuteDays: config.retention.minuteDays,
+      retentionIntervalMs: config.retention.intervalMinutes * 60_000,
+      logger: logger.child({ component: 'release' }),
     });
-    registryWatcher.start();
-  }
-  const stopRelease = async () => {
-    await sensorRetention.stop();
-    await registryWatcher?.close();
-    await live.stop();
-    await release.stop();
-  };
+    release.start();
+    services.add('stop the release jobs', () => release.stop());
+    const sensorRetention = startSensorWindowRetention(store, config, now, logger.child({ component: 'retention' }));
+    services.add('stop the per-sensor retention', () => sensorRetention.stop());
+    if (noise !== null) logger.info({ epsilon: noise.epsilon }, 'noise for released counts is on');
+    const live = new LiveUpdates(release, registry, { logger: logger.child({ component: 'live' }), now });
+    live.start();
+    services.add('stop live updates', () => live.stop());
+    let registryWatcher: RegistryWatcher | undefined;
+    if (options.configFile !== undefined) {
+      const watcher = new RegistryWatcher({
+        file: options.configFile,
+        registry,
+        running: config,
+        logger: logger.child({ component: 'registry' }),
+        ...(options.configWatchDebounceMs !== undefined ? { debounceMs: options.configWatchDebounceMs } : {}),
+      });
+      watcher.start();
+      services.add('stop watching the config', () => watcher.close());
+      registryWatcher = watcher;
+    }
 
-  let ingest: MqttIngest;
-  try {
-    ingest = new MqttIngest({
+    const ingest = new MqttIngest({
       config,
       store,
       metrics,
@@ -205,181 +209,148 @@ export async function startAggregator(
       now,
       onWritten: (written) => live.notifyStored(written.filter((w) => w.result === 'stored').map((w) => w.message)),
     });
-  } catch (err) {
-    await stopRelease();
-    await store.close();
-    tokens.close();
-    throw err;
-  }
+    // Stopped in reverse: first no new messages (stop), then the retained offline status, then the connection.
+    services.add('end MQTT', () => ingest.end(Math.floor(limit / 2)));
+    services.add('publish the offline status', () => ingest.publishOffline());
+    services.add('stop ingest', () => ingest.stop());
 
-  const httpLogger = logger.child({ component: 'http' });
-  const { app, closeEventStreams } = createHttpApp({
-    registry,
-    release,
-    live,
-    store,
-    metrics,
-    health,
-    mqttLink: () => ingest.link,
-    logger: httpLogger,
-    dashboardDir: config.http.dashboardDir,
-    maxSeriesBuckets: config.http.maxSeriesBuckets,
-    maxSeriesRangeDays: config.http.maxSeriesRangeDays,
-    maxEventClients: config.http.maxEventClients,
-    maxEventClientsPerClient: config.http.maxEventClientsPerClient,
-    publicAccess: config.auth.public,
-    openData: config.openData,
-    tokens,
-    calibrations,
-    events,
-    invitations,
-    accessLog,
-    auditBase,
-    sensorActiveUntil: new Map(config.transparency.sensors.flatMap((s) => (s.activeUntil === undefined ? [] : [[s.id, s.activeUntil] as const]))),
-    rateLimitPerMinute: config.http.rateLimitPerMinute,
-    rateLimitBurst: config.http.rateLimitBurst,
-    rateLimitCellsPerUnit: config.http.rateLimitCellsPerUnit,
-    trustProxyHops: config.http.trustProxyHops,
-    version: AGGREGATOR_VERSION,
-    contact: { name: config.transparency.controller.name, email: config.transparency.controller.email, url: config.transparency.controller.website },
-    retention: { minuteDays: config.retention.minuteDays, hourRollupDays: null, dayRollupDays: null },
-    now,
+    const httpLogger = logger.child({ component: 'http' });
+    const { app, closeEventStreams } = createHttpApp({
+      registry,
+      release,
+      live,
+      store,
+      metrics,
+      health,
+      mqttLink: () => ingest.link,
+      logger: httpLogger,
+      dashboardDir: config.http.dashboardDir,
+      maxSeriesBuckets: config.http.maxSeriesBuckets,
+      maxSeriesRangeDays: config.http.maxSeriesRangeDays,
+      maxEventClients: config.http.maxEventClients,
+      maxEventClientsPerClient: config.http.maxEventClientsPerClient,
+      publicAccess: config.auth.public,
+      openData: config.openData,
+      tokens,
+      calibrations,
+      events,
+      invitations,
+      accessLog,
+      auditBase,
+      sensorActiveUntil: new Map(config.transparency.sensors.flatMap((s) => (s.activeUntil === undefined ? [] : [[s.id, s.activeUntil] as const]))),
+      rateLimitPerMinute: config.http.rateLimitPerMinute,
+      rateLimitBurst: config.http.rateLimitBurst,
+      rateLimitCellsPerUnit: config.http.rateLimitCellsPerUnit,
+      trustProxyHops: config.http.trustProxyHops,
+      version: AGGREGATOR_VERSION,
+      contact: { name: config.transparency.controller.name, email: config.transparency.controller.email, url: config.transparency.controller.website },
+      retention: { minuteDays: config.retention.minuteDays, hourRollupDays: null, dayRollupDays: null },
+      now,
+    });
+    const server = createServer(app);
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 30_000;
+    let httpPort: number;
+    try {
+      httpPort = await listen(server, config.http.port, config.http.host);
+    } catch (err) {
+      throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${(err as Error).message}`, { cause: err });
+    }
+    services.add('close HTTP', () => closeHttp(server, closeEventStreams, limit));
+    const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${httpPort}`;
+    httpLogger.info({ url, dashboardDir: config.http.dashboardDir }, 'HTTP listening');
+
+    // FIWARE NGSI-LD push (off by default): the public zones as the anonymous caller reads them, auth.public as configured now.
+    const push = config.ngsiLd.push;
+    let ngsiPusher: NgsiPusher | undefined;
+    if (push.enabled && push.brokerUrl !== undefined) {
+      const pusher = new NgsiPusher({
+        registry,
+        release,
+        access: new AccessPolicy(() => registry.publicAccess ?? config.auth.public),
+        calibrations,
+        brokerUrl: push.brokerUrl,
+        ...(push.tenant === undefined ? {} : { tenant: push.tenant }),
+        intervalSeconds: push.intervalSeconds,
+        timeoutMs: push.timeoutMs,
+        radio: push.radio,
+        now,
+        logger: logger.child({ module: 'ngsi-push' }),
+      });
+      pusher.start();
+      services.add('stop the NGSI-LD push', () => pusher.close());
+      ngsiPusher = pusher;
+    }
+
+    if (config.log.statsIntervalSeconds > 0) {
+      const statsTimer = setInterval(() => {
+        const m = metrics.ingestMessages;
+        logger.info(
+          {
+            stored: m.get({ result: 'stored', reason: 'none' }),
+            duplicate: m.get({ result: 'duplicate', reason: 'none' }),
+            rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, m.get({ result: 'rejected', reason })]).filter(([, n]) => n !== 0)),
+            storeWrites: metrics.storeWriteSeconds.observations,
+            storeWriteErrors: metrics.storeWriteErrors.get(),
+            mqttConnected: ingest.connected,
+            sensors: health.countByState(),
+          },
+          'stats',
+        );
+      }, config.log.statsIntervalSeconds * 1000);
+      statsTimer.unref();
+      services.add('stop the stats log', () => clearInterval(statsTimer));
+    }
+
+    const saveAuditTotals = (): void => {
+      try {
+        accessLog.saveTotals(addTotals(auditBase, auditCounters(metrics, REJECT_REASONS)));
+      } catch (err) {
+        logger.warn({ err }, 'saving the audit totals failed');
+      }
+    };
+    const auditTimer = setInterval(() => {
+      saveAuditTotals();
+      try {
+        accessLog.prune();
+      } catch (err) {
+        logger.warn({ err }, 'pruning the access log failed');
+      }
+    }, 60_000).unref();
+    // (stopped before the access log closes: added after it)
+    services.add('save the audit totals', () => {
+      clearInterval(auditTimer);
+      saveAuditTotals();
+    });
+    return { store, tokens, metrics, registry, release, live, health, ingest, registryWatcher, ngsiPusher, httpPort, url };
   });
-  const server = createServer(app);
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  let httpPort: number;
-  try {
-    httpPort = await listen(server, config.http.port, config.http.host);
-  } catch (err) {
-    await ingest.end(0).catch(() => undefined);
-    await stopRelease();
-    await store.close();
-    tokens.close();
-    throw new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${(err as Error).message}`, { cause: err });
-  }
-  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${httpPort}`;
-  httpLogger.info({ url, dashboardDir: config.http.dashboardDir }, 'HTTP listening');
-
-  // FIWARE NGSI-LD push (off by default): the public zones as the anonymous caller reads them, auth.public as configured now.
-  const push = config.ngsiLd.push;
-  const ngsiPusher =
-    push.enabled && push.brokerUrl !== undefined
-      ? new NgsiPusher({
-          registry,
-          release,
-          access: new AccessPolicy(() => registry.publicAccess ?? config.auth.public),
-          calibrations,
-          brokerUrl: push.brokerUrl,
-          ...(push.tenant === undefined ? {} : { tenant: push.tenant }),
-          intervalSeconds: push.intervalSeconds,
-          timeoutMs: push.timeoutMs,
-          radio: push.radio,
-          now,
-          logger: logger.child({ module: 'ngsi-push' }),
-        })
-      : undefined;
-  ngsiPusher?.start();
-
-  let statsTimer: NodeJS.Timeout | undefined;
-  if (config.log.statsIntervalSeconds > 0) {
-    statsTimer = setInterval(() => {
-      const m = metrics.ingestMessages;
-      logger.info(
-        {
-          stored: m.get({ result: 'stored', reason: 'none' }),
-          duplicate: m.get({ result: 'duplicate', reason: 'none' }),
-          rejected: Object.fromEntries(REJECT_REASONS.map((reason) => [reason, m.get({ result: 'rejected', reason })]).filter(([, n]) => n !== 0)),
-          storeWrites: metrics.storeWriteSeconds.observations,
-          storeWriteErrors: metrics.storeWriteErrors.get(),
-          mqttConnected: ingest.connected,
-          sensors: health.countByState(),
-        },
-        'stats',
-      );
-    }, config.log.statsIntervalSeconds * 1000);
-    statsTimer.unref();
-  }
-
-  const saveAuditTotals = (): void => {
-    try {
-      accessLog.saveTotals(addTotals(auditBase, auditCounters(metrics, REJECT_REASONS)));
-    } catch (err) {
-      logger.warn({ err }, 'saving the audit totals failed');
-    }
-  };
-  const auditTimer = setInterval(() => {
-    saveAuditTotals();
-    try {
-      accessLog.prune();
-    } catch (err) {
-      logger.warn({ err }, 'pruning the access log failed');
-    }
-  }, 60_000).unref();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const limit = config.aggregator.shutdownStepTimeoutMs;
       logger.info('stopping aggregator');
-      if (statsTimer) clearInterval(statsTimer);
-      await guarded(logger, 'stop ingest', limit, () => ingest.stop());
-      await guarded(logger, 'publish offline status', limit, () => ingest.publishOffline());
-      await guarded(logger, 'end MQTT', limit, () => ingest.end(Math.floor(limit / 2)));
-      if (ngsiPusher !== undefined) await guarded(logger, 'stop NGSI-LD push', limit, () => ngsiPusher.close());
-      await guarded(logger, 'stop live updates and release jobs', limit, stopRelease);
-      await guarded(
-        logger,
-        'close HTTP',
-        limit,
-        () =>
-          new Promise<void>((resolve, reject) => {
-            closeEventStreams();
-            // Requests in flight may finish; connections that turn idle (ended event streams, keep-alive) are
-            // closed as they do, instead of waiting for their keep-alive time. A connection still busy after a
-            // grace period (a client that went away in the middle of an event stream stays "busy") is cut.
-            const idle = setInterval(() => server.closeIdleConnections(), 25);
-            const cut = setTimeout(() => server.closeAllConnections(), Math.min(1000, Math.floor(limit / 2)));
-            server.close((err) => {
-              clearInterval(idle);
-              clearTimeout(cut);
-              if (err) reject(err);
-              else resolve();
-            });
-            server.closeIdleConnections();
-          }),
-      );
-      server.closeAllConnections();
-      clearInterval(checkpointTimer);
-      await guarded(logger, 'close store', limit, () => store.close());
-      tokens.close();
-      calibrations.close();
-      events.close();
-      invitations.close();
-      clearInterval(auditTimer);
-      saveAuditTotals();
-      accessLog.close();
+      await services.stop();
       logger.info('aggregator stopped');
     })();
     return closing;
   };
 
   return {
-    httpPort,
-    url,
+    httpPort: parts.httpPort,
+    url: parts.url,
     config,
-    store,
-    metrics,
-    registry,
-    release,
-    live,
-    health,
-    ingest,
-    tokens,
-    registryWatcher,
-    mqttReady: ingest.ready,
-    ngsiPush: ngsiPusher,
+    store: parts.store,
+    metrics: parts.metrics,
+    registry: parts.registry,
+    release: parts.release,
+    live: parts.live,
+    health: parts.health,
+    ingest: parts.ingest,
+    tokens: parts.tokens,
+    registryWatcher: parts.registryWatcher,
+    mqttReady: parts.ingest.ready,
+    ngsiPush: parts.ngsiPusher,
     logger,
     close,
   };
