@@ -15,6 +15,7 @@ COPY shared/package.json shared/
 COPY sensor-agent/package.json sensor-agent/
 COPY aggregator/package.json aggregator/
 COPY dashboard/package.json dashboard/
+COPY test/helpers/package.json test/helpers/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \

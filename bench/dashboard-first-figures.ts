@@ -19,8 +19,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startMosquitto } from '../test/helpers/mosquitto.ts';
-import { CHROMIUM_ARGS, DIST_INDEX } from '../test/helpers/dashboard-page.ts';
+import { startMosquitto } from '@passant/test-helpers/mosquitto';
+import { CHROMIUM_ARGS, DIST_INDEX } from '@passant/test-helpers/dashboard-page';
 import { spawnAggregator, type AggregatorProcess } from './lib/aggregator-process.ts';
 import { buildQueryStore } from './lib/query-data.ts';
 

@@ -19,7 +19,7 @@ import { Registry } from '../aggregator/src/registry.ts';
 import { ReleaseLayer } from '../aggregator/src/release/release-layer.ts';
 import { DEFAULT_BASELINE_OPTIONS } from '../aggregator/src/release/static-baseline.ts';
 import { SqliteStore } from '../aggregator/src/store/sqlite-store.ts';
-import { startStack } from '../test/helpers/stack.ts';
+import { startStack } from '@passant/test-helpers/stack';
 
 const K = 5;
 const DAY = 86_400;

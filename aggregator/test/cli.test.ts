@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { startAedes } from '../../test/helpers/aedes-broker.ts';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
 import { makeDataDir, removeDir } from './helpers/aggregator.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/passant-aggregator.js');
 

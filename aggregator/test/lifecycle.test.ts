@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { makeDataDir, removeDir, startTestAggregator } from './helpers/aggregator.ts';
 
 let broker: TestBroker;

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
-import { startVictoriaMetrics, type TestServer } from '../../test/helpers/influx.ts';
-import { requireTool } from '../../test/helpers/tools.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { startVictoriaMetrics, type TestServer } from '@passant/test-helpers/influx';
+import { requireTool } from '@passant/test-helpers/tools';
+import { waitFor } from '@passant/test-helpers/wait';
 import { removeDir, startTestAggregator, type TestAggregator } from './helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from './helpers/messages.ts';
 

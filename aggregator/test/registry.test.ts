@@ -12,9 +12,9 @@ import { Registry } from '../src/registry.ts';
 import { RegistryWatcher } from '../src/registry-watcher.ts';
 import { loadConfig } from '../src/config.ts';
 import { MemoryStore } from '../src/store/memory-store.ts';
-import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { removeDir, startTestAggregator } from './helpers/aggregator.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import { countsMessage, minuteAgo } from './helpers/messages.ts';
 
 const D = 1_699_920_000;

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { topics } from '@passant/shared';
-import { fetchMetrics, metricValue } from '../../test/helpers/metrics.ts';
-import { freePort } from '../../test/helpers/tools.ts';
+import { fetchMetrics, metricValue } from '@passant/test-helpers/metrics';
+import { freePort } from '@passant/test-helpers/tools';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const AGGREGATOR_BIN = path.join(REPO_ROOT, 'aggregator/bin/passant-aggregator.js');

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startMosquitto } from '../../test/helpers/mosquitto.ts';
+import { startMosquitto } from '@passant/test-helpers/mosquitto';
 import { spawnAggregator, type AggregatorProcess } from './aggregator-process.ts';
 import { buildQueryStore } from './query-data.ts';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CountsMessageSchema, topics } from '@passant/shared';
 import { parseSensorConfig } from '../src/config.ts';
 import { startAgent } from '../src/agent.ts';
-import { startAedes } from '../../test/helpers/aedes-broker.ts';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
 
 const DAY_MS = 86_400_000;
 

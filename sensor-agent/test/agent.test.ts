@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, StatusMessageSchema, topics, windowStartOfMs, type CountsMessage } from '@passant/shared';
 import { startAgent, type Agent } from '../src/agent.ts';
 import { Simulator } from '../src/sources/simulator.ts';
-import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { LINKTYPE, bleAdvPdu, blePhdrRecord, radiotapProbeRequest, writePcap } from './helpers/pcap-writer.ts';
 
 let dir: string;

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusMessageSchema, topics } from '@passant/shared';
 import { startAgent } from '../src/agent.ts';
 import { bundleSha256, gitCommit, sensorBuild, sourcesSha256 } from '../src/build-info.ts';
-import { startAedes } from '../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = path.resolve(PKG, '..');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StatusMessageSchema, topics } from '@passant/shared';
-import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { spawnSensor, type AgentProcess } from './helpers/agent-process.ts';
 
 let dir: string;

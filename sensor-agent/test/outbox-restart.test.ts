@@ -11,9 +11,9 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, topics, type CountsMessage } from '@passant/shared';
-import { startMosquitto, type MosquittoBroker } from '../../test/helpers/mosquitto.ts';
-import { requireTool } from '../../test/helpers/tools.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { startMosquitto, type MosquittoBroker } from '@passant/test-helpers/mosquitto';
+import { requireTool } from '@passant/test-helpers/tools';
+import { waitFor } from '@passant/test-helpers/wait';
 import { spawnSensor, type AgentProcess } from './helpers/agent-process.ts';
 
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');

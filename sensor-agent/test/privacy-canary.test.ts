@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CountsMessageSchema, topics, type CountsMessage } from '@passant/shared';
-import { startAedes, type TestBroker } from '../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { spawnSensor } from './helpers/agent-process.ts';
 import { findAddressLeaks, type Haystack } from './helpers/canary.ts';
 import {
@@ -31,8 +31,8 @@ import {
   writePcapng,
   type Frame,
 } from './helpers/pcap-writer.ts';
-import { requireTool } from '../../test/helpers/tools.ts';
-import { waitFor } from '../../test/helpers/wait.ts';
+import { requireTool } from '@passant/test-helpers/tools';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CAPTURES = path.resolve(REPO, '../shared/captures');

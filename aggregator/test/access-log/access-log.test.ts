@@ -110,7 +110,7 @@ describe('access log', () => {
 
 describe('the access log in a running aggregator', () => {
   it('records token reads, shows them to the privacy officer, gives tokens their last use, and keeps the audit totals across a restart', async () => {
-    const { startAedes } = await import('../../../test/helpers/aedes-broker.ts');
+    const { startAedes } = await import('@passant/test-helpers/aedes-broker');
     const { startTestAggregator } = await import('../helpers/aggregator.ts');
     const { tokenCommand } = await import('../../src/auth/token-command.ts');
     const { countsMessage } = await import('../helpers/messages.ts');

@@ -10,7 +10,7 @@ import { releaseCheck } from '../../src/audit/release-check.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { addToRollup, emptyRollupRadio } from '../../src/store/types.ts';
 import type { ReleaseStore, Rollup, RollupStep } from '../../src/store/types.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 

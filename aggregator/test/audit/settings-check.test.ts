@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsCheck } from '../../src/audit/settings-check.ts';
 import { parseConfig, type AggregatorConfigInput } from '../../src/config.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 
 const LIVE: AggregatorConfigInput = {

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes } from '../../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { invitationsFileOf } from '../../src/auth/invitations.ts';
 import { makeDataDir, removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tokenCommand } from '../../src/auth/token-command.ts';
 import { TokenStore } from '../../src/auth/token-store.ts';
-import { startAedes } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/passant-aggregator.js');

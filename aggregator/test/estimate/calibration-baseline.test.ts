@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountsMessage } from '@passant/shared';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { estimateSeries } from '../../src/estimate/estimate.ts';
 import { makeDataDir, removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';

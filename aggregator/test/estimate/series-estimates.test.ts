@@ -6,7 +6,7 @@
  */
 import { CompareSchema, SeriesSchema } from '@passant/shared/api-schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { combineZoneEstimates, indexSeries } from '../../src/http/estimates.ts';
 import { estimateSeries } from '../../src/estimate/estimate.ts';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';

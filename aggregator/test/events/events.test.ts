@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
 import { eventsFileOf } from '../../src/events/event-store.ts';
 import { makeDataDir, removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 

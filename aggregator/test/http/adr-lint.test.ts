@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

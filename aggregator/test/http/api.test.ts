@@ -7,9 +7,9 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import { readEvents } from '../helpers/events.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
@@ -313,7 +313,7 @@ describe('errors and unavailability', () => {
   });
 
   it("store.kind 'influx' uses the InfluxDB store; with no server there, healthz says the store is failing", async () => {
-    const { freePort } = await import('../../../test/helpers/tools.ts');
+    const { freePort } = await import('@passant/test-helpers/tools');
     const { InfluxStore } = await import('../../src/store/influx-store.ts');
     const other = await startTestAggregator(broker.url, {
       aggregator: { id: 'influx-kind' },

@@ -9,9 +9,9 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hiddenCaveat, rankZones } from '../../src/http/compare-periods.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 

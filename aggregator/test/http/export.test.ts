@@ -10,9 +10,9 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportText } from '../../src/http/export.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 

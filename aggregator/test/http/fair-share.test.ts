@@ -4,8 +4,8 @@
  * still served; live-update streams are limited per client (token, or address) as well as in all.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { readEvents } from '../helpers/events.ts';

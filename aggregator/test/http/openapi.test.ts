@@ -15,9 +15,9 @@ import { createLogger } from '../../src/logger.ts';
 import { createHttpApp } from '../../src/http/app.ts';
 import { buildOpenApiDocument, openApiPath, ROUTES, serverAndPath } from '../../src/http/openapi.ts';
 import type { OpenApiDocument, OpenApiOperation } from '../../src/http/openapi.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import type { TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 

@@ -5,8 +5,8 @@
  * its own; 0 a minute is no limit. fair-share.test.ts checks the same with the production defaults.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 
 const ZONES = [{ id: 'front', name: 'Front', sensors: ['s1'] }];

@@ -7,8 +7,8 @@ import { StoredAckSchema, topics, type CountsMessage } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
 

@@ -12,13 +12,13 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { parseIngestMetrics, spawnAggregator } from '../../../bench/lib/aggregator-process.ts';
-import { fetchMetrics, metricValue } from '../../../test/helpers/metrics.ts';
+import { fetchMetrics, metricValue } from '@passant/test-helpers/metrics';
 import type { AggregatorProcess } from '../../../bench/lib/aggregator-process.ts';
 import { expectedWifiDevices, makeCountsLoad, minuteStartAgo } from '../../../bench/lib/counts-payloads.ts';
 import { makeDataDir, removeDir } from '../helpers/aggregator.ts';
-import { readCountsRows } from '../../../test/helpers/store-file.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
-import { startAedes } from '../../../test/helpers/aedes-broker.ts';
+import { readCountsRows } from '@passant/test-helpers/store-file';
+import { waitFor } from '@passant/test-helpers/wait';
+import { startAedes } from '@passant/test-helpers/aedes-broker';
 
 const SENSORS = 50;
 const WINDOWS = 60;

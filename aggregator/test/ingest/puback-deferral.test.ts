@@ -7,8 +7,8 @@ import type { IPublishPacket, MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PubackDeferral } from '../../src/ingest/puback-deferral.ts';
 import type { PubackTicket } from '../../src/ingest/puback-deferral.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const SUBSCRIBER = 'deferral-subscriber';
 

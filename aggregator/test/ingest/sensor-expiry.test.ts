@@ -8,8 +8,8 @@ import { topics } from '@passant/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endOfActiveDay, sensorExpiries } from '../../src/ingest/sensor-expiry.ts';
 import { validateCounts } from '../../src/ingest/validate-counts.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { waitFor } from '@passant/test-helpers/wait';
 import { removeDir, startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 

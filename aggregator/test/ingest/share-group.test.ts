@@ -2,11 +2,11 @@
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { requireTool } from '../../../test/helpers/tools.ts';
+import { requireTool } from '@passant/test-helpers/tools';
 import { removeDir, startTestAggregator } from '../helpers/aggregator.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
-import { startMosquitto } from '../../../test/helpers/mosquitto.ts';
+import { startMosquitto } from '@passant/test-helpers/mosquitto';
 
 const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 

@@ -121,7 +121,7 @@ describe('calendar series in the release layer', () => {
 
 describe('calendar steps over HTTP', () => {
   it('series and CSV in Amsterdam days across the October change; bad steps and zones are 400; compare keeps seconds', async () => {
-    const { startAedes } = await import('../../../test/helpers/aedes-broker.ts');
+    const { startAedes } = await import('@passant/test-helpers/aedes-broker');
     const { startTestAggregator, removeDir } = await import('../helpers/aggregator.ts');
     const broker = await startAedes();
     const from = iso('2024-10-25T22:00:00Z');

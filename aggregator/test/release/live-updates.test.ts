@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, LiveUpdates, Registry, ReleaseLayer, SqliteStore } from '../../src/index.ts';
 import type { ReleasedCell } from '../../src/index.ts';
 import { countsMessage } from '../helpers/messages.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const D = 1_699_920_000;
 

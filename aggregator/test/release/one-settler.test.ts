@@ -14,7 +14,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import type { ReleaseStore } from '../../src/store/types.ts';
 import { countsMessage } from '../helpers/messages.ts';
 import { storeWith } from '../helpers/store-double.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 
 /** A day-aligned time (2023-11-14T00:00:00Z). */
 const D = 1_699_920_000;

@@ -18,7 +18,7 @@ import { ReleaseLayer } from '../../src/release/release-layer.ts';
 import { movingDevices, releasedByPeopleRule } from '../../src/release/release-series.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { baselineAt, hourBuckets, quantile, type BaselineOptions } from '../../src/release/static-baseline.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { makeDataDir, removeDir, startTestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage } from '../helpers/messages.ts';
 import { rng } from '../helpers/rng.ts';

@@ -12,7 +12,7 @@ import { ReleaseLayer } from '../../src/release/release-layer.ts';
 import type { ReleaseLayerOptions } from '../../src/release/release-layer.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { countsMessage } from '../helpers/messages.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 
 /** A day-aligned time (2023-11-14T00:00:00Z). */
 const D = 1_699_920_000;

@@ -17,8 +17,8 @@ import { StoreError } from '../../src/errors.ts';
 import { Registry } from '../../src/registry.ts';
 import { ReleaseLayer } from '../../src/release/release-layer.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
-import { exportSeries, influxQuery, startInfluxd, startVictoriaMetrics, type TestServer } from '../../../test/helpers/influx.ts';
-import { freePort, requireTool } from '../../../test/helpers/tools.ts';
+import { exportSeries, influxQuery, startInfluxd, startVictoriaMetrics, type TestServer } from '@passant/test-helpers/influx';
+import { freePort, requireTool } from '@passant/test-helpers/tools';
 import { T0, countsMessage, storeContract } from './store-contract.ts';
 import { sumByWindow } from './sums.ts';
 

@@ -18,9 +18,9 @@ import type { HealthzBody } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { readCountsRows } from '../../../test/helpers/store-file.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { readCountsRows } from '@passant/test-helpers/store-file';
+import { waitFor } from '@passant/test-helpers/wait';
 import { startTestAggregator, type TestAggregator } from '../helpers/aggregator.ts';
 import { countsMessage, minuteAgo } from '../helpers/messages.ts';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Radio } from '@passant/shared';
 import { describe, expect, it } from 'vitest';
-import { requireTool } from '../../../test/helpers/tools.ts';
+import { requireTool } from '@passant/test-helpers/tools';
 import { countFiles } from '../../src/count.ts';
 import type { WindowCounts } from '../../src/pipeline/types.ts';
 

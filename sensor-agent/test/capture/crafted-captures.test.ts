@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CountsMessageSchema, type CountsMessage } from '@passant/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test/helpers/tools.ts';
+import { freePort } from '@passant/test-helpers/tools';
 import { spawnSensor, SENSOR_BIN } from '../helpers/agent-process.ts';
 import { LINKTYPE, radiotapProbeRequest, writePcap } from '../helpers/pcap-writer.ts';
 

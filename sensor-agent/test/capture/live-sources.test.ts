@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '../../../test/helpers/tools.ts';
+import { requireTool } from '@passant/test-helpers/tools';
 import { countFiles } from '../../src/count.ts';
 import type { WindowCounts } from '../../src/pipeline/types.ts';
 import { WindowCounter } from '../../src/pipeline/window-counter.ts';

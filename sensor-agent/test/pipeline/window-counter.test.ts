@@ -2,7 +2,7 @@ import { CountsMessageSchema, type Radio } from '@passant/shared';
 import { describe, expect, it } from 'vitest';
 import type { WindowCounts, WindowSink } from '../../src/pipeline/types.ts';
 import { INSPECT_STATE, WindowCounter, type WindowCounterOptions } from '../../src/pipeline/window-counter.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const MIN = 60_000;
 /** A clock-aligned base time (Unix ms) for the tests. */

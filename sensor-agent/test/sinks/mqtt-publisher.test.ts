@@ -8,9 +8,9 @@ import type { DeliverySettings } from '../../src/sinks/mqtt-publisher.ts';
 import type { WindowCounts } from '../../src/pipeline/types.ts';
 import { MqttPublisher, type MqttPublisherSettings } from '../../src/sinks/mqtt-publisher.ts';
 import { Outbox } from '../../src/sinks/outbox.ts';
-import { startAedes, type TestBroker } from '../../../test/helpers/aedes-broker.ts';
-import { freePort } from '../../../test/helpers/tools.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { freePort } from '@passant/test-helpers/tools';
+import { waitFor } from '@passant/test-helpers/wait';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 /** Brokers close last, after their clients. */

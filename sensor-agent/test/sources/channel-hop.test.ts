@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveWifiSource } from '../../src/sources/live-wifi.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 
 /**
  * The hop timer is the subject: setInterval runs on fake timers (the capture's own timeouts and the recorder

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Radio } from '@passant/shared';
 import { SpawnedCapture } from '../../src/sources/capture/spawned-capture.ts';
-import { waitFor } from '../../../test/helpers/wait.ts';
+import { waitFor } from '@passant/test-helpers/wait';
 import { LINKTYPE, radiotapProbeRequest, writePcap } from '../helpers/pcap-writer.ts';
 
 describe('SpawnedCapture.readPending', () => {
