@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openMigratedDatabase } from '../store/sqlite-wal.ts';
+import { OwnDatabase, openMigratedDatabase } from '../store/sqlite-wal.ts';
 import type { TokenInfo, TokenStore } from './token-store.ts';
 import { checkCreateInput } from './token-store.ts';
 
@@ -117,15 +117,7 @@ export type RedeemOutcome =
   | { ok: true; token: string; info: TokenInfo }
   | { ok: false; reason: 'unknown' | 'used' | 'expired' };
 
-export class InvitationStore {
-  readonly file: string;
-  private readonly db: Database.Database;
-  private closed = false;
-
-  private constructor(file: string, db: Database.Database) {
-    this.file = file;
-    this.db = db;
-  }
+export class InvitationStore extends OwnDatabase {
 
   static open(file: string): InvitationStore {
     return new InvitationStore(file, openMigratedDatabase(file, MIGRATIONS, 'the invitations database'));
@@ -187,12 +179,6 @@ export class InvitationStore {
     }
     this.db.prepare('UPDATE invitations SET token_id = ? WHERE id = ?').run(made.info.id, row.id);
     return { ok: true, ...made };
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
   }
 }
 

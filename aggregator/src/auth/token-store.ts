@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ID_PATTERN } from '@passant/shared';
 import type Database from 'better-sqlite3';
-import { openMigratedDatabase } from '../store/sqlite-wal.ts';
+import { OwnDatabase, openMigratedDatabase } from '../store/sqlite-wal.ts';
 
 export const ROLES = ['viewer', 'admin', 'privacy'] as const;
 /** viewer: only the zones (and sites) on the token; admin: everything; privacy: health, audit, privacy page. */
@@ -141,16 +141,12 @@ export function checkCreateInput(input: CreateTokenInput): string[] {
   return problems;
 }
 
-export class TokenStore {
-  readonly file: string;
-  private readonly db: Database.Database;
+export class TokenStore extends OwnDatabase {
   private readonly byHash: Database.Statement<[string], Row>;
   private readonly byId: Database.Statement<[string], Row>;
-  private closed = false;
 
   private constructor(file: string, db: Database.Database) {
-    this.file = file;
-    this.db = db;
+    super(file, db);
     this.byHash = db.prepare(`SELECT ${COLUMNS} FROM tokens WHERE hash = ?`);
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM tokens WHERE id = ?`);
   }
@@ -215,11 +211,5 @@ export class TokenStore {
   isActive(id: string, now = Date.now() / 1000): boolean {
     const row = this.byId.get(id);
     return row !== undefined && row.revoked === null && (row.expires === null || row.expires > now);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
   }
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Radio } from '@passant/shared';
 import type Database from 'better-sqlite3';
-import { openMigratedDatabase } from '../store/sqlite-wal.ts';
+import { OwnDatabase, openMigratedDatabase } from '../store/sqlite-wal.ts';
 import type { CalibrationForEstimate } from './estimate.ts';
 import type { CalibrationKind, FitStatistics, ModelParameters, PointsUsage } from './model.ts';
 
@@ -61,15 +61,7 @@ function toCalibration(row: Row): Calibration {
   return { id: row.id, zoneId: row.zone, kind: row.kind, radio: row.radio, created: row.created, ...body };
 }
 
-export class CalibrationStore {
-  readonly file: string;
-  private readonly db: Database.Database;
-  private closed = false;
-
-  private constructor(file: string, db: Database.Database) {
-    this.file = file;
-    this.db = db;
-  }
+export class CalibrationStore extends OwnDatabase {
 
   /** Opens (and creates, readable by the owner only) the calibration database. */
   static open(file: string): CalibrationStore {
@@ -94,12 +86,6 @@ export class CalibrationStore {
   /** A zone's calibrations, oldest first (in the order they were added). */
   list(zoneId: string): Calibration[] {
     return this.db.prepare<[string], Row>('SELECT id, zone, kind, radio, created, body FROM calibrations WHERE zone = ? ORDER BY created, rowid').all(zoneId).map(toCalibration);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
   }
 }
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ID_PATTERN } from '@passant/shared';
 import type Database from 'better-sqlite3';
-import { openMigratedDatabase } from '../store/sqlite-wal.ts';
+import { OwnDatabase, openMigratedDatabase } from '../store/sqlite-wal.ts';
 
 export interface MarkedEvent {
   id: string;
@@ -92,15 +92,7 @@ export function checkNewEvent(input: NewEvent, known: { zone(id: string): boolea
   return problems;
 }
 
-export class EventStore {
-  readonly file: string;
-  private readonly db: Database.Database;
-  private closed = false;
-
-  private constructor(file: string, db: Database.Database) {
-    this.file = file;
-    this.db = db;
-  }
+export class EventStore extends OwnDatabase {
 
   /** Opens (and creates, readable by the owner only) the events database. */
   static open(file: string): EventStore {
@@ -139,12 +131,6 @@ export class EventStore {
   /** Deletes an event; false when there was none. */
   remove(id: string): boolean {
     return this.db.prepare('DELETE FROM events WHERE id = ?').run(id).changes > 0;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
   }
 }
 

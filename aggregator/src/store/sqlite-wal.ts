@@ -56,3 +56,24 @@ export function openMigratedDatabase(file: string, migrations: readonly string[]
   }
   return db;
 }
+
+/**
+ * A small database of the aggregator's own (tokens, invitations, events, calibrations; see openMigratedDatabase):
+ * its file, its connection, and a close that runs once. Each store adds its statements and methods.
+ */
+export abstract class OwnDatabase {
+  readonly file: string;
+  protected readonly db: Database.Database;
+  private closed = false;
+
+  protected constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.db = db;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
