@@ -88,7 +88,7 @@ export class RegistryWatcher {
       // every later reload would be skipped.
       this.reloading = this.reloading
         .then(() => this.reloadIfChanged())
-        .catch((err: unknown) => this.options.logger.error({ err: (err as Error)?.message }, 'config reload failed; the registry is unchanged'));
+        .catch((err: unknown) => this.options.logger.error({ err }, 'config reload failed; the registry is unchanged'));
     }, this.debounceMs);
     this.timer.unref();
   }

@@ -255,7 +255,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       sendProblem(res, status, 'bad_request', 'the request could not be read');
       return;
     }
-    logger.error({ err: (err as Error)?.message, method: req.method, path: req.path.slice(0, 100) }, 'request failed');
+    logger.error({ err, method: req.method, path: req.path.slice(0, 100) }, 'request failed');
     sendProblem(res, 500, 'internal', 'internal error; see the aggregator log');
   });
 

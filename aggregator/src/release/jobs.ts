@@ -56,7 +56,7 @@ export class ReleaseJobs {
   }
 
   private warn(what: string, err: unknown): void {
-    this.params.logger?.warn({ err: (err as Error)?.message }, what);
+    this.params.logger?.warn({ err }, what);
   }
 
   /**

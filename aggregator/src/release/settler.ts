@@ -102,7 +102,7 @@ export class Settler extends EventEmitter<Events> {
   }
 
   private warn(what: string, err: unknown): void {
-    this.params.logger?.warn({ err: (err as Error)?.message }, what);
+    this.params.logger?.warn({ err }, what);
   }
 
   /**

@@ -83,7 +83,7 @@ export class LiveWifiSource implements Source {
         if (err === null) return;
         failures++;
         // Said once at warn level, then only at debug: a hop that fails every 250 ms must not flood the log.
-        if (failures === 1) log?.warn({ iface: this.#opts.iface, channel, err: err.message }, 'channel hop failed');
+        if (failures === 1) log?.warn({ iface: this.#opts.iface, channel, err }, 'channel hop failed');
         else log?.debug({ iface: this.#opts.iface, channel, failures }, 'channel hop failed');
       });
     }, this.#opts.hopMs ?? 250);
