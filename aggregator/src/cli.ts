@@ -42,7 +42,7 @@ async function usageOf(command: string): Promise<string | undefined> {
     case 'audit':
       return (await import('./audit/audit-command.ts')).AUDIT_USAGE;
     case 'home-assistant':
-      return (await import('./interop/home-assistant.ts')).HOME_ASSISTANT_USAGE;
+      return (await import('./interop/home-assistant-command.ts')).HOME_ASSISTANT_USAGE;
     default:
       return undefined;
   }
@@ -95,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
       return auditCommand(rest);
     }
     case 'home-assistant': {
-      const { homeAssistantCommand } = await import('./interop/home-assistant.ts');
+      const { homeAssistantCommand } = await import('./interop/home-assistant-command.ts');
       return homeAssistantCommand(rest);
     }
     case '-h':

@@ -7,288 +7,35 @@
  * time zone); the page shows both totals and the change in %, an overlay chart (uPlot) with a data table behind
  * it, the caveat when one period hides clearly more minutes than the other, a site's zones ranked on one scale, and
  * export buttons (CSV, Dutch Excel) for each period. The choice lives in the URL (`cmp`, `ca`, `cb`, `cstep`), so a
- * comparison is a link to share. Texts in Dutch and English are kept here.
+ * comparison is a link to share. The parts: the choice and its URL (compare-state.ts), the texts in Dutch and English
+ * (compare-text.ts), the chart, table and zone ranking (compare-chart.ts) and the export buttons (compare-exports.ts).
  */
 import './compare-view.css';
-import uPlot from 'uplot';
-import { fetchComparePeriods, fetchExport, type ComparePeriodsQuery, type ExportFormat, type MarkedPeriod, type PeriodsComparison, type Radio, type SiteInfo, type Target, type ZoneInfo } from './api.ts';
-import { COLORS } from './charts.ts';
+import type uPlot from 'uplot';
+import { fetchComparePeriods, type ComparePeriodsQuery, type MarkedPeriod, type PeriodsComparison, type Radio, type SiteInfo, type Target, type ZoneInfo } from './api.ts';
+import { compareChartSize, compareFormat, renderCompareChart, renderZoneRanking, type CompareFormat } from './compare-chart.ts';
+import { renderCompareExports } from './compare-exports.ts';
+import {
+  AGAINST_CHOICES,
+  COMPARE_PRESETS,
+  COMPARE_STEPS,
+  EVENT_TEXT,
+  apiStep,
+  atMidnight,
+  defaultStep,
+  isIn,
+  spanOf,
+  type AgainstChoice,
+  type ComparePreset,
+  type CompareState,
+  type CompareStep,
+  type PeriodChoice,
+} from './compare-state.ts';
+import { compareText, type CompareKey } from './compare-text.ts';
 import { el } from './dom.ts';
 import type { Lang, Translator } from './i18n.ts';
-import { addLocalDays, calendarSpan, checkCustom, formatLocalDate, type CustomRange, type PeriodId } from './periods.ts';
-import { isoWeek } from './totals.ts';
+import { addLocalDays, checkCustom, formatLocalDate } from './periods.ts';
 import { browserTimeZone } from './week.ts';
-
-export const COMPARE_PRESETS = ['today', 'yesterday', 'thisWeek', 'lastWeek', 'thisMonth', 'lastMonth', 'thisYear', 'custom'] as const;
-/** The second period may also follow from the first: just before it, a week earlier (a normal day), a year earlier. */
-export const AGAINST_CHOICES = ['before', 'weekBefore', 'yearBefore', ...COMPARE_PRESETS] as const;
-export type ComparePreset = (typeof COMPARE_PRESETS)[number];
-export type AgainstChoice = (typeof AGAINST_CHOICES)[number];
-export const COMPARE_STEPS = ['hour', 'day', 'week', 'month'] as const;
-export type CompareStep = (typeof COMPARE_STEPS)[number];
-
-/** A period: a preset, a custom range of local dates, or (`id: 'event'`) a marked event's period. */
-export interface PeriodChoice<C extends string> {
-  id: C | 'event';
-  custom?: CustomRange;
-  /** The event's id, for `id: 'event'`. */
-  event?: string;
-}
-
-export interface CompareState {
-  target: Target | null;
-  period: PeriodChoice<ComparePreset>;
-  against: PeriodChoice<AgainstChoice>;
-  /** null: chosen from the length of the period. */
-  step: CompareStep | null;
-}
-
-const MESSAGES = {
-  en: {
-    tab: 'Compare',
-    title: 'Compare two periods',
-    intro: 'Pick a zone or site and two periods: before and after a change, an event day against a normal day, this year against last.',
-    what: 'Zone or site',
-    zone: 'Zone',
-    site: 'Site',
-    period: 'Period',
-    against: 'Compared with',
-    from: 'From',
-    to: 'To',
-    step: 'Per',
-    hour: 'hour',
-    day: 'day',
-    week: 'week',
-    month: 'month',
-    today: 'Today',
-    yesterday: 'Yesterday',
-    thisWeek: 'This week',
-    lastWeek: 'Last week',
-    thisMonth: 'This month',
-    lastMonth: 'Last month',
-    thisYear: 'This year',
-    custom: 'Choose dates',
-    before: 'The same length just before',
-    weekBefore: 'The same days a week earlier',
-    yearBefore: 'The same dates a year earlier',
-    events: 'Events',
-    eventOption: '{name} ({dates})',
-    eventUnknown: 'This event is not (or no longer) there.',
-    readoutRow: '{label}: {value}',
-    badRange: 'Pick a first and last day, the last not before the first, at most 400 days apart.',
-    total: 'Total',
-    totalUnit: 'device-minutes',
-    change: 'Change',
-    noChange: 'cannot compare: nothing released in the second period',
-    hiddenShare: '{share} of the minutes hidden',
-    caveat: 'Careful: {side} hides {more} of its minutes, the other {less}. Its total rests on less of the time, so the change says less than it seems.',
-    sidePeriod: 'the period',
-    sideAgainst: 'the period compared with',
-    chart: 'Both periods over each other',
-    chartLabel: 'Device-minutes per {step}: the period (solid line) against the period compared with (dashed line). {summary}',
-    tableCaption: 'Device-minutes per {step} of both periods',
-    colOffset: '#',
-    colPeriod: 'Period',
-    colAgainst: 'Compared with',
-    colHidden: 'hidden minutes',
-    nothing: 'nothing released',
-    zones: 'Zones side by side, on one scale',
-    zonesNote: 'Ranked by the total of the period; bars of both periods on one scale.',
-    zoneRow: '{zone}: {period} against {against} device-minutes, {change}',
-    zoneFigures: '{period} vs {against} · {change}',
-    exports: 'Download',
-    csv: 'CSV',
-    excel: 'Excel (NL)',
-    exportTitle: 'Download {which} per {step} as {format}',
-    exportFailed: 'The download failed: {message}',
-    loading: 'Loading…',
-    error: 'Could not compare: {message}',
-    pick: 'Pick a zone or site to compare.',
-    none: '—',
-  },
-  nl: {
-    tab: 'Vergelijken',
-    title: 'Twee perioden vergelijken',
-    intro: 'Kies een zone of locatie en twee perioden: voor en na een verandering, een evenementdag tegen een gewone dag, dit jaar tegen vorig jaar.',
-    what: 'Zone of locatie',
-    zone: 'Zone',
-    site: 'Locatie',
-    period: 'Periode',
-    against: 'Vergeleken met',
-    from: 'Van',
-    to: 'Tot en met',
-    step: 'Per',
-    hour: 'uur',
-    day: 'dag',
-    week: 'week',
-    month: 'maand',
-    today: 'Vandaag',
-    yesterday: 'Gisteren',
-    thisWeek: 'Deze week',
-    lastWeek: 'Vorige week',
-    thisMonth: 'Deze maand',
-    lastMonth: 'Vorige maand',
-    thisYear: 'Dit jaar',
-    custom: 'Kies data',
-    before: 'Even lang, direct ervoor',
-    weekBefore: 'Dezelfde dagen een week eerder',
-    yearBefore: 'Dezelfde data een jaar eerder',
-    events: 'Evenementen',
-    eventOption: '{name} ({dates})',
-    eventUnknown: 'Dit evenement is er niet (meer).',
-    readoutRow: '{label}: {value}',
-    badRange: 'Kies een eerste en laatste dag, de laatste niet voor de eerste, hooguit 400 dagen.',
-    total: 'Totaal',
-    totalUnit: 'apparaat-minuten',
-    change: 'Verandering',
-    noChange: 'niet te vergelijken: niets vrijgegeven in de tweede periode',
-    hiddenShare: '{share} van de minuten verborgen',
-    caveat: 'Let op: {side} verbergt {more} van de minuten, de andere {less}. Het totaal rust op minder van de tijd, dus de verandering zegt minder dan het lijkt.',
-    sidePeriod: 'de periode',
-    sideAgainst: 'de vergeleken periode',
-    chart: 'Beide perioden over elkaar',
-    chartLabel: 'Apparaat-minuten per {step}: de periode (doorgetrokken lijn) tegen de vergeleken periode (stippellijn). {summary}',
-    tableCaption: 'Apparaat-minuten per {step} van beide perioden',
-    colOffset: '#',
-    colPeriod: 'Periode',
-    colAgainst: 'Vergeleken met',
-    colHidden: 'verborgen minuten',
-    nothing: 'niets vrijgegeven',
-    zones: 'Zones naast elkaar, op één schaal',
-    zonesNote: 'Gerangschikt op het totaal van de periode; balken van beide perioden op één schaal.',
-    zoneRow: '{zone}: {period} tegen {against} apparaat-minuten, {change}',
-    zoneFigures: '{period} tegen {against} · {change}',
-    exports: 'Downloaden',
-    csv: 'CSV',
-    excel: 'Excel (NL)',
-    exportTitle: 'Download {which} per {step} als {format}',
-    exportFailed: 'Downloaden mislukt: {message}',
-    loading: 'Laden…',
-    error: 'Vergelijken lukte niet: {message}',
-    pick: 'Kies een zone of locatie om te vergelijken.',
-    none: '—',
-  },
-} as const;
-type Key = keyof (typeof MESSAGES)['en'];
-
-function text(lang: Lang, key: Key, values: Record<string, string | number> = {}): string {
-  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
-}
-
-/** The colour of the period compared with (dashed): 5.9:1 on white. */
-const AGAINST_COLOR = '#8a4b08';
-
-/** Indices of values with a gap on both sides: a line cannot show them, so they are drawn as points. */
-function isolated(values: ArrayLike<number | null | undefined>): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] == null) continue;
-    if ((i === 0 || values[i - 1] == null) && (i === values.length - 1 || values[i + 1] == null)) out.push(i);
-  }
-  return out;
-}
-
-/** The tab's label. */
-export function compareTabLabel(lang: Lang): string {
-  return text(lang, 'tab');
-}
-
-// ---- periods and the URL ---------------------------------------------------------------------------------------
-
-function isIn<T extends string>(values: readonly T[], value: unknown): value is T {
-  return typeof value === 'string' && (values as readonly string[]).includes(value);
-}
-
-const EVENT_TEXT = /^event:([A-Za-z0-9_-]{1,80})$/;
-
-/** A period in the URL: its id, a custom range as `YYYY-MM-DD_YYYY-MM-DD`, or an event as `event:<id>`. */
-function choiceFromText<C extends string>(values: readonly C[], raw: string | null): PeriodChoice<C> | null {
-  const event = EVENT_TEXT.exec(raw ?? '');
-  if (event !== null) return { id: 'event', event: event[1]! };
-  const m = /^(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})$/.exec(raw ?? '');
-  if (m !== null && isIn(values, 'custom')) {
-    const custom = { from: m[1]!, to: m[2]! };
-    return checkCustom(custom) === null ? null : { id: 'custom' as C, custom };
-  }
-  return isIn(values, raw) && raw !== 'custom' ? { id: raw } : null;
-}
-
-function choiceToText(choice: PeriodChoice<string>): string {
-  if (choice.id === 'event' && choice.event) return `event:${choice.event}`;
-  return choice.id === 'custom' && choice.custom ? `${choice.custom.from}_${choice.custom.to}` : choice.id;
-}
-
-export function compareStateFromQuery(params: URLSearchParams): CompareState {
-  const target = /^(zone|site):([a-z0-9][a-z0-9-]{0,63})$/.exec(params.get('cmp') ?? '');
-  const step = params.get('cstep');
-  return {
-    target: target ? { kind: target[1] as Target['kind'], id: target[2]! } : null,
-    period: choiceFromText(COMPARE_PRESETS, params.get('ca')) ?? { id: 'thisWeek' },
-    against: choiceFromText(AGAINST_CHOICES, params.get('cb')) ?? { id: 'before' },
-    step: isIn(COMPARE_STEPS, step) ? step : null,
-  };
-}
-
-export function compareStateToQuery(state: CompareState, params: URLSearchParams): void {
-  if (state.target) params.set('cmp', `${state.target.kind}:${state.target.id}`);
-  else params.delete('cmp');
-  params.set('ca', choiceToText(state.period));
-  params.set('cb', choiceToText(state.against));
-  if (state.step) params.set('cstep', state.step);
-  else params.delete('cstep');
-}
-
-/** The address of the compare page for `state`, keeping the rest of `href`'s query (language, radio). */
-export function compareHref(state: CompareState, href: string): string {
-  const url = new URL(href);
-  compareStateToQuery(state, url.searchParams);
-  url.hash = 'compare';
-  return url.toString();
-}
-
-/** `date` moved by whole local days and years, keeping its local time of day. */
-function shiftLocal(date: Date, days: number, years = 0): Date {
-  return new Date(date.getFullYear() + years, date.getMonth(), date.getDate() + days, date.getHours(), date.getMinutes(), date.getSeconds());
-}
-
-const atMidnight = (d: Date) => d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0;
-
-/**
- * [start, end) of a choice in local time at `now`; the second period may follow from the first; an event is its
- * own period (null while the events are not known, or when it is not there).
- */
-export function spanOf(
-  choice: PeriodChoice<string>,
-  now: Date,
-  first?: { start: Date; end: Date } | null,
-  events: readonly MarkedPeriod[] = [],
-): { start: Date; end: Date } | null {
-  if (choice.id === 'event') {
-    const event = events.find((e) => e.id === choice.event);
-    return event ? { start: new Date(event.from * 1000), end: new Date(event.to * 1000) } : null;
-  }
-  if (choice.id === 'before' || choice.id === 'weekBefore' || choice.id === 'yearBefore') {
-    if (!first) return null;
-    if (choice.id === 'yearBefore') return { start: shiftLocal(first.start, 0, -1), end: shiftLocal(first.end, 0, -1) };
-    if (choice.id === 'weekBefore') return { start: shiftLocal(first.start, -7), end: shiftLocal(first.end, -7) };
-    if (atMidnight(first.start) && atMidnight(first.end)) {
-      // whole local days: as many local days just before (a day of 23 or 25 hours is one day)
-      const days = Math.round((first.end.getTime() - first.start.getTime()) / 86_400_000);
-      return { start: addLocalDays(first.start, -days), end: first.start };
-    }
-    return { start: new Date(2 * first.start.getTime() - first.end.getTime()), end: first.start };
-  }
-  return calendarSpan({ id: choice.id as PeriodId, ...(choice.custom ? { custom: choice.custom } : {}) }, now);
-}
-
-/** The step a period of `days` days is compared in unless the reader picks one. */
-export function defaultStep(days: number): CompareStep {
-  return days <= 2 ? 'hour' : days <= 62 ? 'day' : days <= 190 ? 'week' : 'month';
-}
-
-function apiStep(step: CompareStep): ComparePeriodsQuery['step'] {
-  return step === 'hour' ? 3600 : step;
-}
 
 // ---- the page --------------------------------------------------------------------------------------------------
 
@@ -378,7 +125,7 @@ export class ComparePage {
     this.result.append(this.figures, this.caveat, this.chartTitle, this.readout, this.chart, this.chartKey, this.tableBox, this.zonesBox, this.exportsBox, this.exportError);
     this.resizeObserver = new ResizeObserver(() => {
       cancelAnimationFrame(this.plotFrame);
-      this.plotFrame = requestAnimationFrame(() => this.plot?.setSize(this.plotSize()));
+      this.plotFrame = requestAnimationFrame(() => this.plot?.setSize(compareChartSize(this.chart)));
     });
     this.resizeObserver.observe(this.chart);
     this.root = el('section', { class: 'compare-page', attrs: { 'data-loaded': 'false' } }, [this.heading, this.intro, controls, this.status, this.result]);
@@ -426,8 +173,8 @@ export class ComparePage {
     return el('div', { class: 'cmp-field cmp-period' }, [p.legend, p.select, p.dates]);
   }
 
-  private t(key: Key, values?: Record<string, string | number>): string {
-    return text(this.lang, key, values);
+  private t(key: CompareKey, values?: Record<string, string | number>): string {
+    return compareText(this.lang, key, values);
   }
 
   setTranslator(tr: Translator): void {
@@ -569,7 +316,7 @@ export class ComparePage {
     ] as const) {
       p.legend.textContent = this.t(key);
       const ids = (p.select.dataset.choices ?? '').split(' ');
-      const presets = ids.map((id) => el('option', { text: this.t(id as Key), attrs: { value: id } }));
+      const presets = ids.map((id) => el('option', { text: this.t(id as CompareKey), attrs: { value: id } }));
       const events = this.events ?? [];
       const group = el(
         'optgroup',
@@ -605,25 +352,6 @@ export class ComparePage {
     return whole && last.getTime() <= start.getTime() ? f.format(start) : f.formatRange(start, last);
   }
 
-  private label(t: number): string {
-    const date = new Date(t * 1000);
-    const step = this.step();
-    if (step === 'hour') return new Intl.DateTimeFormat(this.locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
-    if (step === 'day') return new Intl.DateTimeFormat(this.locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(date);
-    if (step === 'week') return `${this.lang === 'nl' ? 'week' : 'week'} ${isoWeek(date)}, ${new Intl.DateTimeFormat(this.locale, { day: 'numeric', month: 'short', year: 'numeric' }).format(date)}`;
-    return new Intl.DateTimeFormat(this.locale, { month: 'long', year: 'numeric' }).format(date);
-  }
-
-  /** A side's span: its local days (the last one included), or per hour its times (the end excluded). */
-  private sideDates(side: PeriodsComparison['period']): string {
-    if (this.step() === 'hour') {
-      const f = new Intl.DateTimeFormat(this.locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
-      return f.formatRange(new Date(side.from * 1000), new Date(side.to * 1000));
-    }
-    const f = new Intl.DateTimeFormat(this.locale, { day: 'numeric', month: 'short', year: 'numeric' });
-    return f.formatRange(new Date(side.from * 1000), new Date((side.to - 1) * 1000));
-  }
-
   private renderResult(): void {
     const d = this.data;
     this.result.hidden = d === null;
@@ -642,10 +370,10 @@ export class ComparePage {
       for (const [k, v] of Object.entries(data)) box.dataset[k] = v;
       return box;
     };
-    const sideFigure = (kind: string, key: Key, side: PeriodsComparison['period']) =>
+    const sideFigure = (kind: string, key: CompareKey, side: PeriodsComparison['period']) =>
       figure(
         kind,
-        `${this.t(key)}: ${this.sideDates(side)}`,
+        `${this.t(key)}: ${this.format().sideDates(side)}`,
         side.total === null ? this.t('none') : whole.format(side.total),
         side.total === null ? this.t('nothing') : this.t('totalUnit'),
         side.hiddenShare === null ? '' : this.t('hiddenShare', { share: share.format(side.hiddenShare) }),
@@ -673,208 +401,14 @@ export class ComparePage {
       this.caveat.hidden = true;
       this.caveat.textContent = '';
     }
-    this.renderChart(d);
-    this.renderZones(d);
-    this.renderExports(d);
+    const parts = { chart: this.chart, chartKey: this.chartKey, chartTitle: this.chartTitle, readout: this.readout, tableBox: this.tableBox };
+    this.plot = renderCompareChart(this.format(), parts, d, this.plot);
+    renderZoneRanking(this.format(), this.zonesBox, d);
+    if (this.state.target !== null) renderCompareExports(this.format(), { box: this.exportsBox, error: this.exportError }, this.state.target, this.deps.radio(), d);
   }
 
-  private plotSize(): { width: number; height: number } {
-    const width = Math.max(240, Math.floor(this.chart.clientWidth));
-    return { width, height: width < 560 ? 220 : 260 };
-  }
-
-  /** A short label of a bucket for the chart's axis. */
-  private tick(t: number): string {
-    const date = new Date(t * 1000);
-    const step = this.step();
-    if (step === 'hour') return new Intl.DateTimeFormat(this.locale, { hour: '2-digit', minute: '2-digit' }).format(date);
-    if (step === 'day') return new Intl.DateTimeFormat(this.locale, { weekday: 'short', day: 'numeric' }).format(date);
-    if (step === 'week') return `${this.t('week')} ${isoWeek(date)}`;
-    return new Intl.DateTimeFormat(this.locale, { month: 'short' }).format(date);
-  }
-
-  /**
-   * The overlay (uPlot, as the overview's charts): both periods over each other, bucket by bucket from each one's
-   * start; the period a solid line, the one compared with dashed. A bucket with nothing released breaks its line
-   * (never drawn as 0).
-   */
-  private renderChart(d: PeriodsComparison): void {
-    const stepName = this.t(this.step());
-    const n = d.offset.length;
-    const xs = Array.from({ length: n }, (_, i) => i);
-    const side = (s: PeriodsComparison['period']) => xs.map((i) => (i < s.devices.length ? s.devices[i]! : null));
-    const data: uPlot.AlignedData = [xs, side(d.period) as number[], side(d.against) as number[]];
-    const whole = new Intl.NumberFormat(this.locale, { maximumFractionDigits: 0 });
-    const periodName = this.t('colPeriod');
-    const againstName = this.t('colAgainst');
-    const readoutOf = (idx: number | null | undefined) => {
-      if (idx == null) return '';
-      return [
-        [d.period, periodName],
-        [d.against, againstName],
-      ]
-        .flatMap(([s, name]) => {
-          const sideData = s as PeriodsComparison['period'];
-          const t = sideData.t[idx];
-          if (t === undefined) return [];
-          const v = sideData.devices[idx];
-          return [this.t('readoutRow', { label: `${name as string}, ${this.label(t)}`, value: v == null ? this.t('nothing') : whole.format(v) })];
-        })
-        .join(' · ');
-    };
-    this.plot?.destroy();
-    const ticksOf = (splits: number[]) => splits.map((i) => (Number.isInteger(i) && d.period.t[i] !== undefined ? this.tick(d.period.t[i]!) : ''));
-    const gap = (u: uPlot, seriesIdx: number, show: boolean) => (show ? null : isolated(u.data[seriesIdx] ?? []));
-    this.plot = new uPlot(
-      {
-        ...this.plotSize(),
-        pxAlign: 0,
-        legend: { show: false },
-        cursor: { points: { size: 7 }, drag: { x: false, y: false } },
-        scales: {
-          x: { time: false, range: () => [0, Math.max(1, n - 1)] },
-          y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil((max ?? 0) * 1.1))] },
-        },
-        axes: [
-          { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 }, space: 56, incrs: [1, 2, 3, 4, 6, 7, 12, 14, 24, 28, 48, 96], values: (_u, splits) => ticksOf(splits) },
-          { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { show: false }, size: 56, values: (_u, splits) => splits.map((v) => whole.format(v)) },
-        ],
-        series: [
-          { label: '#' },
-          { label: periodName, stroke: COLORS.line, width: 2.5, spanGaps: false, points: { size: 6, fill: COLORS.line, filter: gap } },
-          { label: againstName, stroke: AGAINST_COLOR, width: 2, dash: [6, 4], spanGaps: false, points: { size: 6, fill: AGAINST_COLOR, filter: gap } },
-        ],
-        hooks: { setCursor: [(u) => (this.readout.textContent = readoutOf(u.cursor.idx))] },
-      },
-      data,
-      this.chart,
-    );
-    this.chart.dataset.buckets = String(n);
-    this.chart.dataset.released = String(d.period.devices.filter((v) => v !== null).length);
-    this.chartKey.replaceChildren(
-      el('span', { class: 'key cmp-key-period', text: `${periodName}: ${this.sideDates(d.period)}` }),
-      el('span', { class: 'key cmp-key-against', text: `${againstName}: ${this.sideDates(d.against)}` }),
-    );
-    const pct = new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
-    const summary = `${this.t('period')} ${d.period.total === null ? this.t('nothing') : whole.format(d.period.total)}, ${this.t('against').toLowerCase()} ${
-      d.against.total === null ? this.t('nothing') : whole.format(d.against.total)
-    }${d.change === null ? '' : ` (${pct.format(d.change / 100)})`}.`;
-    this.chartTitle.textContent = this.t('chart');
-    this.chart.setAttribute('aria-label', this.t('chartLabel', { step: stepName, summary }));
-    // the data table behind the chart
-    const cell = (v: number | null | undefined) => (v === null || v === undefined ? this.t('nothing') : whole.format(v));
-    const rows = d.offset.map((_, i) =>
-      el('tr', { attrs: { 'data-offset': String(i) } }, [
-        el('th', { text: String(i + 1), attrs: { scope: 'row' } }),
-        el('td', { text: d.period.t[i] === undefined ? '' : this.label(d.period.t[i]!) }),
-        el('td', { class: 'num', text: d.period.t[i] === undefined ? '' : cell(d.period.devices[i]), attrs: { 'data-value': String(d.period.devices[i] ?? '') } }),
-        el('td', { class: 'num', text: d.period.t[i] === undefined ? '' : whole.format(d.period.suppressed[i] ?? 0) }),
-        el('td', { text: d.against.t[i] === undefined ? '' : this.label(d.against.t[i]!) }),
-        el('td', { class: 'num', text: d.against.t[i] === undefined ? '' : cell(d.against.devices[i]), attrs: { 'data-value': String(d.against.devices[i] ?? '') } }),
-        el('td', { class: 'num', text: d.against.t[i] === undefined ? '' : whole.format(d.against.suppressed[i] ?? 0) }),
-      ]),
-    );
-    const caption = this.t('tableCaption', { step: stepName });
-    this.tableBox.setAttribute('aria-label', caption);
-    this.tableBox.replaceChildren(
-      el('table', { class: 'data-table cmp-table' }, [
-        el('caption', { class: 'visually-hidden', text: caption }),
-        el('thead', {}, [
-          el('tr', {}, [
-            el('th', { text: this.t('colOffset'), attrs: { scope: 'col' } }),
-            el('th', { text: this.t('colPeriod'), attrs: { scope: 'col' } }),
-            el('th', { class: 'num', text: this.t('totalUnit'), attrs: { scope: 'col' } }),
-            el('th', { class: 'num', text: this.t('colHidden'), attrs: { scope: 'col' } }),
-            el('th', { text: this.t('colAgainst'), attrs: { scope: 'col' } }),
-            el('th', { class: 'num', text: this.t('totalUnit'), attrs: { scope: 'col' } }),
-            el('th', { class: 'num', text: this.t('colHidden'), attrs: { scope: 'col' } }),
-          ]),
-        ]),
-        el('tbody', {}, rows),
-      ]),
-    );
-  }
-
-  private renderZones(d: PeriodsComparison): void {
-    const zones = d.zones ?? [];
-    this.zonesBox.hidden = zones.length === 0;
-    if (zones.length === 0) {
-      this.zonesBox.replaceChildren();
-      return;
-    }
-    const whole = new Intl.NumberFormat(this.locale, { maximumFractionDigits: 0 });
-    const pct = new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
-    const max = Math.max(1, ...zones.flatMap((z) => [z.period.total ?? 0, z.against.total ?? 0]));
-    const bar = (value: number | null, cls: string) => {
-      const b = el('span', { class: `cmp-bar ${cls}`, attrs: { 'data-empty': String(value === null) } });
-      b.style.width = value === null ? '0' : `${Math.max(1, Math.round((Math.max(0, value) / max) * 100))}%`;
-      return b;
-    };
-    const items = zones.map((z) => {
-      const change = z.change === null ? this.t('none') : pct.format(z.change / 100);
-      const description = this.t('zoneRow', {
-        zone: z.name,
-        period: z.period.total === null ? this.t('nothing') : whole.format(z.period.total),
-        against: z.against.total === null ? this.t('nothing') : whole.format(z.against.total),
-        change,
-      });
-      return el('li', { class: 'cmp-zone', attrs: { 'data-zone': z.id, 'data-total': String(z.period.total ?? ''), 'data-change': String(z.change ?? '') } }, [
-        el('span', { class: 'cmp-zone-name', text: z.name }),
-        el('span', { class: 'cmp-zone-bars', attrs: { 'aria-hidden': 'true' } }, [bar(z.period.total, 'cmp-bar-period'), bar(z.against.total, 'cmp-bar-against')]),
-        el('span', {
-          class: 'cmp-zone-figures',
-          attrs: { 'aria-hidden': 'true' }, // the sentence below says the same
-          text: this.t('zoneFigures', { period: z.period.total === null ? this.t('none') : whole.format(z.period.total), against: z.against.total === null ? this.t('none') : whole.format(z.against.total), change }),
-        }),
-        el('span', { class: 'visually-hidden', text: description }),
-      ]);
-    });
-    this.zonesBox.replaceChildren(
-      el('h3', { class: 'detail-title', text: this.t('zones') }),
-      el('p', { class: 'detail-note', text: this.t('zonesNote') }),
-      el('ol', { class: 'cmp-zone-list' }, items),
-    );
-  }
-
-  private renderExports(d: PeriodsComparison): void {
-    const target = this.state.target;
-    if (target === null) return;
-    const step = this.step();
-    const buttons: HTMLElement[] = [];
-    for (const [side, key] of [
-      [d.period, 'period'],
-      [d.against, 'against'],
-    ] as const) {
-      for (const [format, label] of [
-        ['csv', 'csv'],
-        ['csv-nl', 'excel'],
-      ] as const) {
-        const which = this.t(key).toLowerCase();
-        const button = el('button', {
-          class: 'button cmp-export',
-          text: `${this.t(key)}: ${this.t(label)}`,
-          attrs: { type: 'button', 'data-side': key, 'data-format': format, title: this.t('exportTitle', { which, step: this.t(step), format: this.t(label) }) },
-        });
-        button.addEventListener('click', () => void this.download(target, { from: side.from, to: side.to, step: apiStep(step), radio: this.deps.radio(), tz: browserTimeZone() }, format));
-        buttons.push(button);
-      }
-    }
-    this.exportsBox.replaceChildren(el('span', { class: 'cmp-exports-label', text: this.t('exports') }), ...buttons);
-  }
-
-  private async download(target: Target, query: Parameters<typeof fetchExport>[1], format: ExportFormat): Promise<void> {
-    this.exportError.hidden = true;
-    try {
-      const { blob, fileName } = await fetchExport(target, query, format);
-      const url = URL.createObjectURL(blob);
-      const link = el('a', { attrs: { href: url, download: fileName, hidden: '' } });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    } catch (err) {
-      this.exportError.textContent = this.t('exportFailed', { message: err instanceof Error ? err.message : String(err) });
-      this.exportError.hidden = false;
-    }
+  /** What the chart and the zone ranking need from the page. */
+  private format(): CompareFormat {
+    return compareFormat(this.lang, this.locale, this.step(), (key, values) => this.t(key, values));
   }
 }

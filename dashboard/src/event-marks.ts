@@ -7,7 +7,7 @@
  */
 import type { MarkedPeriod, SiteInfo, Target } from './api.ts';
 import { setChartMarks } from './charts.ts';
-import { compareHref, type CompareState } from './compare-view.ts';
+import { compareHref, type CompareState } from './compare-state.ts';
 import { el } from './dom.ts';
 import type { Lang } from './i18n.ts';
 import type { TimeWindow } from './series.ts';

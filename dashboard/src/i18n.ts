@@ -1,6 +1,8 @@
 /**
  * Every text the dashboard shows, in Dutch and English. `{name}` in a message is replaced by a parameter.
  * Pure: no DOM access here, so the language choice is unit-tested.
+ *
+ * Size: over 400 lines because it is the message table (every text twice, nl and en); the code is the last 50 lines.
  */
 
 export const LANGS = ['nl', 'en'] as const;

@@ -32,7 +32,9 @@ import {
 import { forgetToken, loadToken, readTokenInput, saveToken } from './auth.ts';
 import type { CardSettings } from './card.ts';
 import { OverviewCards } from './cards.ts';
-import { ComparePage, compareStateFromQuery, compareStateToQuery, compareTabLabel, type CompareState } from './compare-view.ts';
+import { compareStateFromQuery, compareStateToQuery, type CompareState } from './compare-state.ts';
+import { compareTabLabel } from './compare-text.ts';
+import { ComparePage } from './compare-view.ts';
 import { showCardEvents } from './event-marks.ts';
 import { intlLocale, isLang, pickLang, translate, translator, type Lang, type MessageKey, type Translator } from './i18n.ts';
 import { InvitationPanel, type InvitationOutcome } from './invitation.ts';

@@ -11,10 +11,10 @@
  * - every invitation: open, used (when) or expired.
  *
  * Neither a secret nor a code is written anywhere but that one field: not the URL, the console or storage.
+ * The two lists are drawn by tokens-tables.ts, the small parts (checkboxes, the field shown once) are in tokens-parts.ts.
  */
 import './tokens.css';
 import {
-  ApiError,
   TOKEN_ROLES,
   createInvitation,
   createToken,
@@ -29,170 +29,12 @@ import {
   type ZoneInfo,
 } from './api.ts';
 import { el } from './dom.ts';
-import type { MessageKey, Translator } from './i18n.ts';
+import type { Translator } from './i18n.ts';
+import { CheckList, OnceBox, endOfLocalDay, invitationLink, messageOf, ownerLabels, showMessage, type Message } from './tokens-parts.ts';
+import { ROLE_KEYS, renderInvitationTable, renderTokenTable } from './tokens-tables.ts';
 
-const ROLE_KEYS: Record<TokenRole, MessageKey> = { viewer: 'roleViewer', admin: 'roleAdmin', privacy: 'rolePrivacy' };
 const DEFAULT_DAYS = 7;
 const MAX_DAYS = 30;
-
-type Message = { key: MessageKey; values?: Record<string, string | number>; kind: 'info' | 'problem' } | null;
-
-/** The invitation link: this dashboard's address with the code in the fragment, which browsers never send. */
-export function invitationLink(pageUrl: string, code: string): string {
-  const url = new URL(pageUrl);
-  url.search = '';
-  url.hash = `invite=${code}`;
-  return url.href;
-}
-
-/** Owner labels typed as a comma-separated list: trimmed, empty ones dropped, each once. */
-export function ownerLabels(raw: string): string[] {
-  return [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
-}
-
-/** The first second after the local day `YYYY-MM-DD` (a token valid "until" that day is refused from then), or null. */
-export function endOfLocalDay(date: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return null;
-  const next = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1);
-  return Number.isNaN(next.getTime()) ? null : Math.floor(next.getTime() / 1000);
-}
-
-/** Copies `input`'s text: the clipboard API, else the selection and the old copy command. */
-async function copyFrom(input: HTMLInputElement): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(input.value);
-    return true;
-  } catch {
-    input.focus();
-    input.select();
-    try {
-      return document.execCommand('copy');
-    } catch {
-      return false;
-    }
-  }
-}
-
-/** A list of checkboxes (zones or sites) under a legend; keeps what was ticked when the list changes. */
-class CheckList {
-  readonly root: HTMLFieldSetElement;
-  private readonly legend: HTMLLegendElement;
-  private readonly box: HTMLElement;
-  private inputs = new Map<string, HTMLInputElement>();
-
-  constructor(private readonly prefix: string) {
-    this.legend = el('legend');
-    this.box = el('div', { class: 'check-list' });
-    this.root = el('fieldset', { class: 'tok-checks', attrs: { 'data-list': prefix } }, [this.legend, this.box]);
-  }
-
-  setLegend(text: string): void {
-    this.legend.textContent = text;
-  }
-
-  setItems(items: { id: string; name: string }[]): void {
-    const checked = new Set(this.checked());
-    this.box.replaceChildren();
-    this.inputs.clear();
-    for (const item of items) {
-      const id = `${this.prefix}-${item.id}`;
-      const input = el('input', { attrs: { type: 'checkbox', id, value: item.id, name: this.prefix } });
-      input.checked = checked.has(item.id);
-      this.inputs.set(item.id, input);
-      this.box.append(el('label', { class: 'check', attrs: { for: id } }, [input, el('span', { text: item.name })]));
-    }
-    this.root.hidden = items.length === 0;
-  }
-
-  checked(): string[] {
-    return [...this.inputs].filter(([, input]) => input.checked).map(([id]) => id);
-  }
-
-  clear(): void {
-    for (const input of this.inputs.values()) input.checked = false;
-  }
-}
-
-/** A field shown once (a token's secret, an invitation link), with a copy button and a button that hides it. */
-class OnceBox {
-  readonly root: HTMLElement;
-  private readonly title: HTMLElement;
-  private readonly note: HTMLElement;
-  private readonly label: HTMLLabelElement;
-  readonly input: HTMLInputElement;
-  private readonly copyButton: HTMLButtonElement;
-  private readonly doneButton: HTMLButtonElement;
-  private readonly copyStatus: HTMLElement;
-  private texts: { title: [MessageKey, Record<string, string>]; note: [MessageKey, Record<string, string>] } | null = null;
-  private copied: boolean | null = null;
-
-  constructor(
-    private tr: Translator,
-    private readonly id: string,
-    private readonly labelKey: MessageKey,
-    private readonly doneKey: MessageKey,
-  ) {
-    this.title = el('h3', { class: 'once-title', attrs: { id: `${id}-title` } });
-    this.note = el('p', { class: 'once-note', attrs: { id: `${id}-note` } });
-    this.label = el('label', { class: 'once-label', attrs: { for: `${id}-value` } });
-    this.input = el('input', {
-      class: 'once-value',
-      attrs: { id: `${id}-value`, type: 'text', readonly: '', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `${id}-note` },
-    });
-    this.copyButton = el('button', { class: 'button button-primary once-copy', attrs: { type: 'button' } });
-    this.doneButton = el('button', { class: 'button once-done', attrs: { type: 'button' } });
-    this.copyStatus = el('p', { class: 'once-copied', attrs: { role: 'status' } });
-    this.copyButton.addEventListener('click', () => void this.copy());
-    this.doneButton.addEventListener('click', () => this.hide());
-    this.input.addEventListener('focus', () => this.input.select());
-    this.root = el('section', { class: 'once', attrs: { id, hidden: '', 'aria-labelledby': `${id}-title` } }, [
-      this.title,
-      this.note,
-      this.label,
-      el('div', { class: 'once-row' }, [this.input, this.copyButton, this.doneButton]),
-      this.copyStatus,
-    ]);
-  }
-
-  setTranslator(tr: Translator): void {
-    this.tr = tr;
-    this.render();
-  }
-
-  show(value: string, title: [MessageKey, Record<string, string>], note: [MessageKey, Record<string, string>]): void {
-    this.input.value = value;
-    this.texts = { title, note };
-    this.copied = null;
-    this.root.hidden = false;
-    this.render();
-    this.copyButton.focus();
-  }
-
-  /** Forgets the value: it was shown once. */
-  hide(): void {
-    this.input.value = '';
-    this.texts = null;
-    this.copied = null;
-    this.root.hidden = true;
-  }
-
-  private async copy(): Promise<void> {
-    this.copied = await copyFrom(this.input);
-    this.render();
-  }
-
-  private render(): void {
-    const { t } = this.tr;
-    this.title.textContent = this.texts ? t(this.texts.title[0], this.texts.title[1]) : '';
-    this.note.textContent = this.texts ? t(this.texts.note[0], this.texts.note[1]) : '';
-    this.label.textContent = t(this.labelKey);
-    this.copyButton.textContent = t('copyButton');
-    this.doneButton.textContent = t(this.doneKey);
-    this.copyStatus.textContent = this.copied === null ? '' : t(this.copied ? 'copyDone' : 'copyFailed');
-    this.copyStatus.dataset.copied = this.copied === null ? '' : String(this.copied);
-  }
-}
 
 export class TokensPage {
   readonly root: HTMLElement;
@@ -530,90 +372,26 @@ export class TokensPage {
     this.renderInvitations();
   }
 
+  private tableView(): { tr: Translator; when: Intl.DateTimeFormat; scope: (scope: { zones: string[]; sites: string[]; owners: string[] }, role: TokenRole) => string } {
+    return { tr: this.tr, when: this.dateTime(), scope: (scope, role) => this.scopeText(scope, role) };
+  }
+
   private renderTokens(): void {
-    const { t } = this.tr;
-    const tokens = this.tokens;
-    const heads = ['colName', 'colRole', 'colScope', 'colCreated', 'colLastUse', 'colExpires', 'colStatus', 'colAction'] as const;
-    const head = el('thead', {}, [el('tr', {}, heads.map((key) => el('th', { text: t(key), attrs: { scope: 'col' } })))]);
-    const when = this.dateTime();
-    const now = Date.now() / 1000;
-    const rows = (tokens ?? []).map((token) => {
-      const state = token.revokedAt !== null ? 'revoked' : token.expiresAt !== null && token.expiresAt <= now ? 'expired' : 'active';
-      const stateText =
-        state === 'revoked' ? t('tokenRevokedOn', { date: when.format(new Date(token.revokedAt! * 1000)) }) : t(state === 'expired' ? 'tokenExpiredState' : 'tokenActive');
-      const cell = (key: MessageKey, text: string) => el('td', { text, attrs: { 'data-label': t(key) } });
-      const action = el('td', { class: 'tok-action', attrs: { 'data-label': t('colAction') } });
-      const name = token.name ?? t('unnamed');
-      if (state !== 'revoked') {
-        if (this.confirming === token.id) {
-          const yes = el('button', { class: 'button button-danger tok-revoke-yes', text: t('tokenRevokeYes'), attrs: { type: 'button' } });
-          const no = el('button', { class: 'button tok-revoke-no', text: t('tokenRevokeNo'), attrs: { type: 'button' } });
-          yes.addEventListener('click', () => void this.revoke(token));
-          no.addEventListener('click', () => {
-            this.confirming = null;
-            this.render();
-            (this.tokenTable.querySelector(`tr[data-token-id="${CSS.escape(token.id)}"] .tok-revoke`) as HTMLElement | null)?.focus();
-          });
-          action.append(el('p', { class: 'tok-confirm', text: t('tokenRevokeConfirm', { name }), attrs: { role: 'alert' } }), el('span', { class: 'tok-confirm-buttons' }, [yes, no]));
-        } else {
-          const revoke = el('button', { class: 'button tok-revoke', text: t('tokenRevoke'), attrs: { type: 'button', 'aria-label': `${t('tokenRevoke')}: ${name}` } });
-          revoke.addEventListener('click', () => {
-            this.confirming = token.id;
-            this.render();
-            (this.tokenTable.querySelector(`tr[data-token-id="${CSS.escape(token.id)}"] .tok-revoke-no`) as HTMLElement | null)?.focus();
-          });
-          action.append(revoke);
-        }
-      }
-      return el('tr', { attrs: { 'data-token-id': token.id, 'data-state': state, 'data-role': token.role } }, [
-        el('th', { text: name, attrs: { scope: 'row' } }),
-        cell('colRole', t(ROLE_KEYS[token.role])),
-        cell('colScope', this.scopeText(token, token.role)),
-        cell('colCreated', when.format(new Date(token.createdAt * 1000))),
-        cell('colLastUse', token.lastUsedAt === null ? t('never') : when.format(new Date(token.lastUsedAt * 1000))),
-        cell('colExpires', token.expiresAt === null ? t('noEnd') : when.format(new Date(token.expiresAt * 1000))),
-        cell('colStatus', stateText),
-        action,
-      ]);
+    renderTokenTable({
+      ...this.tableView(),
+      table: this.tokenTable,
+      empty: this.tokensEmpty,
+      tokens: this.tokens,
+      confirming: this.confirming,
+      confirm: (id) => {
+        this.confirming = id;
+        this.render();
+      },
+      revoke: (token) => void this.revoke(token),
     });
-    this.tokenTable.replaceChildren(head, el('tbody', {}, rows));
-    this.tokenTable.hidden = tokens === null || tokens.length === 0;
-    this.tokensEmpty.textContent = t('tokensEmpty');
-    this.tokensEmpty.hidden = tokens === null || tokens.length > 0;
   }
 
   private renderInvitations(): void {
-    const { t } = this.tr;
-    const list = this.invitations;
-    const heads = ['colName', 'colScope', 'colCreated', 'colValidUntil', 'colStatus'] as const;
-    const head = el('thead', {}, [el('tr', {}, heads.map((key) => el('th', { text: t(key), attrs: { scope: 'col' } })))]);
-    const when = this.dateTime();
-    const now = Date.now() / 1000;
-    const rows = (list ?? []).map((inv) => {
-      const state = inv.usedAt !== null ? 'used' : inv.expiresAt <= now ? 'expired' : 'open';
-      const stateText = state === 'used' ? t('inviteUsedOn', { date: when.format(new Date(inv.usedAt! * 1000)) }) : t(state === 'expired' ? 'inviteExpiredState' : 'inviteNotUsed');
-      const cell = (key: MessageKey, text: string) => el('td', { text, attrs: { 'data-label': t(key) } });
-      return el('tr', { attrs: { 'data-invitation-id': inv.id, 'data-state': state } }, [
-        el('th', { text: inv.name ?? t('unnamed'), attrs: { scope: 'row' } }),
-        cell('colScope', this.scopeText(inv, 'viewer')),
-        cell('colCreated', when.format(new Date(inv.createdAt * 1000))),
-        cell('colValidUntil', when.format(new Date(inv.expiresAt * 1000))),
-        cell('colStatus', stateText),
-      ]);
-    });
-    this.inviteTable.replaceChildren(head, el('tbody', {}, rows));
-    this.inviteTable.hidden = list === null || list.length === 0;
-    this.invitationsEmpty.textContent = t('invitationsEmpty');
-    this.invitationsEmpty.hidden = list === null || list.length > 0;
+    renderInvitationTable({ ...this.tableView(), table: this.inviteTable, empty: this.invitationsEmpty, invitations: this.invitations });
   }
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof ApiError) return err.status > 0 ? `${err.status}: ${err.message}` : err.message;
-  return err instanceof Error ? err.message : String(err);
-}
-
-function showMessage(node: HTMLElement, message: Message, t: Translator['t']): void {
-  node.textContent = message === null ? '' : t(message.key, message.values);
-  node.dataset.kind = message?.kind ?? '';
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MarkedPeriod } from '../src/api.ts';
-import { compareStateFromQuery, compareStateToQuery, defaultStep, spanOf, type CompareState } from '../src/compare-view.ts';
+import { compareStateFromQuery, compareStateToQuery, defaultStep, spanOf, type CompareState } from '../src/compare-state.ts';
 import { aboutTarget, eventComparison, eventsIn } from '../src/event-marks.ts';
 
 // The calendar is the browser's: here Amsterdam's (clocks go back on 25 Oct 2026, forward on 29 Mar 2026).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { invitationCodeOf, isCreatedToken } from '../src/api.ts';
-import { endOfLocalDay, invitationLink, ownerLabels } from '../src/tokens-page.ts';
+import { endOfLocalDay, invitationLink, ownerLabels } from '../src/tokens-parts.ts';
 
 const CODE = `inv_${'a1_-'.repeat(10)}xyz`;
 

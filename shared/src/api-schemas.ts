@@ -3,6 +3,8 @@
  * schemas (`z.toJSONSchema`), of what the OpenAPI test validates real responses against (through the document),
  * and (as the `...Body` types) of what the aggregator builds and the dashboard reads. The dashboard takes the
  * types only, so no schema library reaches the browser.
+ *
+ * Size: over 400 lines because it is the list of every response schema of the API, one definition after another.
  */
 import { z } from 'zod';
 import { ID_PATTERN } from './ids.ts';

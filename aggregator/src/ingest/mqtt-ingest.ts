@@ -17,6 +17,9 @@
  * then from the messages it accepts). A last window older than the per-sensor retention is forgotten, so a
  * sensor whose seq started again (its outbox file lost) is taken again after that long without messages.
  * A window older than the minute data's retention (or a configured earliest date) is rejected as window_too_old.
+ *
+ * Size: somewhat over 400 lines: one connection's life (subscribe, validate, write, acknowledge, status); the
+ * PUBACK deferral, plausibility and the batch writer are already their own modules.
  */
 import mqtt from 'mqtt';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';

@@ -8,6 +8,9 @@
  *   Leaflet map that lists every sensor without tiles too.
  * What the configuration does not say and the organisation has to decide is printed as a marked choice, never
  * guessed.
+ *
+ * Size: over 400 lines because it holds the documents' templates (register entry, DPIA, sign, sensor register);
+ * most lines are the documents' own text.
  */
 import QRCode from 'qrcode';
 import type { KitFacts, RetentionFact, SensorFact } from './facts.ts';

@@ -1,0 +1,84 @@
+/** Who am I, zones and sites, and a zone's or site's series, week comparison, hour-of-week profile and CSV. */
+import type { SeriesQuery } from '@passant/shared';
+import { bad, currentToken, errorOf, getJson, noteRefusal, request } from './http.ts';
+import { isComparison, isMe, isProfile, isSeriesResponse, isSiteInfo, isZoneInfo } from './checks.ts';
+import type { Comparison, Me, Profile, Radio, Series, SiteInfo, Target, ZoneInfo } from './types.ts';
+
+/** Who the caller is; with `token`, checks that token (without using it for anything else). */
+export async function fetchMe(token: string | null = currentToken()): Promise<Me> {
+  const body = await getJson('api/v1/me', token);
+  if (!isMe(body)) throw bad('{role, zones, sites, ...}');
+  return { role: body.role, name: body.name, zones: body.zones, sites: body.sites, health: body.health, audit: body.audit, admin: body.admin };
+}
+
+export async function fetchZones(): Promise<ZoneInfo[]> {
+  const body = await getJson('api/v1/zones');
+  if (!Array.isArray(body) || !body.every(isZoneInfo)) throw bad('a list of {id, name}');
+  return body.map((z) => ({ id: z.id, name: z.name, site: typeof z.site === 'string' ? z.site : null }));
+}
+
+export async function fetchSites(): Promise<SiteInfo[]> {
+  const body = await getJson('api/v1/sites');
+  if (!Array.isArray(body) || !body.every(isSiteInfo)) throw bad('a list of {id, name, zones}');
+  return body.map((s) => ({ id: s.id, name: s.name, zones: [...s.zones] }));
+}
+
+export function targetPath(target: Target, what: string): string {
+  return `api/v1/${target.kind}s/${encodeURIComponent(target.id)}/${what}`;
+}
+
+function seriesParams(query: SeriesQuery): URLSearchParams {
+  return new URLSearchParams({ from: String(query.from), to: String(query.to), step: String(query.step), radio: query.radio });
+}
+
+export async function fetchSeries(target: Target, query: SeriesQuery): Promise<Series> {
+  const body = await getJson(`${targetPath(target, 'series')}?${seriesParams(query)}`);
+  if (!isSeriesResponse(body)) throw bad('{t[], devices[], suppressed[]}');
+  return body;
+}
+
+/** `query.from..query.to` against the period before and the same period a week earlier. */
+export async function fetchComparison(target: Target, query: SeriesQuery): Promise<Comparison> {
+  const body = await getJson(`${targetPath(target, 'compare')}?${seriesParams(query)}`);
+  if (!isComparison(body)) throw bad('a comparison {current, previous, lastWeek}');
+  return body;
+}
+
+export async function fetchProfile(target: Target, query: { weeks: number; radio: Radio; tz: string }): Promise<Profile> {
+  const params = new URLSearchParams({ weeks: String(query.weeks), radio: query.radio, tz: query.tz });
+  const body = await getJson(`${targetPath(target, 'profile')}?${params}`);
+  if (!isProfile(body)) throw bad('an hour-of-week profile of 168 hours');
+  return body;
+}
+
+/** The CSV URL of a series: no token in it (the download sends the token as a header). */
+export function csvUrl(target: Target, query: SeriesQuery): string {
+  return `${targetPath(target, 'series.csv')}?${seriesParams(query)}`;
+}
+
+/** A file name safe to offer: only letters, digits, dot, dash and underscore. */
+export function safeFileName(name: string, fallback: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._]+/, '').slice(0, 120);
+  return cleaned === '' ? fallback : cleaned;
+}
+
+/** The file name in a Content-Disposition header (`filename="..."`), or null. */
+export function fileNameOf(contentDisposition: string | null): string | null {
+  const match = /filename="([^"]{1,200})"/i.exec(contentDisposition ?? '');
+  return match ? match[1]! : null;
+}
+
+/** Fetches a series as CSV (with the token as a header) and returns the file. */
+export async function fetchCsv(target: Target, query: SeriesQuery): Promise<{ blob: Blob; fileName: string }> {
+  const path = csvUrl(target, query);
+  const token = currentToken();
+  const res = await request(path, 'text/csv', token);
+  if (!res.ok) {
+    const err = await errorOf(res, path);
+    noteRefusal(err, token);
+    throw err;
+  }
+  const blob = await res.blob();
+  const fallback = `passant-${target.kind}-${target.id}-${query.radio}-${query.from}-${query.to}-${query.step}.csv`;
+  return { blob, fileName: safeFileName(fileNameOf(res.headers.get('content-disposition')) ?? fallback, 'passant.csv') };
+}
