@@ -13,7 +13,8 @@
  * PASSANT_DASHBOARD_BENCH_MINUTE_DAYS (2), PASSANT_DASHBOARD_BENCH_DIST (a folder
  * of another dashboard build to serve instead of dashboard/dist), PASSANT_DASHBOARD_BENCH_WATERFALL (1: print each run's requests, their
  * start and end in ms from navigation, from the page's Resource Timing, and the page's main-thread time by kind:
- * tasks, script, layout, style, from the DevTools protocol's Performance metrics). The dashboard must be built (`npm run build`).
+ * tasks, script, layout, style, from the DevTools protocol's Performance metrics), PASSANT_DASHBOARD_BENCH_PROFILE (a
+ * folder: each measured run's CPU profile of the page, for Chromium's DevTools). The dashboard must be built (`npm run build`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,6 +44,8 @@ const DAY = 86_400;
 const WATERFALL = process.env.PASSANT_DASHBOARD_BENCH_WATERFALL === '1';
 /** PASSANT_DASHBOARD_BENCH_DIST: another build of the dashboard to serve (to compare two builds on one machine). */
 const DIST = process.env.PASSANT_DASHBOARD_BENCH_DIST ? path.resolve(process.env.PASSANT_DASHBOARD_BENCH_DIST) : undefined;
+/** PASSANT_DASHBOARD_BENCH_PROFILE: a folder to write each measured run's CPU profile of the page to (run-N.cpuprofile). */
+const PROFILE = process.env.PASSANT_DASHBOARD_BENCH_PROFILE ? path.resolve(process.env.PASSANT_DASHBOARD_BENCH_PROFILE) : undefined;
 
 interface WaterfallEntry {
   name: string;
@@ -111,8 +114,13 @@ async function main(): Promise<void> {
         const pageErrors: string[] = [];
         page.on('pageerror', (e) => pageErrors.push(e.message));
         page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-        const cdp = WATERFALL ? await context.newCDPSession(page) : null;
+        const cdp = WATERFALL || PROFILE !== undefined ? await context.newCDPSession(page) : null;
         await cdp?.send('Performance.enable');
+        if (PROFILE !== undefined) {
+          await cdp?.send('Profiler.enable');
+          await cdp?.send('Profiler.setSamplingInterval', { interval: 200 });
+          await cdp?.send('Profiler.start');
+        }
         await page.goto(`${aggregator.url}/?lang=nl`);
         const handle = await page.waitForFunction(
           (n) => {
@@ -148,7 +156,12 @@ async function main(): Promise<void> {
         });
         const ms = Number(await handle.jsonValue());
         if (run > 0) samples.push(ms); // run 0 warms the aggregator's caches and the browser
-        if (cdp !== null && run > 0) {
+        if (cdp !== null && PROFILE !== undefined && run > 0) {
+          const { profile } = await cdp.send('Profiler.stop');
+          fs.mkdirSync(PROFILE, { recursive: true });
+          fs.writeFileSync(path.join(PROFILE, `run-${run}.cpuprofile`), JSON.stringify(profile));
+        }
+        if (cdp !== null && WATERFALL && run > 0) {
           // the page's main-thread time up to now (first figures, give or take a frame), by kind
           const { metrics } = await cdp.send('Performance.getMetrics');
           const metric = (name: string) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;

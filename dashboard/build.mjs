@@ -4,8 +4,9 @@
 // No source map by default: the aggregator serves dist/ to anyone, and a map would hand out the full source.
 // `node build.mjs --dev` (or PASSANT_DASHBOARD_SOURCEMAP=1) adds dist/app.js.map for debugging on a developer's
 // machine. `--outdir DIR` builds somewhere else than dist/ (tests).
-import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -60,10 +61,22 @@ async function build() {
   await cp(path.join(here, 'index.html'), path.join(dist, 'index.html'));
   const assets = await readdir(path.join(here, 'public')).catch(() => []);
   for (const name of assets) await cp(path.join(here, 'public', name), path.join(dist, name), { recursive: true });
+  // The large files compressed once here, at their best, so the aggregator sends them without compressing them on
+  // each request (aggregator/src/http/precompressed.ts serves NAME.br or NAME.gz to a client that accepts it).
+  const packed = [];
+  for (const name of ['app.js', 'app.css']) {
+    const body = await readFile(path.join(dist, name));
+    const br = brotliCompressSync(body, {
+      params: { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
+    });
+    await writeFile(path.join(dist, `${name}.br`), br);
+    await writeFile(path.join(dist, `${name}.gz`), gzipSync(body, { level: 9 }));
+    if (name === 'app.js') packed.push(`${(br.length / 1024).toFixed(1)} kB brotli`);
+  }
   const size = async (name) => `${name} ${((await stat(path.join(dist, name))).size / 1024).toFixed(1)} kB`;
   const ms = Math.round(performance.now() - startedMs);
   const where = path.relative(process.cwd(), dist) || '.';
-  process.stdout.write(`dashboard: built ${where}/ (${await size('app.js')}, ${await size('app.css')}${sourceMaps ? ', with source maps' : ''}) in ${ms} ms\n`);
+  process.stdout.write(`dashboard: built ${where}/ (${await size('app.js')} (${packed.join('')}), ${await size('app.css')}${sourceMaps ? ', with source maps' : ''}) in ${ms} ms\n`);
 }
 
 build().catch((err) => fail(err instanceof Error ? err.message : String(err)));

@@ -89,6 +89,11 @@ export class ZoneChart {
   private suppressed: number[] = [];
   private hatch: CanvasPattern | null = null;
   private resizeFrame = 0;
+  /**
+   * The box's width as the resize observer last reported it (null: not yet). A chart made with it needs no
+   * layout of the page first: reading `clientWidth` would force one for each of the cards as its series comes.
+   */
+  private observedWidth: number | null = null;
   /** The estimate's name in the readout (people or passers: known once a series has come). */
   private estimateLabel: string;
 
@@ -194,7 +199,9 @@ export class ZoneChart {
         ],
       },
     };
-    this.resizeObserver = new ResizeObserver(() => {
+    this.resizeObserver = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1]?.contentRect;
+      if (box !== undefined) this.observedWidth = box.width; // the box has no padding: its content box is its client box
       if (this.plot === null) return; // sized when it is made
       cancelAnimationFrame(this.resizeFrame);
       this.resizeFrame = requestAnimationFrame(() => this.plot?.setSize(this.size()));
@@ -237,7 +244,7 @@ export class ZoneChart {
   }
 
   private size(): { width: number; height: number } {
-    const width = Math.max(240, Math.floor(this.container.clientWidth));
+    const width = Math.max(240, Math.floor(this.observedWidth ?? this.container.clientWidth));
     return { width, height: width < 560 ? HEIGHT_PX.narrow : HEIGHT_PX.wide };
   }
 
@@ -310,10 +317,22 @@ export class ZoneChart {
 
   private hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | null {
     if (this.hatch !== null) return this.hatch;
-    const tile = hatchTile();
-    this.hatch = tile === null ? null : ctx.createPattern(tile, 'repeat');
+    this.hatch = hatchPattern(ctx);
     return this.hatch;
   }
+}
+
+/**
+ * The hatch's pattern, made once for every chart of the page (for the screen's pixel ratio): a pattern belongs to
+ * no canvas, and making one from the tile costs a few milliseconds per chart.
+ */
+let hatchPatternCache: { ratio: number; pattern: CanvasPattern | null } | null = null;
+function hatchPattern(ctx: CanvasRenderingContext2D): CanvasPattern | null {
+  if (hatchPatternCache !== null && hatchPatternCache.ratio === devicePixelRatio) return hatchPatternCache.pattern;
+  const tile = hatchTile();
+  const pattern = tile === null ? null : ctx.createPattern(tile, 'repeat');
+  hatchPatternCache = { ratio: devicePixelRatio, pattern };
+  return pattern;
 }
 
 /** The hatch's tile, drawn once for every chart of the page (for the screen's pixel ratio). */

@@ -1,8 +1,8 @@
 /**
  * The hour-of-week heatmap of a zone or site: 7 rows (Monday first, local day names) by 24 hours, each cell the
  * mean of the released hourly values in that hour of the week (from `GET .../profile`), in devices per minute.
- * A CSS grid of elements, built once and then only restyled: hidden hours (nothing released, minutes below k)
- * are hatched, hours without data are blank, and every cell has a text-only title. Every cell's value is its
+ * A CSS grid of elements, built with the first profile and then only restyled: hidden hours (nothing released,
+ * minutes below k) are hatched, hours without data are blank, and every cell has a text-only title. Every cell's value is its
  * accessible name, and the grid is one tab stop whose arrow keys (Home, End, Page Up and Down too) move through the
  * hours; hovering, tapping or focusing a cell shows its text below the grid.
  */
@@ -41,20 +41,6 @@ export class Heatmap {
       head.style.gridColumn = `${h + 2} / span ${LABEL_EVERY_HOURS}`;
       this.hourHeads.push(head);
       this.grid.append(head);
-    }
-    for (let d = 0; d < DAYS_PER_WEEK; d++) {
-      const head = el('span', { class: 'heat-day', attrs: { 'aria-hidden': 'true' } });
-      this.dayHeads.push(head);
-      this.grid.append(head);
-      for (let h = 0; h < HOURS_PER_DAY; h++) {
-        const slot = d * HOURS_PER_DAY + h;
-        const cell = el('span', {
-          class: 'heat-cell',
-          attrs: { 'data-state': 'empty', 'data-slot': String(slot), role: 'img', tabindex: slot === 0 ? '0' : '-1' },
-        });
-        this.cells.push(cell);
-        this.grid.append(cell);
-      }
     }
     const swatch = (kind: string) => el('span', { class: `heat-swatch heat-swatch-${kind}`, attrs: { 'aria-hidden': 'true' } });
     this.legend = { less: el('span'), more: el('span'), hidden: el('span'), empty: el('span') };
@@ -119,7 +105,7 @@ export class Heatmap {
 
   /** Makes cell `slot` the grid's tab stop and shows its text (focusing it when asked: keyboard moves). */
   private select(slot: number, focus: boolean): void {
-    if (slot < 0) return;
+    if (slot < 0 || slot >= this.cells.length) return; // no rows before the first profile
     this.cells[this.current]?.setAttribute('tabindex', '-1');
     this.cells[this.current]?.removeAttribute('data-selected');
     this.current = slot;
@@ -130,7 +116,32 @@ export class Heatmap {
     this.readout.textContent = cell.getAttribute('aria-label') ?? '';
   }
 
+  /**
+   * The 7 rows of 24 cells, made with the first profile rather than with the card: a page of 11 cards would
+   * otherwise build (and label) 1,848 cells before its first figures, for a heatmap asked for after them.
+   */
+  private buildRows(): void {
+    if (this.cells.length > 0) return;
+    const rows = document.createDocumentFragment();
+    for (let d = 0; d < DAYS_PER_WEEK; d++) {
+      const head = el('span', { class: 'heat-day', attrs: { 'aria-hidden': 'true' } });
+      this.dayHeads.push(head);
+      rows.append(head);
+      for (let h = 0; h < HOURS_PER_DAY; h++) {
+        const slot = d * HOURS_PER_DAY + h;
+        const cell = el('span', {
+          class: 'heat-cell',
+          attrs: { 'data-state': 'empty', 'data-slot': String(slot), role: 'img', tabindex: slot === this.current ? '0' : '-1' },
+        });
+        this.cells.push(cell);
+        rows.append(cell);
+      }
+    }
+    this.grid.append(rows);
+  }
+
   update(profile: Profile): void {
+    this.buildRows();
     this.profile = profile;
     this.error.hidden = true;
     this.render();

@@ -22,6 +22,7 @@ import { ANONYMOUS } from '../auth/access.ts';
 import type { PublicAccess } from '../auth/access.ts';
 import type { TokenStore } from '../auth/token-store.ts';
 import { HttpError, PROBLEM_MEDIA_TYPE, problemOf } from '../errors.ts';
+import { precompressedFiles } from './precompressed.ts';
 import type { SensorHealthTracker } from '../ingest/sensor-health.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { Registry } from '../registry.ts';
@@ -219,7 +220,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     throw new HttpError(404, 'not_found', `no API endpoint ${req.method} ${req.originalUrl.split('?')[0]!.slice(0, 100)}: the API is under /api/v1`);
   });
 
-  // The dashboard, built by `npm run build` into dashboardDir (its page: the '/' route of the table).
+  // The dashboard, built by `npm run build` into dashboardDir (its page: the '/' route of the table); its large
+  // files as the build compressed them, when it did and the client accepts that.
+  app.use(
+    precompressedFiles(path.resolve(options.dashboardDir), (res) => {
+      res.locals.route = 'static';
+    }),
+  );
   app.use(
     express.static(path.resolve(options.dashboardDir), {
       index: 'index.html',
