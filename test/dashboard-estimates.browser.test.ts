@@ -199,9 +199,11 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
         await page.mouse.move(0, 0);
 
         // The data table: estimate and interval columns with the API's values, minute by minute.
+        // The details element's toggle event (which builds the table) fires after the click returns: wait for the table.
         await page.locator(`${calibrated} .chart-table-toggle`).click();
-        const headers = await page.locator(`${calibrated} .chart-data thead th`).allTextContents();
-        expect(headers).toHaveLength(5);
+        const headerCells = page.locator(`${calibrated} .chart-data thead th`);
+        await expect.poll(() => headerCells.count(), { timeout: 15_000 }).toBe(5);
+        const headers = await headerCells.allTextContents();
         expect(headers[3]).toContain(words.people);
         expect(headers[4]).toBe(words.interval);
         const rows = await page.locator(`${calibrated} .chart-data tbody tr[data-estimate]`).evaluateAll((trs) =>
