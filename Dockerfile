@@ -1,7 +1,7 @@
 # One image for the Passant programs: the aggregator (default command, serves the dashboard on 8080) and the
 # sensor agent (`node sensor-agent/bin/passant-sensor.js run`). Used by docker-compose.yml.
 # Every program runs as built JavaScript (`npm run build`): the aggregator's bundle, the sensor's bundle and the
-# dashboard's files; PASSANT_REQUIRE_BUILD=1 makes a missing or stale aggregator bundle an error, not a tsx run.
+# dashboard's files; PASSANT_REQUIRE_BUILD=1 makes a missing or stale bundle (either program's) an error, not a tsx run.
 
 FROM node:20-bookworm-slim AS build
 # better-sqlite3 downloads a prebuilt binary; the compiler is the fallback when none fits.

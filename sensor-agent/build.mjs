@@ -7,26 +7,18 @@
 //
 // Reproducible: the same commit gives the same bytes (no time stamps, content-hashed chunk names, relative source
 // map paths); the version and the commit are built in (see src/build-info.ts for the hash the status announces).
+// What the aggregator's build shares with this one is @passant/shared/build-bundle's.
 // Run by `npm run build -w @passant/sensor-agent` (and so by the root `build`, `prestart` and `pretest`).
 // `node build.mjs --outdir DIR` builds into DIR instead of dist (tests).
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { buildBundle, packageJson } from '@passant/shared/build-bundle';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const startedMs = performance.now();
-
-function fail(message) {
-  process.stderr.write(`sensor build failed: ${message}\n`);
-  process.exit(1);
-}
-
-async function packageJson(dir) {
-  return JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8'));
-}
 
 function gitCommit() {
   try {
@@ -53,55 +45,23 @@ const shakeZod = {
   },
 };
 
-async function build() {
-  const at = process.argv.indexOf('--outdir');
-  const outdir = at >= 0 && process.argv[at + 1] !== undefined ? path.resolve(process.argv[at + 1]) : path.join(here, 'dist');
-  await rm(outdir, { recursive: true, force: true });
-  const pkg = await packageJson(here);
-  // npm dependencies are bundled too (one file per command loads faster and takes less memory than the hundred
-  // small modules mqtt.js, pino and zod are made of), except those that cannot be: better-sqlite3 has native code,
-  // and yaml is loaded with require() at run time, only for a YAML config file.
-  const external = ['better-sqlite3', 'yaml'];
-  let result;
-  try {
-    result = await esbuild.build({
-      absWorkingDir: here,
-      entryPoints: { 'passant-sensor': 'src/cli.ts' },
-      outdir,
-      outExtension: { '.js': '.mjs' },
-      chunkNames: 'chunks/[name]-[hash]',
-      splitting: true,
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      external,
-      // The CommonJS packages bundled into these ES modules call require() for Node's built-in modules.
-      banner: { js: "import { createRequire as __passantCreateRequire } from 'node:module'; const require = __passantCreateRequire(import.meta.url);" },
-      // Less source for V8 to keep and parse at start (about half), on a board with little memory.
-      minify: true,
-      plugins: [shakeZod],
-      define: { __PASSANT_SENSOR_BUILD__: JSON.stringify({ version: pkg.version, commit: gitCommit() }) },
-      sourcemap: 'linked',
-      legalComments: 'none',
-      metafile: true,
-      logLevel: 'silent',
-    });
-  } catch (err) {
-    fail(err.errors?.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`).join('\n') ?? err.message);
-  }
-  // The repository's files the bundle is made of, for the bin's staleness check: a change to a file of shared/ that
-  // the sensor does not use (the aggregator's API schemas) does not send it to the slow TypeScript path.
-  const sources = Object.keys(result.metafile.inputs)
-    .filter((f) => !f.startsWith('<') && !f.split(/[\\/]/).includes('node_modules'))
-    .map((f) => f.split(path.sep).join('/'))
-    .sort();
-  await writeFile(path.join(outdir, 'sources.json'), `${JSON.stringify(sources, null, 1)}\n`);
-  const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.mjs'));
-  const bytes = outputs.reduce((a, [, o]) => a + o.bytes, 0);
-  process.stdout.write(
-    `sensor-agent: built ${path.relative(process.cwd(), outdir) || '.'}/passant-sensor.mjs and ${outputs.length - 1} chunks (${(bytes / 1024).toFixed(1)} kB) in ${Math.round(performance.now() - startedMs)} ms\n`,
-  );
-}
+const pkg = await packageJson(here);
 
-await build();
+await buildBundle(esbuild, {
+  label: 'sensor-agent',
+  packageDir: here,
+  name: 'passant-sensor',
+  options: () => ({
+    chunkNames: 'chunks/[name]-[hash]',
+    // npm dependencies are bundled too (one file per command loads faster and takes less memory than the hundred
+    // small modules mqtt.js, pino and zod are made of), except those that cannot be: better-sqlite3 has native
+    // code, and yaml is loaded with require() at run time, only for a YAML config file.
+    external: ['better-sqlite3', 'yaml'],
+    // The CommonJS packages bundled into these ES modules call require() for Node's built-in modules.
+    banner: { js: "import { createRequire as __passantCreateRequire } from 'node:module'; const require = __passantCreateRequire(import.meta.url);" },
+    // Less source for V8 to keep and parse at start (about half), on a board with little memory.
+    minify: true,
+    plugins: [shakeZod],
+    define: { __PASSANT_SENSOR_BUILD__: JSON.stringify({ version: pkg.version, commit: gitCommit() }) },
+  }),
+});

@@ -1,9 +1,11 @@
 /**
  * The aggregator as built JavaScript (build.mjs, what production and docker compose run): the build is
  * reproducible, the built command line answers --help and check-config, and the built aggregator runs against a
- * real broker (aedes) and answers HTTP with its package version (found from the bundle as from the sources). And
- * bin/passant-aggregator.js chooses the bundle when it is newer than every source, else the sources through tsx,
- * or refuses with PASSANT_REQUIRE_BUILD=1; tested on a copy of the bin in a temp tree with stand-ins.
+ * real broker (aedes) and answers HTTP with its package version (found from the bundle as from the sources); it
+ * lists the files it was made of in sources.json. And bin/passant-aggregator.js chooses the bundle when it is newer
+ * than every source it was made of (sources.json; without it, every file of the aggregator and of shared), else
+ * the sources through tsx, or refuses with PASSANT_REQUIRE_BUILD=1; tested on a copy of the bin in a temp tree with
+ * stand-ins.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -64,6 +66,19 @@ describe('aggregator build', () => {
     const code = [...ta.entries()].filter(([n]) => n.endsWith('.mjs')).map(([, v]) => v.toString('utf8')).join('\n');
     expect(code).not.toMatch(/from ["']tsx|import\(["']tsx/);
     expect(code).not.toMatch(/from ["'][^"']*\.ts["']/);
+  });
+
+  it('lists the files of the repository it was made of in sources.json, relative to the package', () => {
+    const listed = JSON.parse(fs.readFileSync(path.join(out, 'sources.json'), 'utf8')) as string[];
+    expect(listed).toContain('src/cli.ts');
+    // a command's code loaded on demand (a chunk of its own) too
+    expect(listed).toContain('src/audit/audit-command.ts');
+    expect(listed.some((f) => f.startsWith('../shared/src/'))).toBe(true);
+    expect([...listed].sort()).toEqual(listed);
+    for (const f of listed) {
+      expect(f, f).toMatch(/^(src|\.\.\/shared\/src)\/[\w./-]+\.ts$/);
+      expect(fs.statSync(path.join(PKG, f)).isFile(), f).toBe(true);
+    }
   });
 
   it('answers --help and checks a configuration', () => {
@@ -184,6 +199,26 @@ describe('bin/passant-aggregator.js', () => {
       age(file, 60);
       expect(run().stdout, file).toBe('source token list');
       expect(run({ PASSANT_REQUIRE_BUILD: '1' }).stderr, file).toMatch(/has files newer than/);
+    }
+  });
+
+  it('with the list of the sources the bundle was made of (dist/sources.json), looks only at those', () => {
+    writeBundle();
+    fs.writeFileSync(path.join(root, 'aggregator/dist/sources.json'), JSON.stringify(['../shared/src/index.ts', 'src/cli.ts', 'src/gone.ts']));
+    // A file the bundle does not include (deep.ts is not listed) is newer: still the bundle, in production too; a
+    // listed file that is gone (src/gone.ts) does not count either.
+    for (const f of SOURCES) age(f, -60);
+    age('aggregator/src/sub/deep.ts', 60);
+    expect(run()).toMatchObject({ stdout: 'bundle token list', status: 3 });
+    expect(run({ PASSANT_REQUIRE_BUILD: '1' })).toMatchObject({ stdout: 'bundle token list', status: 3 });
+    // A file it does include, of the aggregator or of shared, is newer: the sources, or the refusal naming it.
+    for (const file of ['aggregator/src/cli.ts', 'shared/src/index.ts']) {
+      for (const f of SOURCES) age(f, -60);
+      age(file, 60);
+      expect(run(), file).toMatchObject({ stdout: 'source token list', status: 3 });
+      const refused = run({ PASSANT_REQUIRE_BUILD: '1' });
+      expect(refused.status, file).toBe(1);
+      expect(refused.stderr, file).toContain(`${path.join(root, file)} is newer than ${path.join(root, 'aggregator/dist/passant-aggregator.mjs')}`);
     }
   });
 });

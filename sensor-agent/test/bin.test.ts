@@ -2,7 +2,8 @@
  * bin/passant-sensor.js runs the bundle from `npm run build` when it is newer than every source file it was built
  * from (dist/sources.json; without that list, every file of the sensor and of shared), else the TypeScript sources
  * through tsx. Tested on a copy of the bin in a temp tree with a stand-in bundle and stand-in sources that say
- * which one ran.
+ * which one ran. With PASSANT_REQUIRE_BUILD=1 (the Docker image) a missing or stale bundle is refused instead.
+ * The choice is @passant/shared/launch's, which the aggregator's bin uses too (aggregator/test/build.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,12 +50,17 @@ function age(file: string, seconds: number): void {
   fs.utimesSync(path.join(root, file), t, t);
 }
 
-function run(): { stdout: string; status: number } {
+function run(env: Record<string, string> = {}): { stdout: string; status: number; stderr: string } {
   try {
-    return { stdout: execFileSync(process.execPath, [path.join(root, 'sensor-agent/bin/passant-sensor.js'), 'count', 'x.pcap'], { encoding: 'utf8' }), status: 0 };
+    const stdout = execFileSync(process.execPath, [path.join(root, 'sensor-agent/bin/passant-sensor.js'), 'count', 'x.pcap'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+      env: { ...process.env, ...env },
+    });
+    return { stdout, status: 0, stderr: '' };
   } catch (err) {
-    const e = err as { stdout: string; status: number };
-    return { stdout: e.stdout, status: e.status };
+    const e = err as { stdout: string; status: number; stderr: string };
+    return { stdout: e.stdout, status: e.status, stderr: e.stderr };
   }
 }
 
@@ -62,11 +68,11 @@ describe('bin/passant-sensor.js', () => {
   it('runs the bundle when it is newer than every source, passing the arguments and the exit code', () => {
     writeBundle();
     for (const f of ['sensor-agent/src/cli.ts', 'sensor-agent/src/sub/deep.ts', 'shared/src/index.ts']) age(f, -60);
-    expect(run()).toEqual({ stdout: 'bundle count x.pcap', status: 3 });
+    expect(run()).toMatchObject({ stdout: 'bundle count x.pcap', status: 3 });
   });
 
   it('runs the sources through tsx when there is no bundle', () => {
-    expect(run()).toEqual({ stdout: 'source count x.pcap', status: 3 });
+    expect(run()).toMatchObject({ stdout: 'source count x.pcap', status: 3 });
   });
 
   it('runs the sources when a file of the sensor (in a subfolder too) or of shared is newer than the bundle', () => {
@@ -93,5 +99,20 @@ describe('bin/passant-sensor.js', () => {
       age(file, 60);
       expect(run().stdout, file).toBe('source count x.pcap');
     }
+  });
+
+  it('with PASSANT_REQUIRE_BUILD=1 runs only a current bundle: a missing or stale one is an error', () => {
+    const missing = run({ PASSANT_REQUIRE_BUILD: '1' });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/^passant-sensor: PASSANT_REQUIRE_BUILD=1 but .*passant-sensor\.mjs does not exist: run npm run build\n$/);
+    writeBundle();
+    fs.writeFileSync(path.join(root, 'sensor-agent/dist/sources.json'), JSON.stringify(['src/cli.ts']));
+    age('sensor-agent/src/cli.ts', -60);
+    expect(run({ PASSANT_REQUIRE_BUILD: '1' })).toMatchObject({ stdout: 'bundle count x.pcap', status: 3 });
+    age('sensor-agent/src/cli.ts', 60);
+    const stale = run({ PASSANT_REQUIRE_BUILD: '1' });
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain(`${path.join(root, 'sensor-agent/src/cli.ts')} is newer than`);
   });
 });

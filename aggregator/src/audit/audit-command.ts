@@ -5,7 +5,7 @@
  * error.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, readError, readSecrets, usageError, type CommandSpec } from '../command-line.ts';
 import { loadConfig, type AggregatorConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { buildDirSha256, runAudit } from './audit.ts';
@@ -28,59 +28,42 @@ export const AUDIT_USAGE = `usage: passant-aggregator audit --mqtt-url URL --api
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-function fail(message: string): number {
-  process.stderr.write(`passant-aggregator audit: ${message}\n${AUDIT_USAGE}\n`);
-  return 2;
-}
+const AUDIT_COMMAND: CommandSpec = {
+  command: 'audit',
+  usage: AUDIT_USAGE,
+  options: {
+    'mqtt-url': { type: 'string' },
+    'mqtt-username': { type: 'string', default: 'privacy-officer' },
+    'ca-file': { type: 'string' },
+    api: { type: 'string' },
+    config: { type: 'string' },
+    listen: { type: 'string', default: '120' },
+    hours: { type: 'string', default: '3' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'build-hash': { type: 'string', multiple: true },
+    'builds-file': { type: 'string' },
+    'build-dir': { type: 'string' },
+    out: { type: 'string', default: '.' },
+  },
+  secrets: [
+    { name: 'mqtt-password', env: 'PASSANT_AUDIT_MQTT_PASSWORD' },
+    { name: 'token', env: 'PASSANT_AUDIT_TOKEN' },
+  ],
+};
 
-export async function auditCommand(args: string[]): Promise<number> {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        'mqtt-url': { type: 'string' },
-        'mqtt-username': { type: 'string', default: 'privacy-officer' },
-        'mqtt-password-file': { type: 'string' },
-        'ca-file': { type: 'string' },
-        api: { type: 'string' },
-        'token-file': { type: 'string' },
-        config: { type: 'string' },
-        listen: { type: 'string', default: '120' },
-        hours: { type: 'string', default: '3' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'build-hash': { type: 'string', multiple: true },
-        'builds-file': { type: 'string' },
-        'build-dir': { type: 'string' },
-        out: { type: 'string', default: '.' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${AUDIT_USAGE}\n`);
-    return 0;
-  }
+const fail = (message: string): number => usageError(AUDIT_COMMAND, message);
+
+export async function auditCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const values = parseCommandLine(AUDIT_COMMAND, args);
+  if (typeof values === 'number') return values;
   const str = (k: string) => values[k] as string | undefined;
   const mqttUrl = str('mqtt-url');
   const apiUrl = str('api')?.replace(/\/+$/, '');
   if (!mqttUrl || !apiUrl) return fail('--mqtt-url and --api are required');
-  const readSecret = (file: string | undefined, env: string): string | undefined => {
-    if (file) return fs.readFileSync(file, 'utf8').trim();
-    return process.env[env]?.trim() || undefined;
-  };
-  let password: string | undefined;
-  let token: string | undefined;
-  try {
-    password = readSecret(str('mqtt-password-file'), 'PASSANT_AUDIT_MQTT_PASSWORD');
-    token = readSecret(str('token-file'), 'PASSANT_AUDIT_TOKEN');
-  } catch (err) {
-    return fail(`cannot read a secret file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const secrets = readSecrets(AUDIT_COMMAND, values, env);
+  if (typeof secrets === 'number') return secrets;
+  const { 'mqtt-password': password, token } = secrets;
   if (!token) return fail('no API token: set PASSANT_AUDIT_TOKEN or --token-file');
 
   let config: AggregatorConfig | null = null;
@@ -127,7 +110,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     }
     if (str('build-dir')) trusted.add(buildDirSha256(str('build-dir')!));
   } catch (err) {
-    return fail(`cannot read the builds: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return fail(`cannot read the builds: ${readError(err)}`);
   }
 
   const result = await runAudit({

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { RADIOS, type Radio } from '@passant/shared';
+import { parseCommandLine, readError, readSecrets, usageError, type CommandSpec } from '../command-line.ts';
 import { createLogger } from '../logger.ts';
 import { HomeAssistantBridge } from './home-assistant.ts';
 
@@ -24,64 +24,47 @@ export const HOME_ASSISTANT_USAGE = `usage: passant-aggregator home-assistant --
   --expire-after SECONDS    a sensor without a new minute this long shows as unavailable (default 300)
   --log-level LEVEL         (default info)`;
 
+const HOME_ASSISTANT_COMMAND: CommandSpec = {
+  command: 'home-assistant',
+  usage: HOME_ASSISTANT_USAGE,
+  options: {
+    api: { type: 'string' },
+    mqtt: { type: 'string' },
+    'mqtt-username': { type: 'string' },
+    'ca-file': { type: 'string' },
+    'discovery-prefix': { type: 'string', default: 'homeassistant' },
+    'topic-prefix': { type: 'string', default: 'passant/home-assistant' },
+    'node-id': { type: 'string', default: 'passant' },
+    radio: { type: 'string', multiple: true },
+    'expire-after': { type: 'string', default: '300' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+  secrets: [
+    { name: 'token', env: 'PASSANT_HA_TOKEN' },
+    { name: 'mqtt-password', env: 'PASSANT_HA_MQTT_PASSWORD' },
+  ],
+};
+
 /** `passant-aggregator home-assistant`: runs the bridge until SIGINT/SIGTERM (exit 0) or a refused token (exit 1). */
 export async function homeAssistantCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const fail = (message: string) => {
-    process.stderr.write(`passant-aggregator home-assistant: ${message}\n${HOME_ASSISTANT_USAGE}\n`);
-    return 2;
-  };
-  if (args.some((a) => a === '--token' || a.startsWith('--token=') || a === '--mqtt-password' || a.startsWith('--mqtt-password='))) {
-    return fail('a secret never goes on the command line (ps shows it): use --token-file or PASSANT_HA_TOKEN, --mqtt-password-file or PASSANT_HA_MQTT_PASSWORD');
-  }
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        api: { type: 'string' },
-        'token-file': { type: 'string' },
-        mqtt: { type: 'string' },
-        'mqtt-username': { type: 'string' },
-        'mqtt-password-file': { type: 'string' },
-        'ca-file': { type: 'string' },
-        'discovery-prefix': { type: 'string', default: 'homeassistant' },
-        'topic-prefix': { type: 'string', default: 'passant/home-assistant' },
-        'node-id': { type: 'string', default: 'passant' },
-        radio: { type: 'string', multiple: true },
-        'expire-after': { type: 'string', default: '300' },
-        'log-level': { type: 'string', default: 'info' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HOME_ASSISTANT_USAGE}\n`);
-    return 0;
-  }
+  const fail = (message: string): number => usageError(HOME_ASSISTANT_COMMAND, message);
+  const values = parseCommandLine(HOME_ASSISTANT_COMMAND, args);
+  if (typeof values === 'number') return values;
   const str = (k: string) => values[k] as string | undefined;
   const api = str('api');
   const mqttUrl = str('mqtt');
   if (!api || !mqttUrl) return fail('--api and --mqtt are required');
   if (!/^https?:\/\//.test(api)) return fail(`--api ${JSON.stringify(api)} must be an http:// or https:// URL`);
   if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl)) return fail(`--mqtt must be an mqtt:// or mqtts:// URL`);
-  const readSecret = (file: string | undefined, name: string): string | undefined => {
-    if (file) return fs.readFileSync(file, 'utf8').trim() || undefined;
-    return env[name]?.trim() || undefined;
-  };
-  let token: string | undefined;
-  let password: string | undefined;
+  const secrets = readSecrets(HOME_ASSISTANT_COMMAND, values, env);
+  if (typeof secrets === 'number') return secrets;
+  const { token, 'mqtt-password': password } = secrets;
   let ca: Buffer | undefined;
   try {
-    token = readSecret(str('token-file'), 'PASSANT_HA_TOKEN');
-    password = readSecret(str('mqtt-password-file'), 'PASSANT_HA_MQTT_PASSWORD');
     if (str('ca-file')) ca = fs.readFileSync(str('ca-file')!);
   } catch (err) {
-    return fail(`cannot read a file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return fail(`cannot read --ca-file ${str('ca-file')}: ${readError(err)}`);
   }
-  if (str('token-file') && token === undefined) return fail(`${str('token-file')} is empty`);
   const radios = (values.radio as string[] | undefined) ?? ['wifi'];
   const bad = radios.find((r) => !RADIOS.includes(r as Radio));
   if (bad !== undefined) return fail(`--radio ${JSON.stringify(bad)}: wifi or ble`);
