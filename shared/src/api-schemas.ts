@@ -408,3 +408,68 @@ export const ComparePeriodsSchema = z
   })
   .describe('any two periods compared, from released series only');
 export type ComparePeriodsBody = z.infer<typeof ComparePeriodsSchema>;
+
+// ---------------------------------------------------------------- tokens and invitations (aggregator/src/auth/admin-routes.ts)
+
+/** The roles of an API token: viewer reads the zones and sites on it, admin everything, privacy health, audit and the privacy page. */
+export const TOKEN_ROLES = ['viewer', 'admin', 'privacy'] as const;
+
+export const TokenInfoSchema = z
+  .strictObject({
+    id: z.string(),
+    role: z.enum(TOKEN_ROLES),
+    name: z.string().nullable().describe('a label for people ("shop 12"), or null'),
+    zones: z.array(z.string()).describe('zones a viewer may read (empty for admin and privacy)'),
+    sites: z.array(z.string()).describe('sites a viewer may read (empty for admin and privacy)'),
+    owners: z.array(z.string()).describe('owner labels: a viewer also reads every zone with one of them, as configured now'),
+    createdAt: UnixSeconds,
+    revokedAt: UnixSeconds.nullable().describe('null while the token is valid'),
+    expiresAt: UnixSeconds.nullable().describe('from when the token is refused; null: never'),
+  })
+  .describe('an API token: never its secret');
+export const TokenListSchema = z.strictObject({
+  tokens: z.array(TokenInfoSchema.extend({ lastUsedAt: z.number().nullable().describe('last recorded request (access log), Unix seconds') })),
+});
+export const CreatedTokenSchema = TokenInfoSchema.extend({ token: z.string().describe('the secret: shown only in this answer') });
+
+export const InvitationSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string().nullable().describe('whom it is for; the token made from it gets the same name'),
+    zones: z.array(z.string()),
+    sites: z.array(z.string()),
+    owners: z.array(z.string()),
+    createdAt: UnixSeconds,
+    expiresAt: UnixSeconds.describe('from when the code is refused'),
+    tokenExpiresAt: UnixSeconds.nullable().describe('when the token made from it expires; null: never'),
+    usedAt: UnixSeconds.nullable(),
+    tokenId: z.string().nullable().describe('the token it became, once used'),
+  })
+  .describe('an invitation: never its code');
+export const InvitationListSchema = z.strictObject({ invitations: z.array(InvitationSchema) });
+export const CreatedInvitationSchema = InvitationSchema.extend({ code: z.string().describe('the one-time code: shown only in this answer') });
+
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+export type TokenInfoBody = z.infer<typeof TokenInfoSchema>;
+export type TokenListBody = z.infer<typeof TokenListSchema>;
+export type CreatedTokenBody = z.infer<typeof CreatedTokenSchema>;
+export type InvitationBody = z.infer<typeof InvitationSchema>;
+export type InvitationListBody = z.infer<typeof InvitationListSchema>;
+export type CreatedInvitationBody = z.infer<typeof CreatedInvitationSchema>;
+
+// ---------------------------------------------------------------- events: marked periods (aggregator/src/events/routes.ts)
+
+export const MarkedPeriodSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  from: UnixSeconds.describe('start, Unix seconds'),
+  to: UnixSeconds.describe('end (exclusive), Unix seconds'),
+  zones: z.array(z.string()).describe('the zones it is about that the caller may read'),
+  sites: z.array(z.string()).describe('the sites it is about that the caller may read'),
+  note: z.string().nullable(),
+  createdAt: UnixSeconds,
+});
+export const MarkedPeriodListSchema = z.strictObject({ events: z.array(MarkedPeriodSchema) });
+
+export type MarkedPeriodBody = z.infer<typeof MarkedPeriodSchema>;
+export type MarkedPeriodListBody = z.infer<typeof MarkedPeriodListSchema>;

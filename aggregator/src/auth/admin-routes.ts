@@ -12,11 +12,18 @@
  *
  * Neither a secret nor a code is ever logged or stored: only their SHA-256.
  */
-import type { Request, Response } from 'express';
+import {
+  CreatedInvitationSchema,
+  CreatedTokenSchema,
+  InvitationListSchema,
+  TokenInfoSchema,
+  TokenListSchema,
+} from '@passant/shared/api-schemas';
 import { z } from 'zod';
 import { HttpError } from '../errors.ts';
-import { jsonBody, requireAdmin, zodProblems } from '../events/routes.ts';
+import { NO_QUERY } from '../http/params.ts';
 import type { RouteContext } from '../http/routes/context.ts';
+import { adminOnly, bodyOf, idOf, jsonBody } from '../http/routes/steps.ts';
 import type { RouteSpec } from '../http/routes/types.ts';
 import { DEFAULT_INVITATION_DAYS, type InvitationStore, MAX_INVITATION_DAYS } from './invitations.ts';
 import { ROLES, type TokenStore } from './token-store.ts';
@@ -29,56 +36,27 @@ declare module '../http/app.ts' {
 }
 
 const MAX_BODY = '64kb';
-const NO_QUERY = z.object({});
 const ids = z.array(z.string()).max(1000).optional();
+/** Whom a token or an invitation is for: a name, and the zones, sites and owner labels a viewer reads. */
+const scopeFields = { name: z.string().max(100).nullable().optional(), zones: ids, sites: ids, owners: ids };
 
-const TokenInfoSchema = z.strictObject({
-  id: z.string(),
-  role: z.enum(ROLES),
-  name: z.string().nullable(),
-  zones: z.array(z.string()),
-  sites: z.array(z.string()),
-  owners: z.array(z.string()),
-  createdAt: z.number().int(),
-  revokedAt: z.number().int().nullable(),
-  expiresAt: z.number().int().nullable(),
-});
-const TokenListSchema = z.strictObject({
-  tokens: z.array(TokenInfoSchema.extend({ lastUsedAt: z.number().nullable().describe('last recorded request (access log), Unix seconds') })),
-});
-const CreatedTokenSchema = TokenInfoSchema.extend({ token: z.string().describe('the secret: shown only in this answer') });
-const NewTokenSchema = z.strictObject({
-  role: z.enum(ROLES),
-  name: z.string().max(100).nullable().optional(),
-  zones: ids,
-  sites: ids,
-  owners: ids,
-  expiresAt: z.number().int().positive().nullable().optional().describe('Unix seconds from which the token is refused (default: never)'),
-});
-
-const InvitationSchema = z.strictObject({
-  id: z.string(),
-  name: z.string().nullable(),
-  zones: z.array(z.string()),
-  sites: z.array(z.string()),
-  owners: z.array(z.string()),
-  createdAt: z.number().int(),
-  expiresAt: z.number().int(),
-  tokenExpiresAt: z.number().int().nullable(),
-  usedAt: z.number().int().nullable(),
-  tokenId: z.string().nullable(),
-});
-const InvitationListSchema = z.strictObject({ invitations: z.array(InvitationSchema) });
-const CreatedInvitationSchema = InvitationSchema.extend({ code: z.string().describe('the one-time code: shown only in this answer') });
-const NewInvitationSchema = z.strictObject({
-  name: z.string().max(100).nullable().optional(),
-  zones: ids,
-  sites: ids,
-  owners: ids,
-  validDays: z.number().int().min(1).max(MAX_INVITATION_DAYS).optional().describe(`days the link works (default ${DEFAULT_INVITATION_DAYS})`),
-  tokenExpiresAt: z.number().int().positive().nullable().optional().describe("Unix seconds from which the viewer token is refused (default: never)"),
-});
-const RedeemSchema = z.strictObject({ code: z.string().max(200) });
+const NEW_TOKEN = jsonBody(
+  z.strictObject({
+    role: z.enum(ROLES),
+    ...scopeFields,
+    expiresAt: z.number().int().positive().nullable().optional().describe('Unix seconds from which the token is refused (default: never)'),
+  }),
+  { limit: MAX_BODY, what: 'token' },
+);
+const NEW_INVITATION = jsonBody(
+  z.strictObject({
+    ...scopeFields,
+    validDays: z.number().int().min(1).max(MAX_INVITATION_DAYS).optional().describe(`days the link works (default ${DEFAULT_INVITATION_DAYS})`),
+    tokenExpiresAt: z.number().int().positive().nullable().optional().describe('Unix seconds from which the viewer token is refused (default: never)'),
+  }),
+  { limit: MAX_BODY, what: 'invitation' },
+);
+const REDEEM = jsonBody(z.strictObject({ code: z.string().max(200) }), { limit: '4kb', what: 'invitation code' });
 
 function tokenStore(ctx: RouteContext): TokenStore {
   if (ctx.tokens === undefined) throw new HttpError(503, 'tokens_unavailable', 'this aggregator keeps no token database');
@@ -90,14 +68,9 @@ function invitationStore(ctx: RouteContext): InvitationStore {
   return ctx.options.invitations;
 }
 
-/** The body, checked by `schema`; a refusal logs its size only (never its content: a name, a code). */
-function parseBody<T extends z.ZodType>(ctx: RouteContext, req: Request, schema: T, what: string): z.infer<T> {
-  const parsed = schema.safeParse(req.body);
-  if (!parsed.success) {
-    ctx.logger.info({ bytes: Number(req.headers['content-length'] ?? 0) }, `${what} refused: invalid input`);
-    throw new HttpError(400, 'invalid_body', zodProblems(parsed.error));
-  }
-  return parsed.data;
+/** The name and scope of a body, with their defaults (no name, nothing). */
+function scopeOf(body: { name?: string | null; zones?: string[]; sites?: string[]; owners?: string[] }) {
+  return { name: body.name ?? null, zones: body.zones ?? [], sites: body.sites ?? [], owners: body.owners ?? [] };
 }
 
 /** Zones, sites and owner labels that the configuration does not have, as problems. */
@@ -111,7 +84,19 @@ function unknownScope(ctx: RouteContext, scope: { zones: string[]; sites: string
   return problems;
 }
 
+/** What `make` makes, unless there are `problems`; a refusal of either (or of the store) is a 400 invalid_body. */
+function made<T>(problems: string[], make: () => T): T {
+  if (problems.length > 0) throw new HttpError(400, 'invalid_body', problems.join('; '));
+  try {
+    return make();
+  } catch (err) {
+    throw new HttpError(400, 'invalid_body', (err as Error).message);
+  }
+}
+
 const admin = { auth: 'token' as const, access: 'admin tokens', tag: 'admin', query: NO_QUERY };
+/** An admin's POST that makes something (201), with a JSON body. */
+const adminCreates = { ...admin, method: 'post' as const, okStatus: 201, errors: [400, 401, 403, 413, 415, 503] };
 
 export const ADMIN_ROUTES: RouteSpec[] = [
   {
@@ -122,42 +107,30 @@ export const ADMIN_ROUTES: RouteSpec[] = [
     summary: 'Every API token (never its secret), oldest first, with its last recorded use',
     body: { kind: 'json', schema: TokenListSchema },
     errors: [400, 401, 403, 503],
-    guard: (ctx, _req, res) => requireAdmin(ctx, res, 'the token list'),
+    guard: adminOnly('the token list'),
     handle: (ctx) => (_req, res) => {
       const used = ctx.options.accessLog?.lastUse() ?? new Map<string, number>();
       res.json({ tokens: tokenStore(ctx).list().map((info) => ({ ...info, lastUsedAt: used.get(info.id) ?? null })) });
     },
   },
   {
-    ...admin,
-    method: 'post',
+    ...adminCreates,
     path: '/api/v1/tokens',
     operationId: 'createToken',
     summary: 'Create an API token; its secret is in this answer only',
-    requestBody: NewTokenSchema,
-    okStatus: 201,
+    requestBody: NEW_TOKEN,
     body: { kind: 'json', schema: CreatedTokenSchema },
-    errors: [400, 401, 403, 413, 415, 503],
-    guard: (ctx, _req, res) => requireAdmin(ctx, res, 'creating a token'),
-    handle: (ctx) => [
-      ...jsonBody(MAX_BODY),
-      (req: Request, res: Response) => {
-        const body = parseBody(ctx, req, NewTokenSchema, 'token');
-        const input = { role: body.role, name: body.name ?? null, zones: body.zones ?? [], sites: body.sites ?? [], owners: body.owners ?? [], expiresAt: body.expiresAt ?? null };
-        const store = tokenStore(ctx);
-        const problems = [...(input.role === 'viewer' ? unknownScope(ctx, input) : [])];
-        if (input.expiresAt !== null && input.expiresAt <= ctx.now()) problems.push('expiresAt is in the past');
-        if (problems.length > 0) throw new HttpError(400, 'invalid_body', problems.join('; '));
-        let made;
-        try {
-          made = store.create(input, Math.floor(ctx.now()));
-        } catch (err) {
-          throw new HttpError(400, 'invalid_body', (err as Error).message);
-        }
-        ctx.logger.info({ tokenId: made.info.id, role: made.info.role }, 'token created');
-        res.status(201).json({ ...made.info, token: made.token });
-      },
-    ],
+    guard: adminOnly('creating a token'),
+    handle: (ctx) => (_req, res) => {
+      const body = bodyOf(res, NEW_TOKEN);
+      const input = { role: body.role, ...scopeOf(body), expiresAt: body.expiresAt ?? null };
+      const store = tokenStore(ctx);
+      const problems = [...(input.role === 'viewer' ? unknownScope(ctx, input) : [])];
+      if (input.expiresAt !== null && input.expiresAt <= ctx.now()) problems.push('expiresAt is in the past');
+      const token = made(problems, () => store.create(input, Math.floor(ctx.now())));
+      ctx.logger.info({ tokenId: token.info.id, role: token.info.role }, 'token created');
+      res.status(201).json({ ...token.info, token: token.token });
+    },
   },
   {
     ...admin,
@@ -168,9 +141,9 @@ export const ADMIN_ROUTES: RouteSpec[] = [
     pathParams: [{ name: 'id', description: 'the token id' }],
     body: { kind: 'json', schema: TokenInfoSchema },
     errors: [400, 401, 403, 404, 503],
-    guard: (ctx, _req, res) => requireAdmin(ctx, res, 'revoking a token'),
+    guard: adminOnly('revoking a token'),
     handle: (ctx) => (req, res) => {
-      const id = String((req.params as Record<string, string>).id);
+      const id = idOf(req);
       const store = tokenStore(ctx);
       const result = store.revoke(id, Math.floor(ctx.now()));
       if (result === 'not_found') throw new HttpError(404, 'token_not_found', `no token ${JSON.stringify(id.slice(0, 80))}; GET /api/v1/tokens lists them`);
@@ -186,47 +159,31 @@ export const ADMIN_ROUTES: RouteSpec[] = [
     summary: 'Every invitation (never its code), newest first: whom for, until when, used when and as which token',
     body: { kind: 'json', schema: InvitationListSchema },
     errors: [400, 401, 403, 503],
-    guard: (ctx, _req, res) => requireAdmin(ctx, res, 'the invitation list'),
+    guard: adminOnly('the invitation list'),
     handle: (ctx) => (_req, res) => {
       res.json({ invitations: invitationStore(ctx).list() });
     },
   },
   {
-    ...admin,
-    method: 'post',
+    ...adminCreates,
     path: '/api/v1/invitations',
     operationId: 'createInvitation',
     summary: 'Invite someone: a one-time code (in this answer only) that becomes a viewer token for the zones, sites and owner labels given',
-    requestBody: NewInvitationSchema,
-    okStatus: 201,
+    requestBody: NEW_INVITATION,
     body: { kind: 'json', schema: CreatedInvitationSchema },
-    errors: [400, 401, 403, 413, 415, 503],
-    guard: (ctx, _req, res) => requireAdmin(ctx, res, 'inviting'),
-    handle: (ctx) => [
-      ...jsonBody(MAX_BODY),
-      (req: Request, res: Response) => {
-        const body = parseBody(ctx, req, NewInvitationSchema, 'invitation');
-        const store = invitationStore(ctx);
-        const input = {
-          name: body.name ?? null,
-          zones: body.zones ?? [],
-          sites: body.sites ?? [],
-          owners: body.owners ?? [],
-          validSeconds: (body.validDays ?? DEFAULT_INVITATION_DAYS) * 86_400,
-          tokenExpiresAt: body.tokenExpiresAt ?? null,
-        };
-        const problems = unknownScope(ctx, input);
-        if (problems.length > 0) throw new HttpError(400, 'invalid_body', problems.join('; '));
-        let made;
-        try {
-          made = store.create(input, ctx.now());
-        } catch (err) {
-          throw new HttpError(400, 'invalid_body', (err as Error).message);
-        }
-        ctx.logger.info({ invitationId: made.invitation.id, expiresAt: made.invitation.expiresAt }, 'invitation created');
-        res.status(201).json({ ...made.invitation, code: made.code });
-      },
-    ],
+    guard: adminOnly('inviting'),
+    handle: (ctx) => (_req, res) => {
+      const body = bodyOf(res, NEW_INVITATION);
+      const store = invitationStore(ctx);
+      const input = {
+        ...scopeOf(body),
+        validSeconds: (body.validDays ?? DEFAULT_INVITATION_DAYS) * 86_400,
+        tokenExpiresAt: body.tokenExpiresAt ?? null,
+      };
+      const invitation = made(unknownScope(ctx, input), () => store.create(input, ctx.now()));
+      ctx.logger.info({ invitationId: invitation.invitation.id, expiresAt: invitation.invitation.expiresAt }, 'invitation created');
+      res.status(201).json({ ...invitation.invitation, code: invitation.code });
+    },
   },
   {
     method: 'post',
@@ -237,24 +194,21 @@ export const ADMIN_ROUTES: RouteSpec[] = [
     auth: 'public',
     access: 'anyone with the code',
     query: NO_QUERY,
-    requestBody: RedeemSchema,
+    requestBody: REDEEM,
     okStatus: 201,
     body: { kind: 'json', schema: CreatedTokenSchema },
     errors: [400, 404, 410, 413, 415, 503],
-    handle: (ctx) => [
-      ...jsonBody('4kb'),
-      (req: Request, res: Response) => {
-        const body = parseBody(ctx, req, RedeemSchema, 'invitation code');
-        const outcome = invitationStore(ctx).redeem(body.code.trim(), tokenStore(ctx), ctx.now());
-        if (!outcome.ok) {
-          ctx.logger.info({ reason: outcome.reason }, 'invitation refused');
-          if (outcome.reason === 'used') throw new HttpError(410, 'invitation_used', 'this invitation was used already; each one signs in once. Ask whoever sent it for a new one');
-          if (outcome.reason === 'expired') throw new HttpError(410, 'invitation_expired', 'this invitation has expired; ask whoever sent it for a new one');
-          throw new HttpError(404, 'invitation_not_found', 'no such invitation; check that the whole link was copied');
-        }
-        ctx.logger.info({ tokenId: outcome.info.id }, 'invitation used');
-        res.status(201).json({ ...outcome.info, token: outcome.token });
-      },
-    ],
+    handle: (ctx) => (_req, res) => {
+      const body = bodyOf(res, REDEEM);
+      const outcome = invitationStore(ctx).redeem(body.code.trim(), tokenStore(ctx), ctx.now());
+      if (!outcome.ok) {
+        ctx.logger.info({ reason: outcome.reason }, 'invitation refused');
+        if (outcome.reason === 'used') throw new HttpError(410, 'invitation_used', 'this invitation was used already; each one signs in once. Ask whoever sent it for a new one');
+        if (outcome.reason === 'expired') throw new HttpError(410, 'invitation_expired', 'this invitation has expired; ask whoever sent it for a new one');
+        throw new HttpError(404, 'invitation_not_found', 'no such invitation; check that the whole link was copied');
+      }
+      ctx.logger.info({ tokenId: outcome.info.id }, 'invitation used');
+      res.status(201).json({ ...outcome.info, token: outcome.token });
+    },
   },
 ];

@@ -7,10 +7,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ID_PATTERN } from '@passant/shared';
+import { TOKEN_ROLES } from '@passant/shared/api-schemas';
 import type Database from 'better-sqlite3';
 import { OwnDatabase, openMigratedDatabase } from '../store/sqlite-wal.ts';
 
-export const ROLES = ['viewer', 'admin', 'privacy'] as const;
+/** The roles as the API documents them (@passant/shared/api-schemas). */
+export const ROLES = TOKEN_ROLES;
 /** viewer: only the zones (and sites) on the token; admin: everything; privacy: health, audit, privacy page. */
 export type Role = (typeof ROLES)[number];
 

@@ -111,6 +111,18 @@ function nulls(n: number): (number | null)[] {
   return new Array<number | null>(n).fill(null);
 }
 
+/** The estimate columns of `n` buckets, every value null (not estimable). */
+export function nullEstimateColumns(n: number): Omit<SeriesEstimate, 'estimate'> {
+  return {
+    people: nulls(n),
+    peopleLow: nulls(n),
+    peopleHigh: nulls(n),
+    passers: nulls(n),
+    passersLow: nulls(n),
+    passersHigh: nulls(n),
+  };
+}
+
 /**
  * Estimates for every bucket of a released series. `baseline`: the sum of the zone's sensors' baselines for the
  * series' radio (one number for the whole series, or one per bucket), 0 when the baseline is turned off, null while
@@ -128,12 +140,7 @@ export function estimateSeries(
 ): SeriesEstimate {
   const n = series.t.length;
   const out: SeriesEstimate = {
-    people: nulls(n),
-    peopleLow: nulls(n),
-    peopleHigh: nulls(n),
-    passers: nulls(n),
-    passersLow: nulls(n),
-    passersHigh: nulls(n),
+    ...nullEstimateColumns(n),
     estimate: { kind: null, calibrationId: null, calibratedAt: null, reason: 'not_calibrated', message: 'this zone has no calibration: people cannot be estimated (devices only)', warnings: [] },
   };
   if (calibration === null) return out;

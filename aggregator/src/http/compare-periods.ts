@@ -17,7 +17,7 @@ import type { ReleasedSeries, SeriesRequest, SeriesTarget } from '../release/rel
 import { percentChange, summarize } from './compare.ts';
 import { rejectUnknownParams, SERIES_PARAMS, singleParam } from './params.ts';
 import type { ParamSpec } from './params.ts';
-import { parseSeriesOrCalendarQuery } from './series-query.ts';
+import { parseSeriesOrCalendarQuery, unixSeconds } from './series-query.ts';
 import type { SeriesQueryLimits } from './series-query.ts';
 import { cellsRead } from './site-series.ts';
 
@@ -91,15 +91,6 @@ export interface ParsedComparePeriods {
   against: ComparedSideQuery;
 }
 
-function unixParam(query: Record<string, unknown>, name: string): number | undefined {
-  const raw = singleParam(query, name);
-  if (raw === undefined) return undefined;
-  if (!/^\d{1,12}$/.test(raw)) {
-    throw new HttpError(400, 'invalid_parameter', `${name} must be a time in whole Unix seconds (digits only), got ${JSON.stringify(raw.slice(0, 40))}`);
-  }
-  return Number(raw);
-}
-
 /** A side as the series routes would read it; its bounds as the buckets really cover. */
 function side(query: Record<string, string>, limits: SeriesQueryLimits): ComparedSideQuery & { step: number | CalendarUnit; tz: string } {
   const parsed = parseSeriesOrCalendarQuery(query, limits);
@@ -120,14 +111,14 @@ export function parseComparePeriodsQuery(query: Record<string, unknown>, limits:
     const value = singleParam(query, name);
     if (value !== undefined) common[name] = value;
   }
-  const fromRaw = unixParam(query, 'from');
-  const toRaw = unixParam(query, 'to');
+  const fromRaw = unixSeconds(query, 'from');
+  const toRaw = unixSeconds(query, 'to');
   const periodQuery: Record<string, string> = { ...common };
   if (fromRaw !== undefined) periodQuery.from = String(fromRaw);
   if (toRaw !== undefined) periodQuery.to = String(toRaw);
   const period = side(periodQuery, limits);
-  let againstFrom = unixParam(query, 'againstFrom');
-  let againstTo = unixParam(query, 'againstTo');
+  let againstFrom = unixSeconds(query, 'againstFrom');
+  let againstTo = unixSeconds(query, 'againstTo');
   if ((againstFrom === undefined) !== (againstTo === undefined)) {
     throw new HttpError(400, 'invalid_parameter', 'give both againstFrom and againstTo, or neither (then the period of the same length just before)');
   }

@@ -21,7 +21,7 @@
  */
 import type { Radio } from '@passant/shared';
 import type { Principal } from '../auth/access.ts';
-import { estimateSeries, latestCalibration, type CalibrationForEstimate, type EstimateInfo, type EstimateWarning, type SeriesEstimate } from '../estimate/estimate.ts';
+import { estimateSeries, latestCalibration, nullEstimateColumns, type CalibrationForEstimate, type EstimateInfo, type EstimateWarning, type SeriesEstimate } from '../estimate/estimate.ts';
 import type { CalibrationKind } from '../estimate/model.ts';
 import type { ReleaseLayer, ReleasedSeries, SeriesRequest, SeriesTarget, ZoneSetTarget } from '../release/release-layer.ts';
 
@@ -70,13 +70,8 @@ export interface ReferenceInfo {
   message: string;
 }
 
-export interface EstimateFields {
-  people: (number | null)[];
-  peopleLow: (number | null)[];
-  peopleHigh: (number | null)[];
-  passers: (number | null)[];
-  passersLow: (number | null)[];
-  passersHigh: (number | null)[];
+/** What a series gets: a zone's estimate columns (estimate/estimate.ts), with a site's estimate info, and the index. */
+export interface EstimateFields extends Omit<SeriesEstimate, 'estimate'> {
   estimate: SeriesEstimateInfo;
   /** Present when the request named a reference. */
   index?: (number | null)[];
@@ -101,12 +96,7 @@ function round2(v: number): number {
  */
 export function combineZoneEstimates(n: number, zones: readonly { zoneId: string; estimate: SeriesEstimate }[]): SeriesEstimate & { estimate: SeriesEstimateInfo } {
   const out: SeriesEstimate & { estimate: SeriesEstimateInfo } = {
-    people: nulls(n),
-    peopleLow: nulls(n),
-    peopleHigh: nulls(n),
-    passers: nulls(n),
-    passersLow: nulls(n),
-    passersHigh: nulls(n),
+    ...nullEstimateColumns(n),
     estimate: {
       kind: null,
       calibrationId: null,

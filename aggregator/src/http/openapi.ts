@@ -91,8 +91,12 @@ export interface RouteDoc {
 }
 
 function docOf(spec: RouteSpec): RouteDoc {
-  const { handle: _handle, guard: _guard, query, queryAliases: _aliases, anyQuery: _any, ...rest } = spec;
-  return { ...rest, params: Array.isArray(query) ? (query as readonly ParamSpec[]) : paramSpecs(query as never) };
+  const { handle: _handle, guard: _guard, query, queryAliases: _aliases, anyQuery: _any, requestBody, ...rest } = spec;
+  return {
+    ...rest,
+    ...(requestBody === undefined ? {} : { requestBody: requestBody.schema }),
+    params: Array.isArray(query) ? (query as readonly ParamSpec[]) : paramSpecs(query as never),
+  };
 }
 
 /** Every route the server serves (static dashboard files aside), in the order it matches them. */

@@ -32,7 +32,8 @@ export interface ParamSpec {
   example: string;
 }
 
-const unix = (name: string, description: string, example: string) =>
+/** An optional query parameter in whole Unix seconds, as a string of digits (the routes that take times use it). */
+export const unix = (name: string, description: string, example: string) =>
   z
     .string()
     .regex(/^\d{1,12}$/, { error: (issue) => `${name} must be a time in whole Unix seconds (digits only), got ${JSON.stringify(String(issue.input).slice(0, 40))}` })

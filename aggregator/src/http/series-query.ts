@@ -30,7 +30,8 @@ export interface ParsedSeriesQuery {
 const DEFAULT_RANGE_SECONDS = 86_400;
 const single = singleParam;
 
-function unixSeconds(query: Record<string, unknown>, name: string): number | undefined {
+/** A query parameter in whole Unix seconds (undefined when absent); anything else is a 400. */
+export function unixSeconds(query: Record<string, unknown>, name: string): number | undefined {
   const raw = single(query, name);
   if (raw === undefined) return undefined;
   if (!/^\d{1,12}$/.test(raw)) {

@@ -1,69 +1,37 @@
 /** Tokens and invitations (tokens-page.ts, invitation.ts): admin only, except redeeming an invitation. */
+import type { CreatedInvitationBody, CreatedTokenBody, InvitationBody, TokenInfoBody, TokenListBody, TokenRole } from '@passant/shared';
 import { isNullableTime, isRecord, isStringList, isTime } from './checks.ts';
 import { bad, getJson, sendJson } from './http.ts';
 
-export const TOKEN_ROLES = ['viewer', 'admin', 'privacy'] as const;
-export type TokenRole = (typeof TOKEN_ROLES)[number];
+// The shapes are the API's own (`@passant/shared`, api-schemas.ts, types only): a renamed or retyped field breaks
+// this build (tokenInfoOf, invitationInfoOf), not the page.
+
+export type { TokenRole };
+
+/** Every role, in the API's order; the record makes the compiler check that none is missing or extra. */
+const ROLE_SET: Record<TokenRole, true> = { viewer: true, admin: true, privacy: true };
+export const TOKEN_ROLES = Object.keys(ROLE_SET) as readonly TokenRole[];
 
 /** An API token as `GET /api/v1/tokens` lists it: never its secret. Times in Unix seconds. */
-export interface TokenInfo {
-  id: string;
-  role: TokenRole;
-  name: string | null;
-  zones: string[];
-  sites: string[];
-  owners: string[];
-  createdAt: number;
-  revokedAt: number | null;
-  expiresAt: number | null;
-}
+export type TokenInfo = TokenInfoBody;
 
-export interface TokenListItem extends TokenInfo {
-  /** The last recorded request with it (the access log), or null. */
-  lastUsedAt: number | null;
-}
+/** A listed token, with its last recorded request (the access log), or null. */
+export type TokenListItem = TokenListBody['tokens'][number];
 
 /** A token just made (`POST /api/v1/tokens`, or an invitation redeemed): the secret is in this answer only. */
-export interface CreatedToken extends TokenInfo {
-  token: string;
-}
+export type CreatedToken = CreatedTokenBody;
 
-export interface NewToken {
-  role: TokenRole;
-  name: string | null;
-  zones: string[];
-  sites: string[];
-  owners: string[];
-  expiresAt: number | null;
-}
+/** What the tokens page asks for: a token's role, name and scope, and when it expires (null: never). */
+export type NewToken = Pick<TokenInfo, 'role' | 'name' | 'zones' | 'sites' | 'owners' | 'expiresAt'>;
 
-/** An invitation as `GET /api/v1/invitations` lists it: never its code. */
-export interface InvitationInfo {
-  id: string;
-  name: string | null;
-  zones: string[];
-  sites: string[];
-  owners: string[];
-  createdAt: number;
-  /** From when the code is refused. */
-  expiresAt: number;
-  tokenExpiresAt: number | null;
-  usedAt: number | null;
-  tokenId: string | null;
-}
+/** An invitation as `GET /api/v1/invitations` lists it: never its code. `expiresAt`: from when the code is refused. */
+export type InvitationInfo = InvitationBody;
 
 /** An invitation just made: the one-time code is in this answer only. */
-export interface CreatedInvitation extends InvitationInfo {
-  code: string;
-}
+export type CreatedInvitation = CreatedInvitationBody;
 
-export interface NewInvitation {
-  name: string | null;
-  zones: string[];
-  sites: string[];
-  owners: string[];
-  validDays: number;
-}
+/** What the tokens page asks for: whom an invitation is for, and for how many days the link works. */
+export type NewInvitation = Pick<InvitationInfo, 'name' | 'zones' | 'sites' | 'owners'> & { validDays: number };
 
 function isTokenInfo(value: unknown): value is TokenInfo {
   return (

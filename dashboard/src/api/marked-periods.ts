@@ -1,18 +1,13 @@
 /** Events: named periods an admin marked (compare-view.ts, event-marks.ts); no counts. */
+import type { MarkedPeriodBody } from '@passant/shared';
 import { isRecord } from './checks.ts';
 import { bad, getJson } from './http.ts';
 
-/** `GET /api/v1/marked-periods`: a named period of zones and sites (a market, street works); no counts. */
-export interface MarkedPeriod {
-  id: string;
-  name: string;
-  /** Unix seconds; `to` is exclusive. */
-  from: number;
-  to: number;
-  zones: string[];
-  sites: string[];
-  note: string | null;
-}
+/**
+ * `GET /api/v1/marked-periods`: a named period of zones and sites (a market, street works); no counts. Unix seconds,
+ * `to` exclusive. The API's own shape (`@passant/shared`, types only), without what the page does not read.
+ */
+export type MarkedPeriod = Omit<MarkedPeriodBody, 'createdAt'>;
 
 function isMarkedPeriod(value: unknown): value is MarkedPeriod {
   return (

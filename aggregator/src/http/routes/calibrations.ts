@@ -9,48 +9,41 @@
  * "radio"?: "wifi" | "ble" }. The fit reads only the zone's released minutes (estimate/calibrate.ts). Without a
  * calibration database the routes answer 503.
  */
-import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { roleOf } from '../../auth/access.ts';
 import { HttpError } from '../../errors.ts';
 import { calibrateZone, parseCalibrationRequest } from '../../estimate/calibrate.ts';
 import type { CalibrationStore } from '../../estimate/calibration-store.ts';
 import { NO_QUERY } from '../params.ts';
 import type { RouteContext } from './context.ts';
+import { adminOnly, idOf, jsonBody, rolesOnly } from './steps.ts';
 import { ZONE_ID } from './zones.ts';
 import type { RouteSpec } from './types.ts';
 
-const MAX_BODY = '512kb';
-
-/** The request body, for the document (parseCalibrationRequest checks it, with messages of its own). */
-const CalibrationRequestSchema = z.strictObject({
-  kind: z.enum(['present', 'passers']),
-  radio: z.enum(['wifi', 'ble']).optional(),
-  counts: z.array(z.strictObject({ from: z.number().int(), to: z.number().int(), people: z.number().nonnegative() })).min(1),
-});
+/** The request body: the schema documents it, parseCalibrationRequest judges it (with messages of its own). */
+const CALIBRATION_REQUEST = jsonBody(
+  z.strictObject({
+    kind: z.enum(['present', 'passers']),
+    radio: z.enum(['wifi', 'ble']).optional(),
+    counts: z.array(z.strictObject({ from: z.number().int(), to: z.number().int(), people: z.number().nonnegative() })).min(1),
+  }),
+  { limit: '512kb', what: 'calibration', judgedBy: 'handler' },
+);
 const CalibrationSchema = z
   .object({
     id: z.string(),
     zoneId: z.string(),
     kind: z.enum(['present', 'passers']),
     radio: z.enum(['wifi', 'ble']),
-    createdAt: z.number().int(),
+    created: z.number().int().describe('when it was fitted, Unix seconds'),
   })
   .loose()
   .describe('the fitted calibration: model, parameters, points used, interval method, fit statistics');
 const CalibrationListSchema = z.strictObject({ zoneId: z.string(), calibrations: z.array(CalibrationSchema) });
 
-function requireRole(ctx: RouteContext, res: Response, roles: readonly string[], what: string): void {
-  const role = roleOf(ctx.principalOf(res));
-  if (role !== null && roles.includes(role)) return;
-  if (role === null) throw new HttpError(401, 'authentication_required', `${what} needs a token (Authorization: Bearer <token>)`);
-  throw new HttpError(403, 'forbidden', `${what} is for ${roles.join(' and ')} tokens; this token's role is ${role}`);
-}
-
 /** The zone of the request; one the caller may not read answers as one that does not exist. */
 function zoneOf(ctx: RouteContext, req: Request, res: Response): { id: string; sensors: string[] } {
-  const id = String((req.params as Record<string, string>).id);
+  const id = idOf(req);
   const zone = ctx.registry.zone(id);
   if (zone === undefined || !ctx.access.canReadZone(ctx.principalOf(res), id)) {
     throw new HttpError(404, 'zone_not_found', `no zone ${JSON.stringify(id.slice(0, 80))}; GET /api/v1/zones lists them`);
@@ -80,7 +73,7 @@ export const CALIBRATION_ROUTES: RouteSpec[] = [
     access: 'admin and privacy tokens',
     body: { kind: 'json', schema: CalibrationListSchema },
     errors: [400, 401, 403, 404, 503],
-    guard: (ctx, _req, res) => requireRole(ctx, res, ['admin', 'privacy'], 'the calibrations of a zone'),
+    guard: rolesOnly(['admin', 'privacy'], 'the calibrations of a zone'),
     handle: (ctx) => (req, res) => {
       const zone = zoneOf(ctx, req, res);
       res.json({ zoneId: zone.id, calibrations: calibrationStore(ctx).list(zone.id) });
@@ -93,44 +86,30 @@ export const CALIBRATION_ROUTES: RouteSpec[] = [
     summary:
       'Add manual counts of a zone (present: people at a moment; passers: people crossing in a period) and fit a calibration from its released minutes',
     access: 'admin tokens',
-    requestBody: CalibrationRequestSchema,
+    requestBody: CALIBRATION_REQUEST,
     okStatus: 201,
     body: { kind: 'json', schema: CalibrationSchema },
     errors: [400, 401, 403, 404, 413, 415, 422, 503],
     // Role first: nobody else gets to have a body parsed.
-    guard: (ctx, _req, res) => requireRole(ctx, res, ['admin'], 'adding a calibration'),
-    handle: (ctx) => [
-      (req: Request, _res: Response, next: NextFunction) => {
-        if (!req.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the counts as JSON (Content-Type: application/json)');
-        next();
-      },
-      express.json({ limit: MAX_BODY, strict: false }),
-      async (req: Request, res: Response) => {
-        const { logger, release, now } = ctx;
-        const zone = zoneOf(ctx, req, res);
-        const calibrations = calibrationStore(ctx);
-        const size = Number(req.headers['content-length'] ?? 0);
-        const parsed = parseCalibrationRequest(req.body, now());
-        if (!parsed.ok) {
-          logger.info({ zoneId: zone.id, bytes: size, problems: parsed.problems.length }, 'calibration refused: invalid input');
-          throw new HttpError(400, 'invalid_calibration', parsed.problems.slice(0, 20).join('; '));
-        }
-        const outcome = await calibrateZone(release, zone.id, zone.sensors, parsed.request, now());
-        if (!outcome.ok) {
-          logger.info({ zoneId: zone.id, kind: parsed.request.kind, counts: outcome.points.given, usable: outcome.points.used }, 'calibration refused: cannot fit');
-          throw new HttpError(422, 'cannot_fit', `cannot fit a calibration: ${outcome.reason}`);
-        }
-        const saved = calibrations.add(outcome.calibration);
-        logger.info({ zoneId: zone.id, calibrationId: saved.id, kind: saved.kind, radio: saved.radio, used: saved.points.used }, 'calibration added');
-        res.status(201).json(saved);
-      },
-      // A body that is not JSON, or too large: a clear 400 / 413 instead of the generic one.
-      (err: unknown, _req: Request, _res: Response, next: NextFunction) => {
-        const e = err as { type?: string };
-        if (e.type === 'entity.parse.failed') next(new HttpError(400, 'invalid_json', 'the body is not valid JSON'));
-        else if (e.type === 'entity.too.large') next(new HttpError(413, 'payload_too_large', `the body may be at most ${MAX_BODY}`));
-        else next(err);
-      },
-    ],
+    guard: adminOnly('adding a calibration'),
+    handle: (ctx) => async (req: Request, res: Response) => {
+      const { logger, release, now } = ctx;
+      const zone = zoneOf(ctx, req, res);
+      const calibrations = calibrationStore(ctx);
+      const size = Number(req.headers['content-length'] ?? 0);
+      const parsed = parseCalibrationRequest(req.body, now());
+      if (!parsed.ok) {
+        logger.info({ zoneId: zone.id, bytes: size, problems: parsed.problems.length }, 'calibration refused: invalid input');
+        throw new HttpError(400, 'invalid_calibration', parsed.problems.slice(0, 20).join('; '));
+      }
+      const outcome = await calibrateZone(release, zone.id, zone.sensors, parsed.request, now());
+      if (!outcome.ok) {
+        logger.info({ zoneId: zone.id, kind: parsed.request.kind, counts: outcome.points.given, usable: outcome.points.used }, 'calibration refused: cannot fit');
+        throw new HttpError(422, 'cannot_fit', `cannot fit a calibration: ${outcome.reason}`);
+      }
+      const saved = calibrations.add(outcome.calibration);
+      logger.info({ zoneId: zone.id, calibrationId: saved.id, kind: saved.kind, radio: saved.radio, used: saved.points.used }, 'calibration added');
+      res.status(201).json(saved);
+    },
   },
 ];

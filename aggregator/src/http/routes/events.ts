@@ -7,6 +7,7 @@ import { ANONYMOUS, type Principal } from '../../auth/access.ts';
 import { HttpError } from '../../errors.ts';
 import type { ReleasedCell } from '../../release/release-layer.ts';
 import { EVENTS_ALIASES, EVENTS_QUERY } from '../params.ts';
+import { nothingPublic } from './steps.ts';
 import { ZONE_ACCESS } from './zones.ts';
 import type { RouteSpec } from './types.ts';
 
@@ -30,7 +31,7 @@ export const EVENT_ROUTES: RouteSpec[] = [
       const zone = (req.query as Record<string, string | undefined>).zone;
       if (zone !== undefined) ctx.readable(res, 'zone', zone);
       else if (!access.mayReadAnyZone(principal)) {
-        throw new HttpError(401, 'authentication_required', 'no zone is public here: send a token (Authorization: Bearer <token>)');
+        throw nothingPublic('zone');
       }
       const client = String(res.locals.clientKey);
       if ((streamsOfClient.get(client) ?? 0) >= maxEventClientsPerClient) {

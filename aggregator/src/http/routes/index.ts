@@ -1,11 +1,12 @@
 /**
  * The route table: every route the aggregator serves, declared once per resource module. `mountRoutes` makes the
- * express routes from it (guard, query check, handlers) and openapi.ts the document.
+ * express routes from it (guard, query check, body step, handlers) and openapi.ts the document.
  *
  * Adding a route: declare a RouteSpec in the module of its resource (or a new module listed here), with its query
- * schema in params.ts and its response schema in @passant/shared/api-schemas; the route, its validation, the
- * OpenAPI document and the README's route table follow. Routes that another module serves with a router of its
- * own (the open-data feed, NGSI-LD) are listed in EXTERNAL_ROUTES for the document.
+ * schema in params.ts, its body (if any) with steps.ts `jsonBody` and its response schema in
+ * @passant/shared/api-schemas; the route, its validation, the OpenAPI document and the README's route table
+ * follow. Routes that another module serves with a router of its own (the open-data feed, NGSI-LD) are listed in
+ * EXTERNAL_ROUTES for the document.
  */
 import type express from 'express';
 import { INTEROP_ROUTES } from '../../interop/openapi-routes.ts';
@@ -20,6 +21,7 @@ import { META_ROUTES } from './meta.ts';
 import { OPERATION_ROUTES } from './operations.ts';
 import { PRIVACY_ROUTES } from './privacy.ts';
 import { SENSOR_ROUTES } from './sensors.ts';
+import { bodySteps } from './steps.ts';
 import type { RouteSpec } from './types.ts';
 import { ZONE_ROUTES } from './zones.ts';
 
@@ -52,7 +54,7 @@ function checkQuery(spec: RouteSpec, query: Record<string, unknown>): void {
 
 /**
  * Mounts the routes of `routes` whose path starts with `prefix` on `router` (paths relative to the prefix): for each,
- * its guard, its query check, then its handlers.
+ * its guard, its query check, its body step (a route with a requestBody), then its handlers.
  */
 export function mountRoutes(router: express.Router, routes: readonly RouteSpec[], ctx: RouteContext, prefix = ''): void {
   for (const spec of routes) {
@@ -63,7 +65,8 @@ export function mountRoutes(router: express.Router, routes: readonly RouteSpec[]
       checkQuery(spec, req.query as Record<string, unknown>);
       next();
     };
-    const handlers = [spec.handle(ctx)].flat();
+    const body = spec.requestBody === undefined ? [] : bodySteps(ctx, spec.requestBody);
+    const handlers = [...body, spec.handle(ctx)].flat();
     router[spec.method](path, check, ...(handlers as express.RequestHandler[]));
   }
 }

@@ -3,6 +3,7 @@ import type { SensorHealthListBody, UnassignedSensorBody } from '@passant/shared
 import { SensorHealthListSchema, UnassignedSensorListSchema } from '@passant/shared/api-schemas';
 import { NO_QUERY } from '../params.ts';
 import { sensorHealthReport } from '../sensor-health-report.ts';
+import { adminOnly } from './steps.ts';
 import type { RouteSpec } from './types.ts';
 
 export const SENSOR_ROUTES: RouteSpec[] = [
@@ -54,7 +55,7 @@ export const SENSOR_ROUTES: RouteSpec[] = [
     query: NO_QUERY,
     body: { kind: 'json', schema: UnassignedSensorListSchema },
     errors: [400, 401, 403],
-    guard: (ctx, _req, res) => ctx.requireAccess(res, (p) => ctx.access.isAdmin(p), 'the list of unassigned sensors', 'admin tokens'),
+    guard: adminOnly('the list of unassigned sensors'),
     handle: (ctx) => async (_req, res) => {
       const rows = new Map<string, UnassignedSensorBody>();
       for (const u of await ctx.registry.unassignedSensors()) {

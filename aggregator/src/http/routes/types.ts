@@ -1,11 +1,13 @@
 /**
  * One entry of the route table: everything about a route, declared once. The express routes (routes/index.ts),
- * the input validation (the query schema, params.ts) and the OpenAPI document (openapi.ts) are made from it.
+ * the input validation (the query schema, params.ts; the JSON body, steps.ts) and the OpenAPI document (openapi.ts)
+ * are made from it.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { ParamSpec, QuerySchema } from '../params.ts';
 import type { RouteContext } from './context.ts';
+import type { JsonBody } from './steps.ts';
 
 /** What a route answers with on success; what zod cannot say (CSV, event streams, pages) is named here. */
 export type Body = { kind: 'json'; schema: z.ZodType } | { kind: 'csv' } | { kind: 'sse' } | { kind: 'text'; mediaType: string };
@@ -34,8 +36,11 @@ export interface RouteSpec {
   /** Old query names still accepted: old -> new (the document lists the new names only). */
   queryAliases?: Readonly<Record<string, string>>;
   pathParams?: { name: string; description: string }[];
-  /** The JSON body a POST takes. */
-  requestBody?: z.ZodType;
+  /**
+   * The JSON body a POST takes (steps.ts `jsonBody`): parsed and checked after the guard and the query, before the
+   * handlers, which read it with `bodyOf`; the document lists its schema.
+   */
+  requestBody?: JsonBody;
   /** The success status (default 200; a POST that creates: 201). */
   okStatus?: number;
   body: Body;
@@ -53,6 +58,6 @@ export interface RouteSpec {
    * from how its parameters are judged.
    */
   guard?: (ctx: RouteContext, req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]) => void;
-  /** The handlers, given the app's context; they run after the guard and the query check. */
+  /** The handlers, given the app's context; they run after the guard, the query check and the body step. */
   handle: (ctx: RouteContext) => RequestHandler | (RequestHandler | ErrorRequestHandler)[];
 }

@@ -4,7 +4,6 @@
  */
 import type { CompareBody, ProfileBody } from '@passant/shared';
 import { ComparePeriodsSchema, CompareSchema, ProfileSchema, SeriesSchema, SiteListSchema, ZoneListSchema } from '@passant/shared/api-schemas';
-import { HttpError } from '../../errors.ts';
 import type { ReleasedSeries } from '../../release/release-layer.ts';
 import { COMPARE_PERIODS_PARAMS, comparePeriodsHandler } from '../compare-periods.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from '../compare.ts';
@@ -14,6 +13,7 @@ import { EXPORT_FORMAT_FIELD, exportSeries, takeExportFormat } from '../export.t
 import { COMPARE_QUERY, NO_QUERY, PROFILE_QUERY, SERIES_QUERY } from '../params.ts';
 import { parseProfileQuery, parseSeriesOrCalendarQuery, parseSeriesQuery } from '../series-query.ts';
 import { cellsRead, referenceCellsRead } from '../site-series.ts';
+import { idOf, nothingPublic } from './steps.ts';
 import type { RouteSpec } from './types.ts';
 
 export const ZONE_ACCESS =
@@ -22,8 +22,6 @@ export const SITE_ACCESS =
   'the sites auth.public makes public; viewer tokens: the sites on the token too; admin: all. Others: 401 without a token, 404 with one. A site counts only the zones the caller may read';
 export const ZONE_ID = { name: 'id', description: 'zone id' };
 export const SITE_ID = { name: 'id', description: 'site id' };
-
-const idOf = (req: { params: unknown }): string => String((req.params as Record<string, string>).id);
 
 function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
   const Kind = kind === 'zone' ? 'Zone' : 'Site';
@@ -184,7 +182,7 @@ export const ZONE_ROUTES: RouteSpec[] = [
     handle: (ctx) => (_req, res) => {
       const principal = ctx.principalOf(res);
       if (!ctx.access.mayReadAnyZone(principal)) {
-        throw new HttpError(401, 'authentication_required', 'no zone is public here: send a token (Authorization: Bearer <token>)');
+        throw nothingPublic('zone');
       }
       res.json(ctx.readableZones(principal));
     },
@@ -204,7 +202,7 @@ export const ZONE_ROUTES: RouteSpec[] = [
     handle: (ctx) => (_req, res) => {
       const principal = ctx.principalOf(res);
       if (!ctx.access.mayReadAnySite(principal)) {
-        throw new HttpError(401, 'authentication_required', 'no site is public here: send a token (Authorization: Bearer <token>)');
+        throw nothingPublic('site');
       }
       res.json(
         ctx.registry
