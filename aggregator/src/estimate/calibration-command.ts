@@ -1,10 +1,11 @@
 /**
  * `passant-aggregator calibration ...`: send manual counts to a running aggregator, and list a zone's calibrations.
- * It talks to the API (the fit needs the zone's released minutes, whatever the store), with an admin token
- * (--token or PASSANT_TOKEN; list also takes a privacy token).
+ * It talks to the API (the fit needs the zone's released minutes, whatever the store), with an admin token (list
+ * also takes a privacy token) from PASSANT_TOKEN or --token-file FILE; never from the command line, where ps shows
+ * it to every user of the machine (command-line.ts: --token is refused).
  *
- *   calibration add --zone ZONE --kind present|passers --file counts.csv|counts.json [--radio wifi|ble] [--tz ZONE] [--api URL] [--json]
- *   calibration list --zone ZONE [--api URL] [--json]
+ *   calibration add --zone ZONE --kind present|passers --file counts.csv|counts.json [--radio wifi|ble] [--tz ZONE] [--api URL] [--token-file FILE] [--json]
+ *   calibration list --zone ZONE [--api URL] [--token-file FILE] [--json]
  *
  * counts.csv: a header with the columns from,to,people (any order, comma or semicolon), one count a line; times in
  * Unix seconds, or ISO local times ("2026-05-12 14:15", in --tz, default the machine's time zone), or ISO times with
@@ -12,21 +13,28 @@
  * body ({ "kind", "counts" }) or just the counts array.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, readSecrets, usageError, type CommandSpec } from '../command-line.ts';
 
 export const CALIBRATION_USAGE = `usage:
-  passant-aggregator calibration add --zone ZONE --kind present|passers --file counts.csv|counts.json [--radio wifi|ble] [--tz TIMEZONE] [--api URL] [--token TOKEN] [--json]
-  passant-aggregator calibration list --zone ZONE [--api URL] [--token TOKEN] [--json]
-  (the token: --token or PASSANT_TOKEN, an admin token; list also takes a privacy token. --api: default http://127.0.0.1:8080)
+  passant-aggregator calibration add --zone ZONE --kind present|passers --file counts.csv|counts.json [--radio wifi|ble] [--tz TIMEZONE] [--api URL] [--token-file FILE] [--json]
+  passant-aggregator calibration list --zone ZONE [--api URL] [--token-file FILE] [--json]
+  (the token: PASSANT_TOKEN or --token-file FILE, never on the command line; an admin token, list also takes a privacy token. --api: default http://127.0.0.1:8080)
   counts.csv: header from,to,people; times in Unix seconds or ISO local time ("2026-05-12 14:15", in --tz); to may be empty for a head count at a moment`;
 
-export interface CalibrationIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env?: Record<string, string | undefined>;
-}
-
-const defaultIo: CalibrationIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+const CALIBRATION_COMMAND: CommandSpec = {
+  command: 'calibration',
+  usage: CALIBRATION_USAGE,
+  options: {
+    zone: { type: 'string' },
+    kind: { type: 'string' },
+    file: { type: 'string' },
+    radio: { type: 'string' },
+    tz: { type: 'string' },
+    api: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  secrets: [{ name: 'token', env: 'PASSANT_TOKEN' }],
+};
 
 export interface Count {
   from: number;
@@ -120,72 +128,61 @@ function describe(c: CalibrationBody): string {
   );
 }
 
-/** Runs `calibration <sub> ...`; returns the exit code (0 ok, 1 failure or refusal, 2 usage). */
-export async function calibrationCommand(args: string[], io: CalibrationIo = defaultIo): Promise<number> {
+/**
+ * Runs `calibration <sub> ...`; returns the exit code (0 ok, 1 failure or refusal, 2 usage). The output goes to
+ * stdout, errors to stderr; the token comes from `env` (PASSANT_TOKEN) or --token-file.
+ */
+export async function calibrationCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === 'help' || rest.includes('--help')) {
-    io.out(`${CALIBRATION_USAGE}\n`);
+  if (sub === undefined || sub === '--help' || sub === 'help') {
+    process.stdout.write(`${CALIBRATION_USAGE}\n`);
     return sub === undefined ? 2 : 0;
   }
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      strict: true,
-      options: {
-        zone: { type: 'string' },
-        kind: { type: 'string' },
-        file: { type: 'string' },
-        radio: { type: 'string' },
-        tz: { type: 'string' },
-        api: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }));
-  } catch (err) {
-    io.err(`passant-aggregator calibration: ${(err as Error).message}\n${CALIBRATION_USAGE}\n`);
-    return 2;
-  }
-  const env = io.env ?? process.env;
-  const token = values.token ?? env.PASSANT_TOKEN;
-  const api = (values.api ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  if ((sub !== 'add' && sub !== 'list') || values.zone === undefined || token === undefined || (sub === 'add' && (values.kind === undefined || values.file === undefined))) {
-    io.err(`passant-aggregator calibration: ${sub === 'add' || sub === 'list' ? 'missing --zone, --kind, --file or the token' : 'add or list?'}\n${CALIBRATION_USAGE}\n`);
-    return 2;
-  }
-  const url = `${api}/api/v1/zones/${encodeURIComponent(values.zone)}/calibrations`;
+  const fail = (message: string): number => usageError(CALIBRATION_COMMAND, message);
+  const values = parseCommandLine(CALIBRATION_COMMAND, rest);
+  if (typeof values === 'number') return values;
+  const str = (k: string) => values[k] as string | undefined;
+  if (sub !== 'add' && sub !== 'list') return fail('add or list?');
+  const zone = str('zone');
+  const file = str('file');
+  if (zone === undefined || (sub === 'add' && (str('kind') === undefined || file === undefined))) return fail('missing --zone, --kind or --file');
+  const secrets = readSecrets(CALIBRATION_COMMAND, values, env);
+  if (typeof secrets === 'number') return secrets;
+  const { token } = secrets;
+  if (!token) return fail('no API token: set PASSANT_TOKEN or --token-file');
+  const api = (str('api') ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const url = `${api}/api/v1/zones/${encodeURIComponent(zone)}/calibrations`;
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   let init: RequestInit = { headers };
   if (sub === 'add') {
     let counts: Count[];
     try {
-      counts = readCountsFile(values.file!, values.tz ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
+      counts = readCountsFile(file!, str('tz') ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
     } catch (err) {
-      io.err(`passant-aggregator calibration: ${values.file}: ${(err as Error).message}\n`);
+      process.stderr.write(`passant-aggregator calibration: ${file}: ${(err as Error).message}\n`);
       return 1;
     }
-    const body: Record<string, unknown> = { kind: values.kind, counts };
-    if (values.radio !== undefined) body.radio = values.radio;
+    const body: Record<string, unknown> = { kind: str('kind'), counts };
+    if (str('radio') !== undefined) body.radio = str('radio');
     init = { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
   }
   let res: Response;
   try {
     res = await fetch(url, init);
   } catch (err) {
-    io.err(`passant-aggregator calibration: cannot reach ${api}: ${(err as Error).message}\n`);
+    process.stderr.write(`passant-aggregator calibration: cannot reach ${api}: ${(err as Error).message}\n`);
     return 1;
   }
   const answer = (await res.json().catch(() => null)) as Record<string, any> | null;
   if (!res.ok) {
-    io.err(`passant-aggregator calibration: ${res.status} ${answer?.detail ?? res.statusText}\n`);
+    process.stderr.write(`passant-aggregator calibration: ${res.status} ${answer?.detail ?? res.statusText}\n`);
     return 1;
   }
-  if (values.json) io.out(`${JSON.stringify(answer, null, 2)}\n`);
-  else if (sub === 'add') io.out(`${describe(answer as CalibrationBody)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  else if (sub === 'add') process.stdout.write(`${describe(answer as CalibrationBody)}\n`);
   else {
     const list = (answer?.calibrations ?? []) as CalibrationBody[];
-    io.out(list.length === 0 ? `no calibrations for zone ${values.zone}\n` : `${list.map(describe).join('\n')}\n`);
+    process.stdout.write(list.length === 0 ? `no calibrations for zone ${zone}\n` : `${list.map(describe).join('\n')}\n`);
   }
   return 0;
 }

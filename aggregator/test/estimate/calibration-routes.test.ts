@@ -8,7 +8,7 @@ import path from 'node:path';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
 import { waitFor } from '@passant/test-helpers/wait';
 import { calibrationCommand, parseCountsCsv, parseTime } from '../../src/estimate/calibration-command.ts';
@@ -181,6 +181,26 @@ describe('who may read and write calibrations', () => {
   });
 });
 
+/** Runs the calibration command with `env`, its stdout and stderr captured. */
+async function runCalibration(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await calibrationCommand(args, env), out, err };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
 describe('passant-aggregator calibration add|list', () => {
   it('reads ISO local times in a time zone, across a change of daylight saving time', () => {
     expect(parseTime('1700000000', 'UTC')).toBe(1_700_000_000);
@@ -201,23 +221,23 @@ describe('passant-aggregator calibration add|list', () => {
     const csv = ['from,to,people', ...headCounts([0, 5, 20, 25, 30, 35, 40]).map((c) => `${local(c.from)},,${c.people}`)].join('\n');
     const file = path.join(agg.dataDir, 'counts.csv');
     fs.writeFileSync(file, csv);
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), env: { PASSANT_TOKEN: admin } };
-    const code = await calibrationCommand(['add', '--zone', 'square', '--kind', 'present', '--file', file, '--tz', tz, '--api', agg.url, '--json'], io);
-    expect(err.join('')).toBe('');
-    expect(code).toBe(0);
-    const added = JSON.parse(out.join(''));
+    const env = { PASSANT_TOKEN: admin };
+    const run = await runCalibration(['add', '--zone', 'square', '--kind', 'present', '--file', file, '--tz', tz, '--api', agg.url, '--json'], env);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    const added = JSON.parse(run.out);
     expect(added.points).toMatchObject({ given: 7, used: 7 });
     expect(added.counts.map((c: { from: number }) => c.from)).toEqual(headCounts([0, 5, 20, 25, 30, 35, 40]).map((c) => c.from));
-    out.length = 0;
-    expect(await calibrationCommand(['list', '--zone', 'square', '--api', agg.url], io)).toBe(0);
-    expect(out.join('')).toContain(`${added.id}  present wifi`);
+    const list = await runCalibration(['list', '--zone', 'square', '--api', agg.url], env);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain(`${added.id}  present wifi`);
     // A refusal is an exit code 1 with the API's reason.
     fs.writeFileSync(file, ['from,to,people', ...headCounts([0, 5]).map((c) => `${c.from},${c.to},${c.people}`)].join('\n'));
-    err.length = 0;
-    expect(await calibrationCommand(['add', '--zone', 'square', '--kind', 'present', '--file', file, '--api', agg.url], io)).toBe(1);
-    expect(err.join('')).toMatch(/422 cannot fit a calibration: 2 usable counts; at least 6/);
-    expect(await calibrationCommand(['add', '--zone', 'square'], io)).toBe(2);
+    const refused = await runCalibration(['add', '--zone', 'square', '--kind', 'present', '--file', file, '--api', agg.url], env);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/422 cannot fit a calibration: 2 usable counts; at least 6/);
+    const missing = await runCalibration(['add', '--zone', 'square'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^passant-aggregator calibration: missing --zone, --kind or --file\nusage:/);
   });
 });
