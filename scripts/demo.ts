@@ -37,6 +37,10 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv;
   /** Runs once the broker and the aggregator are up, before any sensor starts (tests subscribe a recorder here). */
   beforeSensors?: (mqttUrl: string) => Promise<void>;
+  /** false: no simulated sensor starts (the zones still name theirs; a test publishes, or starts them with startDemoSensor). */
+  simulatedSensors?: boolean;
+  /** A sensor's broker login (and CA file, for TLS), for a broker that asks for one. */
+  sensorMqtt?: (sensorId: string) => DemoSensorMqtt;
   /** Called with a line of progress for a person watching the terminal. */
   progress?: (line: string) => void;
 }
@@ -49,6 +53,41 @@ export interface Demo {
   agents: Agent[];
   /** Stops everything in order: sensors, aggregator, broker. Never rejects. */
   close(): Promise<void>;
+}
+
+/** A simulated sensor's broker login. */
+export interface DemoSensorMqtt {
+  username?: string;
+  password?: string;
+  caFile?: string;
+}
+
+export interface DemoSensorOptions {
+  sensorId: string;
+  mqttUrl: string;
+  /** Its outbox is kept under <dataDir>/sensors/<sensorId>/. */
+  dataDir: string;
+  /** Simulated people at the busiest moment. */
+  scale: number;
+  seed: number;
+  backfillHours: number;
+  logLevel: NonNullable<DemoOptions['logLevel']>;
+  mqtt?: DemoSensorMqtt;
+}
+
+/** One simulated sensor as the demo runs it: the real agent on the simulator source. */
+export function startDemoSensor(options: DemoSensorOptions): Promise<Agent> {
+  const { sensorId, logLevel } = options;
+  return startAgent(
+    {
+      sensorId,
+      mqtt: { ...options.mqtt, url: options.mqttUrl },
+      source: { kind: 'simulator', simulator: { scale: options.scale, seed: options.seed, backfillHours: options.backfillHours } },
+      outbox: { path: path.join(options.dataDir, 'sensors', sensorId, 'outbox.sqlite') },
+      log: { level: logLevel },
+    },
+    { logger: createSensorLogger({ level: logLevel, base: { name: 'passant-sensor', sensorId } }) },
+  );
 }
 
 export const DEMO_CONFIG = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../config/demo.yaml');
@@ -130,7 +169,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       data: { dir: options.dataDir },
       http: { port: options.httpPort, ...(options.overrides?.http as object | undefined) },
       log: { level: logLevel },
-      ...(options.mqttUrl !== undefined ? { mqtt: { url: options.mqttUrl } } : {}),
+      ...(options.mqttUrl !== undefined ? { mqtt: { ...(options.overrides?.mqtt as object | undefined), url: options.mqttUrl } } : {}),
     },
   });
 
@@ -154,24 +193,21 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     progress(`aggregator on SQLite in ${path.resolve(options.dataDir)}, serving ${aggregator.url}`);
 
     await options.beforeSensors?.(mqttUrl);
-    const sensorIds = config.zones.flatMap((z) => z.sensors);
+    const sensorIds = options.simulatedSensors === false ? [] : config.zones.flatMap((z) => z.sensors);
     const scales = options.scales ?? [60, 40, 25];
-    progress(`starting ${sensorIds.length} simulated sensors, backfilling ${options.backfillHours} h of history`);
+    if (sensorIds.length > 0) progress(`starting ${sensorIds.length} simulated sensors, backfilling ${options.backfillHours} h of history`);
     const agents = await Promise.all(
       sensorIds.map((sensorId, i) =>
-        startAgent(
-          {
-            sensorId,
-            mqtt: { url: mqttUrl },
-            source: {
-              kind: 'simulator',
-              simulator: { scale: scales[i % scales.length], seed: 1000 + i, backfillHours: options.backfillHours },
-            },
-            outbox: { path: path.join(options.dataDir, 'sensors', sensorId, 'outbox.sqlite') },
-            log: { level: logLevel },
-          },
-          { logger: createSensorLogger({ level: logLevel, base: { name: 'passant-sensor', sensorId } }) },
-        ),
+        startDemoSensor({
+          sensorId,
+          mqttUrl: mqttUrl!,
+          dataDir: options.dataDir,
+          scale: scales[i % scales.length]!,
+          seed: 1000 + i,
+          backfillHours: options.backfillHours,
+          logLevel,
+          mqtt: options.sensorMqtt?.(sensorId),
+        }),
       ),
     );
     for (const agent of agents) cleanups.push([`sensor ${agent.sensorId}`, () => agent.close()]);

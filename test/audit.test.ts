@@ -9,19 +9,15 @@
  *   `seq`, and one whose status reports a build nobody trusts. The audit fails and names the sensor and the reason.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topics, type CountsMessage } from '@passant/shared';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregator, type RunningAggregator } from '../aggregator/src/index.ts';
-import { createLogger } from '../aggregator/src/logger.ts';
-import { parseConfig, type AggregatorConfigInput } from '../aggregator/src/config.ts';
 import { runAudit, type AuditResult } from '../aggregator/src/audit/audit.ts';
 import { writeReports } from '../aggregator/src/audit/report.ts';
-import { startAgent, type Agent } from '../sensor-agent/src/index.ts';
 import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
+import { startStack, type Stack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -37,24 +33,14 @@ const BACKFILL_HOURS = 3;
 
 describe.skipIf(!hasMosquitto)('passant audit against a live deployment (Debian package "mosquitto")', () => {
   let broker: MosquittoBroker;
-  let agg: RunningAggregator;
+  let stack: Stack;
   let token: string;
-  let dir: string;
-  let configInput: AggregatorConfigInput;
-  const agents: Agent[] = [];
   let trusted: string[] = [];
   let period: { from: number; to: number };
 
   /** Centrum's sensors hear many devices (released at any hour), the market's one a few (suppressed): both kinds of cell. */
   const SCALES: Record<string, number> = { 's-001': 400, 's-002': 300, 's-003': 2, [REFERENCE]: 40 };
-  const startSensor = (sensorId: string, seed: number) =>
-    startAgent({
-      sensorId,
-      mqtt: { url: broker.url, username: sensorId, password: PASSWORD },
-      source: { kind: 'simulator', simulator: { scale: SCALES[sensorId]!, seed, backfillHours: BACKFILL_HOURS } },
-      outbox: { path: path.join(dir, 'sensors', sensorId, 'outbox.sqlite') },
-      log: { level: 'silent' },
-    });
+  const startSensor = (sensorId: string, seed: number) => stack.startSensor(sensorId, { scale: SCALES[sensorId]!, seed });
 
   /** The build hash a sensor's retained status reports, read with the officer's login. */
   async function reportedBuild(sensorId: string): Promise<string | null> {
@@ -76,32 +62,33 @@ describe.skipIf(!hasMosquitto)('passant audit against a live deployment (Debian 
   }
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-audit-'));
     const logins = Object.fromEntries(['aggregator', 'privacy-officer', ...HONEST, REFERENCE, TAMPERER].map((u) => [u, PASSWORD]));
     broker = await startMosquitto({ passwords: logins, acl: ACL });
-    configInput = {
-      aggregator: { id: 'audit-test' },
-      mqtt: { url: broker.url, username: 'aggregator', password: PASSWORD },
-      http: { port: 0, rateLimitPerMinute: 0 },
-      data: { dir },
-      log: { level: 'silent' },
+    // Every login of its own; the sensors start while the officer listens (in the first test), not with the stack.
+    stack = await startStack({
+      mqttUrl: broker.url,
+      mqtt: { username: 'aggregator', password: PASSWORD },
+      sensorMqtt: (sensorId) => ({ username: sensorId, password: PASSWORD }),
+      simulatedSensors: false,
+      backfillHours: BACKFILL_HOURS,
       k: 5,
-      settleSeconds: 60,
-      baseline: { enabled: false },
       zones: [
         { id: 'centrum', name: 'Centrum', sensors: ['s-001', 's-002'] },
         { id: 'markt', name: 'Markt', sensors: ['s-003'] },
       ],
       sites: [{ id: 'binnenstad', name: 'Binnenstad', zones: ['centrum', 'markt'] }],
-      auth: { public: { zones: 'all', sites: 'all' } },
-      transparency: { controller: { name: 'Gemeente Voorbeeld', email: 'privacy@voorbeeld.example' } },
-    };
-    agg = await startAggregator(parseConfig(configInput), { logger: createLogger('silent') });
-    await agg.mqttReady;
-    token = agg.tokens.create({ role: 'privacy', name: 'privacy officer' }).token;
+      overrides: {
+        aggregator: { id: 'audit-test' },
+        http: { rateLimitPerMinute: 0 },
+        settleSeconds: 60,
+        baseline: { enabled: false },
+        auth: { public: { zones: 'all', sites: 'all' } },
+        transparency: { controller: { name: 'Gemeente Voorbeeld', email: 'privacy@voorbeeld.example' } },
+      },
+    });
+    token = stack.aggregator.tokens.create({ role: 'privacy', name: 'privacy officer' }).token;
     // The officer's trusted build: what a sensor run from this checkout reports.
-    const reference = await startSensor(REFERENCE, 99);
-    agents.push(reference);
+    await startSensor(REFERENCE, 99);
     const build = await reportedBuild(REFERENCE);
     expect(build, 'a sensor reports the SHA-256 of its build in its status (build.sha256)').not.toBeNull();
     trusted = [build!];
@@ -110,10 +97,8 @@ describe.skipIf(!hasMosquitto)('passant audit against a live deployment (Debian 
   }, 120_000);
 
   afterAll(async () => {
-    for (const a of agents) await a.close();
-    await agg?.close();
+    await stack?.close();
     await broker?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const audit = (onListening: () => Promise<void>, listenSeconds = 3): Promise<AuditResult> =>
@@ -121,12 +106,12 @@ describe.skipIf(!hasMosquitto)('passant audit against a live deployment (Debian 
       mqttUrl: broker.url,
       mqttUsername: 'privacy-officer',
       mqttPassword: PASSWORD,
-      apiUrl: agg.url,
+      apiUrl: stack.baseUrl,
       token,
       listenSeconds,
       ...period,
       trustedBuilds: trusted,
-      config: parseConfig(configInput),
+      config: stack.config,
       onListening,
     });
 
@@ -136,11 +121,11 @@ describe.skipIf(!hasMosquitto)('passant audit against a live deployment (Debian 
   it('passes on an honest deployment, with evidence for each check, and writes the dated reports', async () => {
     const result = await audit(async () => {
       // the sensors start (and backfill) while the officer listens
-      const stored = () => agg.metrics.ingestMessages.get({ result: 'stored', reason: 'none' });
+      const stored = () => stack.aggregator.metrics.ingestMessages.get({ result: 'stored', reason: 'none' });
       const expected = stored() + HONEST.length * BACKFILL_HOURS * 60;
-      for (const [i, id] of HONEST.entries()) agents.push(await startSensor(id, 1000 + i));
+      for (const [i, id] of HONEST.entries()) await startSensor(id, 1000 + i);
       await waitFor(() => stored() >= expected, 'the backfill stored', 60_000);
-      await agg.release.settle();
+      await stack.aggregator.release.settle();
     });
     expect(failures(result)).toEqual([]);
     expect(result.pass).toBe(true);
@@ -158,7 +143,7 @@ describe.skipIf(!hasMosquitto)('passant audit against a live deployment (Debian 
     const settings = check(result, 'settings');
     expect(settings.findings.find((f) => f.subject === 'k')).toMatchObject({ ok: true, en: '5, as the kit states' });
 
-    const files = writeReports(result, path.join(dir, 'reports'));
+    const files = writeReports(result, path.join(stack.dataDir, 'reports'));
     const stamp = result.startedAt.toISOString().slice(0, 10).replace(/-/g, '');
     expect(files.map((f) => path.basename(f)).sort()).toEqual(
       ['en.html', 'en.md', 'nl.html', 'nl.md'].map((s) => expect.stringMatching(new RegExp(`^passant-audit-${stamp}T\\d{6}Z\\.${s.replace('.', '\\.')}$`))),

@@ -29,6 +29,8 @@ afterEach(async () => {
 });
 
 describe.skipIf(!hasMosquitto)('a Mosquitto crash while the aggregator is away', () => {
+  // Not on test/helpers/stack.ts: the aggregator is stopped and started again and the broker killed between, an
+  // order of its own that the fixture (one aggregator for its whole life) cannot give.
   it('loses no window: every window is stored exactly once after everything restarts', { timeout: 120_000 }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-broker-crash-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));

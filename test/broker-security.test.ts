@@ -10,11 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, startAggregator } from '@passant/aggregator';
-import { startAgent } from '@passant/sensor-agent';
-import { fetchMetrics, metricValue } from './helpers/metrics.ts';
 import { topics } from '@passant/shared';
+import { fetchMetrics, metricValue } from './helpers/metrics.ts';
 import { makeCertificates, startMosquitto, type MosquittoBroker, type MosquittoFiles } from './helpers/mosquitto.ts';
+import { startStack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -431,27 +430,14 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
   });
 
   it('leaves the aggregator to reject a payload that names another sensor than its topic', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-agg-broker-'));
-    const aggregator = await startAggregator(
-      parseConfig({
-        aggregator: { id: 'agg-broker-test' },
-        auth: { public: { metrics: true } },
-        mqtt: {
-          url: broker.tlsUrl!,
-          username: 'aggregator',
-          password: SERVICE_PASSWORDS.aggregator,
-          caFile: broker.caFile!,
-          shareGroup: 'passant',
-          reconnectPeriodMs: 200,
-        },
-        http: { port: 0, host: '127.0.0.1' },
-        data: { dir: dataDir },
-        log: { level: 'silent', statsIntervalSeconds: 0 },
-        zones: [{ id: 'z1', name: 'Zone 1', sensors: ['s-001', 's-002'] }],
-      }),
-    );
+    const stack = await startStack({
+      mqttUrl: broker.tlsUrl!,
+      mqtt: { username: 'aggregator', password: SERVICE_PASSWORDS.aggregator, caFile: broker.caFile!, shareGroup: 'passant', reconnectPeriodMs: 200 },
+      simulatedSensors: false, // the test's own client publishes as s-001
+      zones: [{ id: 'z1', name: 'Zone 1', sensors: ['s-001', 's-002'] }],
+      overrides: { aggregator: { id: 'agg-broker-test' }, auth: { public: { metrics: true } } },
+    });
     try {
-      await aggregator.mqttReady;
       const windowStart = Math.floor(Date.now() / 1000 / 60) * 60 - 120;
       const counts = (sensorId: string, seq: number) => {
         const radio = { devices: 1, randomized: 1, frames: 2, rssiHistogram: [0, 0, 2, 0, 0, 0] };
@@ -466,7 +452,7 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       const mismatch = { result: 'rejected', reason: 'sensor_mismatch' };
       let text = '';
       await waitFor(() => {
-        void fetchMetrics(aggregator.url).then((t) => (text = t), () => undefined);
+        void fetchMetrics(stack.baseUrl).then((t) => (text = t), () => undefined);
         return ingested(text, mismatch) >= 1 && ingested(text, { result: 'stored' }) >= 1;
       }, 'the aggregator to handle both messages', 10_000).catch((err: Error) => {
         throw new Error(`${err.message}; metrics:\n${text}`);
@@ -474,47 +460,34 @@ describe.skipIf(!hasTools)('production Mosquitto configuration (deploy/mosquitto
       expect(ingested(text, mismatch)).toBe(1);
       expect(ingested(text, { result: 'stored' })).toBe(1);
     } finally {
-      await aggregator.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await stack.close();
     }
   });
 
   it('carries a real sensor agent\'s counts to the aggregator over TLS, each with its own login', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-tls-agent-'));
-    const aggregator = await startAggregator(
-      parseConfig({
-        aggregator: { id: 'agg-tls-test' },
-        auth: { public: { metrics: true } },
-        mqtt: { url: broker.tlsUrl!, username: 'aggregator', password: SERVICE_PASSWORDS.aggregator, caFile: broker.caFile!, reconnectPeriodMs: 200 },
-        http: { port: 0, host: '127.0.0.1' },
-        data: { dir: dataDir },
-        log: { level: 'silent', statsIntervalSeconds: 0 },
-        zones: [{ id: 'z1', name: 'Zone 1', sensors: ['s-001', 's-002'] }],
-      }),
-    );
-    const agent = await startAgent({
-      sensorId: 's-002',
-      mqtt: { url: broker.tlsUrl!, username: 's-002', password: sensorPasswords['s-002']!, caFile: broker.caFile!, reconnectPeriodMs: 200 },
-      outbox: { path: ':memory:' },
-      source: { kind: 'simulator', simulator: { backfillHours: 1 } },
-      log: { level: 'silent' },
+    const stack = await startStack({
+      mqttUrl: broker.tlsUrl!,
+      mqtt: { username: 'aggregator', password: SERVICE_PASSWORDS.aggregator, caFile: broker.caFile!, reconnectPeriodMs: 200 },
+      sensorMqtt: (sensorId) => ({ username: sensorId, password: sensorPasswords[sensorId]!, caFile: broker.caFile! }),
+      simulatedSensors: false, // one sensor of the zone runs: s-002
+      backfillHours: 1,
+      zones: [{ id: 'z1', name: 'Zone 1', sensors: ['s-001', 's-002'] }],
+      overrides: { aggregator: { id: 'agg-tls-test' }, auth: { public: { metrics: true } } },
     });
     try {
-      await aggregator.mqttReady;
+      const agent = await stack.startSensor('s-002');
       expect(await agent.drain(20_000)).toBe(true);
       const sent = agent.stats().publisher.published;
       expect(sent).toBeGreaterThanOrEqual(60);
       let text = '';
       await waitFor(() => {
-        void fetchMetrics(aggregator.url).then((t) => (text = t), () => undefined);
+        void fetchMetrics(stack.baseUrl).then((t) => (text = t), () => undefined);
         return metricValue(text, 'passant_ingest_messages_total', { result: 'stored' }) >= sent;
       }, 'the aggregator to store every window the agent sent', 15_000);
       expect(metricValue(text, 'passant_ingest_messages_total', { result: 'stored' })).toBe(sent);
       expect(metricValue(text, 'passant_ingest_messages_total', { result: 'rejected' })).toBe(0);
     } finally {
-      await agent.close();
-      await aggregator.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await stack.close();
     }
   });
 

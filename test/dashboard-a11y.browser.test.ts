@@ -6,10 +6,10 @@
  * data table with the same released values as the API (hidden minutes marked), the heatmap's values are reachable
  * by keyboard and by a tap, and the Dutch sensor table stays inside its box.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, scrollWidth, seriousAxeProblems, unexpected, waitForCharts, watch, type PageGlobals } from './helpers/dashboard-page.ts';
-import { startStack } from './helpers/stack.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newContext, openSignIn, scrollWidth, seriousAxeProblems, signIn, unexpected, waitForCharts, watch, type PageGlobals } from './helpers/dashboard-page.ts';
+import { dashboardForSuite, townStack } from './helpers/dashboard-suite.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
@@ -26,37 +26,20 @@ interface Series {
 }
 
 describe.skipIf(!hasChromium)('dashboard accessibility in Chromium (Debian package "chromium")', () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
+  const dashboard = dashboardForSuite(townStack());
   let adminToken: string;
 
-  beforeAll(async () => {
-    stack = await startStack({
-      k: 2,
-      backfillHours: 3,
-      zones: [
-        { id: 'winkelstraat', name: 'Winkelstraat', sensors: ['s-001', 's-002'] },
-        { id: 'markt', name: 'Markt', sensors: ['s-003'] },
-      ],
-      sites: [{ id: 'centrum', name: 'Centrum', zones: ['winkelstraat', 'markt'] }],
-      overrides: { baseline: { enabled: false } }, // three hours of history: too short for a sensor's static baseline
-    });
-    adminToken = stack.aggregator.tokens.create({ role: 'admin', name: 'a11y' }).token;
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
+  beforeAll(() => {
+    adminToken = dashboard.token({ role: 'admin', name: 'a11y' });
   });
 
   for (const lang of ['nl', 'en'] as const) {
     for (const size of SIZES) {
       it(`has no serious or critical axe violations on any page, ${lang}, ${size.name}`, async () => {
-        const context = await newContext(browser, { locale: lang === 'nl' ? 'nl-NL' : 'en-GB', width: size.width, height: size.height, timezoneId: 'Europe/Amsterdam' });
+        const context = await newContext(dashboard.browser, { locale: lang === 'nl' ? 'nl-NL' : 'en-GB', width: size.width, height: size.height, timezoneId: 'Europe/Amsterdam' });
         try {
           const page = await context.newPage();
-          const problems = watch(page, stack.baseUrl);
+          const problems = watch(page, dashboard.stack.baseUrl);
           const found: Record<string, unknown> = {};
           const check = async (name: string) => {
             const started = Date.now();
@@ -67,18 +50,15 @@ describe.skipIf(!hasChromium)('dashboard accessibility in Chromium (Debian packa
             if (width > size.width) found[`${name}: page wider than the screen`] = width;
           };
 
-          await page.goto(`${stack.baseUrl}/?lang=${lang}`);
+          await page.goto(`${dashboard.stack.baseUrl}/?lang=${lang}`);
           await waitForCharts(page, 3, 1, { released: 'any' });
           await page.waitForSelector('.heatmap[data-loaded="true"]', { timeout: 30_000 });
           await check('overview');
 
-          await page.click('.account-signin');
-          await page.waitForSelector('.signin:not([hidden]) #token-input');
+          await openSignIn(page);
           await check('sign-in');
 
-          await page.fill('#token-input', adminToken);
-          await page.click('.signin-form button[type="submit"]');
-          await page.waitForSelector('.account-role[data-role="admin"]', { timeout: 15_000 });
+          await signIn(page, adminToken, { role: 'admin' });
           await page.click('a.tab[data-tab="privacy"]');
           await page.waitForSelector('.audit .audit-table', { timeout: 15_000 });
           await check('privacy');
@@ -99,11 +79,11 @@ describe.skipIf(!hasChromium)('dashboard accessibility in Chromium (Debian packa
   }
 
   it('has a data table behind every chart with the released values of the API, hidden minutes marked (en, desktop)', async () => {
-    const context = await newContext(browser, { locale: 'en-GB', timezoneId: 'Europe/Amsterdam' });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB', timezoneId: 'Europe/Amsterdam' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=en`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?lang=en`);
       await waitForCharts(page, 3, 120, { released: 'any' });
       const cards = page.locator('article.card');
       expect(await cards.count()).toBe(3);
@@ -120,7 +100,7 @@ describe.skipIf(!hasChromium)('dashboard accessibility in Chromium (Debian packa
         );
         const from = shown[0].t;
         const to = shown[shown.length - 1].t + 60;
-        const res = await fetch(`${stack.baseUrl}/api/v1/${kind}/${id}/series?from=${from}&to=${to}&step=60&radio=wifi`);
+        const res = await fetch(`${dashboard.stack.baseUrl}/api/v1/${kind}/${id}/series?from=${from}&to=${to}&step=60&radio=wifi`);
         const api = (await res.json()) as Series;
         const byT = new Map(api.t.map((t, i) => [t, i]));
         const settled = Date.now() / 1000 - 300; // the last minutes may still be released while this runs
@@ -153,11 +133,11 @@ describe.skipIf(!hasChromium)('dashboard accessibility in Chromium (Debian packa
   });
 
   it('reaches every heatmap value by keyboard (en, desktop) and by a tap (nl, phone)', async () => {
-    const desktop = await newContext(browser, { locale: 'en-GB', timezoneId: 'Europe/Amsterdam' });
+    const desktop = await newContext(dashboard.browser, { locale: 'en-GB', timezoneId: 'Europe/Amsterdam' });
     try {
       const page = await desktop.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=en`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?lang=en`);
       await page.waitForSelector('article.zone[data-zone-id="markt"] .heatmap[data-loaded="true"]', { timeout: 30_000 });
       const grid = page.locator('article.zone[data-zone-id="markt"] .heat-grid');
       // One tab stop per grid: its first cell until another is chosen.
@@ -183,11 +163,11 @@ describe.skipIf(!hasChromium)('dashboard accessibility in Chromium (Debian packa
       await desktop.close();
     }
 
-    const phone = await newContext(browser, { locale: 'nl-NL', width: 390, height: 844, timezoneId: 'Europe/Amsterdam', touch: true });
+    const phone = await newContext(dashboard.browser, { locale: 'nl-NL', width: 390, height: 844, timezoneId: 'Europe/Amsterdam', touch: true });
     try {
       const page = await phone.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/`);
       await page.waitForSelector('article.zone[data-zone-id="markt"] .heatmap[data-loaded="true"]', { timeout: 30_000 });
       const card = page.locator('article.zone[data-zone-id="markt"]');
       const painted = card.locator('.heat-cell[data-state="value"]').first();

@@ -7,10 +7,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchBrowser, newContext, scrollWidth, text, unexpected, waitForCharts, watch, type PageGlobals } from './helpers/dashboard-page.ts';
-import { startStack } from './helpers/stack.ts';
+import type { Page, Request } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  ARTIFACTS, gotoLocked, newContext, scrollWidth, SIGNIN_NEEDED, signIn, submitToken, text, unexpected, waitForCharts, watch, type PageGlobals,
+} from './helpers/dashboard-page.ts';
+import { dashboardForSuite, townStack } from './helpers/dashboard-suite.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
@@ -19,42 +21,20 @@ const NO_PROBLEMS = { console: [], errors: [], requests: [] };
 const CONSOLE_401 = /status of 401/;
 
 describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "chromium")', () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    stack = await startStack({
-      k: 2,
-      backfillHours: 3,
-      zones: [
-        { id: 'winkelstraat', name: 'Winkelstraat', sensors: ['s-001', 's-002'] },
-        { id: 'markt', name: 'Markt', sensors: ['s-003'] },
-      ],
-      sites: [{ id: 'centrum', name: 'Centrum', zones: ['winkelstraat', 'markt'] }],
-      // Three hours of history are too short for a sensor's static baseline: without it off nothing is released.
-      overrides: { auth: { public: { zones: 'none', sites: 'none' } }, baseline: { enabled: false } },
-    });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  const dashboard = dashboardForSuite(townStack({ overrides: { auth: { public: { zones: 'none', sites: 'none' } } } }));
 
   it('asks for a token and fetches no counts without one; the privacy page stays public', async () => {
-    expect((await fetch(`${stack.baseUrl}/api/v1/zones`)).status).toBe(401); // the stack is what this test is about
-    const context = await newContext(browser, { locale: 'en-GB' });
+    expect((await fetch(`${dashboard.stack.baseUrl}/api/v1/zones`)).status).toBe(401); // the stack is what this test is about
+    const context = await newContext(dashboard.browser, { locale: 'en-GB' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
+      const problems = watch(page, dashboard.stack.baseUrl);
       const apiPaths: string[] = [];
       page.on('request', (req) => {
         const { pathname } = new URL(req.url());
         if (pathname.startsWith('/api/')) apiPaths.push(pathname);
       });
-      await page.goto(`${stack.baseUrl}/?lang=en`);
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+      await gotoLocked(page, `${dashboard.stack.baseUrl}/?lang=en`);
       expect(await text(page, '.signin-lead')).toBe('This Passant server shows counts only to people with a token. Sign in with the token you were given.');
       expect(await page.getAttribute('.status', 'data-state')).toBe('locked');
       expect(await page.getAttribute('#token-input', 'type')).toBe('password');
@@ -75,24 +55,21 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
   });
 
   it('says clearly when a token is wrong, and keeps nothing of it', async () => {
-    const context = await newContext(browser, { locale: 'nl-NL' });
+    const context = await newContext(dashboard.browser, { locale: 'nl-NL' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/`);
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await gotoLocked(page, `${dashboard.stack.baseUrl}/`);
 
       // Not even the shape of a token: refused here, nothing is sent.
-      await page.fill('#token-input', 'mijn token');
-      await page.click('.signin-form button[type="submit"]');
+      await submitToken(page, 'mijn token');
       await page.waitForSelector('.signin-message[data-kind="error"]');
       expect(await text(page, '.signin-message')).toBe('Dat lijkt geen token: plak het in één stuk, zonder spaties of aanhalingstekens.');
 
       // The shape of a token, but unknown to the server.
       const bad = `pst_${'x'.repeat(43)}`;
       const answered = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/v1/me' && res.status() === 401);
-      await page.fill('#token-input', bad);
-      await page.click('.signin-form button[type="submit"]');
+      await submitToken(page, bad);
       await answered;
       await page.waitForFunction(() => /niet geldig/.test((globalThis as unknown as PageGlobals).document.querySelector('.signin-message')?.textContent ?? ''));
       expect(await text(page, '.signin-message')).toBe(
@@ -111,17 +88,15 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
   });
 
   it('shows a viewer only its zone, live, sends the token as a header, keeps it for the tab only, and forgets it on sign-out', async () => {
-    const { token, info } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'shop 12' });
-    const context = await newContext(browser, { locale: 'en-GB' });
+    const { token, info } = dashboard.stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'shop 12' });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
+      const problems = watch(page, dashboard.stack.baseUrl);
       const requests: Request[] = [];
       page.on('request', (req) => requests.push(req));
-      await page.goto(`${stack.baseUrl}/?lang=en`);
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
-      await page.fill('#token-input', `  ${token}  `); // pasted with white space around it
-      await page.click('.signin-form button[type="submit"]');
+      await gotoLocked(page, `${dashboard.stack.baseUrl}/?lang=en`);
+      await signIn(page, `  ${token}  `); // pasted with white space around it
       await waitForCharts(page, 1);
 
       expect(await page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-zone-id') ?? c.getAttribute('data-site-id')))).toEqual([
@@ -176,10 +151,10 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
       expect(await text(page, '.account-role')).toBe('Signed in: Viewer · shop 12');
 
       await page.click('.account-signout');
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+      await page.waitForSelector(SIGNIN_NEEDED, { timeout: 15_000 });
       expect(await page.locator('article.card').count()).toBe(0);
       expect(await stored()).toEqual({ session: null, local: ['en'] });
-      expect(stack.aggregator.tokens.get(info.id)?.revokedAt).toBeNull(); // signing out does not revoke
+      expect(dashboard.stack.aggregator.tokens.get(info.id)?.revokedAt).toBeNull(); // signing out does not revoke
       expect(unexpected(problems)).toEqual(NO_PROBLEMS);
     } finally {
       await context.close();
@@ -191,53 +166,49 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
     { lang: 'nl', locale: 'nl-NL', width: 390, height: 844, role: 'Ingelogd: Kijker · thuis' },
   ] as const) {
     it(`remembers the token on this device only when asked, and forgets it everywhere on sign-out (${view.lang}, ${view.width} px)`, async () => {
-      const { token } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'thuis' });
-      const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
+      const { token } = dashboard.stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'thuis' });
+      const context = await newContext(dashboard.browser, { locale: view.locale, width: view.width, height: view.height });
       const stored = (page: Page) =>
         page.evaluate(() => {
           const g = globalThis as unknown as PageGlobals;
           return { session: g.sessionStorage.getItem('passant.token'), local: g.localStorage.getItem('passant.token') };
         });
       const signInOn = async (page: Page, remember: boolean) => {
-        await page.goto(`${stack.baseUrl}/?lang=${view.lang}`);
-        await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+        await gotoLocked(page, `${dashboard.stack.baseUrl}/?lang=${view.lang}`);
         expect(await page.isChecked('#token-remember')).toBe(false); // never ticked for the reader
         expect(await text(page, 'label[for="token-remember"]')).toBe(view.lang === 'nl' ? 'Onthoud mij op dit apparaat' : 'Remember me on this device');
-        await page.fill('#token-input', token);
-        if (remember) await page.check('#token-remember');
-        await page.click('.signin-form button[type="submit"]');
-        await page.waitForSelector('.account-role[data-role="viewer"]', { timeout: 15_000 });
+        await signIn(page, token, { remember, role: 'viewer' });
         expect(await text(page, '.account-role')).toBe(view.role);
       };
       const isSignedIn = async (page: Page) => {
-        await page.goto(`${stack.baseUrl}/?lang=${view.lang}`);
+        await page.goto(`${dashboard.stack.baseUrl}/?lang=${view.lang}`);
         await page.waitForSelector('.account-role[data-role="viewer"], .signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
         return page.isVisible('.account-role[data-role="viewer"]');
       };
       try {
         // Not ticked: this tab only; another tab of the same browser asks again.
         const first = await context.newPage();
-        const problems = watch(first, stack.baseUrl);
+        const problems = watch(first, dashboard.stack.baseUrl);
         await signInOn(first, false);
         expect(await stored(first)).toEqual({ session: token, local: null });
         const other = await context.newPage();
         expect(await isSignedIn(other)).toBe(false);
         await other.close();
         await first.click('.account-signout');
-        await first.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+        await first.waitForSelector(SIGNIN_NEEDED, { timeout: 15_000 });
 
         // Ticked: kept on this device (localStorage only), so a new tab is signed in at once.
         await signInOn(first, true);
         expect(await stored(first)).toEqual({ session: null, local: token });
         expect(await scrollWidth(first)).toBeLessThanOrEqual(view.width);
         const second = await context.newPage();
-        const problems2 = watch(second, stack.baseUrl);
+        const problems2 = watch(second, dashboard.stack.baseUrl);
         expect(await isSignedIn(second)).toBe(true);
         expect(await text(second, '.account-role')).toBe(view.role);
 
         // Signing out forgets it in the tab and on the device.
         await second.click('.account-signout');
-        await second.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+        await second.waitForSelector(SIGNIN_NEEDED, { timeout: 15_000 });
         expect(await stored(second)).toEqual({ session: null, local: null });
         expect(await isSignedIn(first)).toBe(false);
         expect(await stored(first)).toEqual({ session: null, local: null });
@@ -250,17 +221,15 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
   }
 
   it('on a phone, signs in and fits the screen', async () => {
-    const { token } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['winkelstraat'], sites: ['centrum'], name: 'winkeliers' });
-    const context = await newContext(browser, { locale: 'nl-NL', width: 390, height: 844 });
+    const { token } = dashboard.stack.aggregator.tokens.create({ role: 'viewer', zones: ['winkelstraat'], sites: ['centrum'], name: 'winkeliers' });
+    const context = await newContext(dashboard.browser, { locale: 'nl-NL', width: 390, height: 844 });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/`);
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await gotoLocked(page, `${dashboard.stack.baseUrl}/`);
       expect(await scrollWidth(page)).toBeLessThanOrEqual(390);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-auth-needed-phone-nl.png'), fullPage: true });
-      await page.fill('#token-input', token);
-      await page.click('.signin-form button[type="submit"]');
+      await signIn(page, token);
       await waitForCharts(page, 3);
       // A viewer with the site on its token reads the site and, with it, every zone of the site (a site total is
       // never a narrower right than its zones: see aggregator/src/auth/access.ts).
@@ -279,23 +248,21 @@ describe.skipIf(!hasChromium)('dashboard sign-in in Chromium (Debian package "ch
   });
 
   it('signs the reader out when the token is revoked while the page is open', async () => {
-    const { token, info } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['winkelstraat'], name: 'to be revoked' });
-    const context = await newContext(browser, { locale: 'en-GB' });
+    const { token, info } = dashboard.stack.aggregator.tokens.create({ role: 'viewer', zones: ['winkelstraat'], name: 'to be revoked' });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=en`);
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
-      await page.fill('#token-input', token);
-      await page.click('.signin-form button[type="submit"]');
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await gotoLocked(page, `${dashboard.stack.baseUrl}/?lang=en`);
+      await signIn(page, token);
       await waitForCharts(page, 1);
       await page.waitForSelector('.status[data-state="live"]', { timeout: 15_000 });
 
-      expect(stack.aggregator.tokens.revoke(info.id)).toBe('revoked');
+      expect(dashboard.stack.aggregator.tokens.revoke(info.id)).toBe('revoked');
       // The server ends the event stream of a revoked token; the page then asks again and is refused.
       await page.waitForSelector('.signin-message[data-kind="error"]', { timeout: 30_000 });
       expect(await text(page, '.signin-message')).toBe('Your token is no longer accepted (it may have been revoked). You have been signed out.');
-      await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
+      await page.waitForSelector(SIGNIN_NEEDED, { timeout: 15_000 });
       expect(await page.locator('article.card').count()).toBe(0);
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('passant.token'))).toBeNull();
       expect(unexpected(problems, { console: [CONSOLE_401, /EventSource/], requests: [/^\/api\/v1\/\S+ answered 401$/] })).toEqual(NO_PROBLEMS);

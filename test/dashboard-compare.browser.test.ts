@@ -1,8 +1,8 @@
 /**
- * Comparing any two periods in the dashboard, in Chromium, against an aggregator (its bin) on a store holding weeks
- * of data written straight into SQLite (bench/lib/query-data.ts), one site of three zones. In one period the first
- * zone's daytime hours are hidden (its rollups rewritten as suppressed minutes), so that period hides clearly more
- * of its minutes than the one it is compared with. A shared URL opens the compare page on the site with those two
+ * Comparing any two periods in the dashboard, in Chromium, against the stack (test/helpers/stack.ts, no sensors) on a
+ * store holding weeks of data written straight into SQLite (bench/lib/query-data.ts), one site of three zones. In one
+ * period the first zone's daytime hours are hidden (its rollups rewritten as suppressed minutes, through the store),
+ * so that period hides clearly more of its minutes than the one it is compared with. A shared URL opens the compare page on the site with those two
  * custom ranges: the change per zone in % is what `GET .../compare-periods` answers for the same query, the caveat
  * names the period with more hidden minutes, the zones are ranked on one scale, the overlay chart (uPlot) has its
  * data table, the choice is in the URL; a preset changes it. An event created through the API shows on the
@@ -12,18 +12,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../aggregator/src/auth/token-store.ts';
-import { spawnAggregator, type AggregatorProcess } from '../bench/lib/aggregator-process.ts';
+import { SqliteStore, type Rollup } from '@passant/aggregator';
 import { buildQueryStore } from '../bench/lib/query-data.ts';
-import { ARTIFACTS, launchBrowser, newContext, scrollWidth, seriousAxeProblems, text, unexpected, watch, type PageElement, type PageGlobals } from './helpers/dashboard-page.ts';
-import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
+import {
+  ARTIFACTS, newContext, scrollWidth, seriousAxeProblems, startDashboard, text, unexpected, watch, type Dashboard, type PageElement, type PageGlobals,
+} from './helpers/dashboard-page.ts';
+import type { Stack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
-const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 const NO_PROBLEMS = { console: [], errors: [], requests: [] };
 const DAY = 86_400;
 const TZ = 'Europe/Amsterdam';
@@ -64,10 +63,9 @@ function amsterdamTime(date: string, hour: number): number {
   throw new Error(`no ${hour}:00 on ${date} in ${TZ}`);
 }
 
-describe.skipIf(!hasChromium || !hasMosquitto)('dashboard: any two periods compared, and events on charts, in Chromium (Debian packages "chromium", "mosquitto")', () => {
-  let dir: string;
-  let broker: MosquittoBroker;
-  let aggregator: AggregatorProcess;
+describe.skipIf(!hasChromium)('dashboard: any two periods compared, and events on charts, in Chromium (Debian package "chromium")', () => {
+  let dashboard: Dashboard | undefined;
+  let stack: Stack;
   let browser: Browser;
   let adminToken: string;
   let event: { id: string; name: string; from: number; to: number };
@@ -77,61 +75,64 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard: any two periods compa
 
   async function compareApi(query: Record<string, string | number>): Promise<Comparison> {
     const qs = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (k === 'kind' || k === 'id' ? [] : [[k, String(v)]])));
-    const res = await fetch(`${aggregator.url}/api/v1/${query.kind}s/${query.id}/compare-periods?${qs}`);
+    const res = await fetch(`${stack.baseUrl}/api/v1/${query.kind}s/${query.id}/compare-periods?${qs}`);
     expect(res.status).toBe(200);
     return (await res.json()) as Comparison;
   }
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-compare-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-compare-'));
     const endDay = Math.floor(Date.now() / 1000 / DAY) * DAY + DAY;
     const file = path.join(dir, 'passant.db');
     const data = await buildQueryStore({ file, zoneCount: 3, sensorsPerZone: 1, days: 30, minuteDays: 1, endDay, k: 5 });
-    // The first zone hid its daytime (09:00-17:00 UTC) in the period: every minute of those hours below k.
-    const db = new Database(file);
+    // The first zone hid its daytime (09:00-17:00 UTC) in the period: every minute of those hours below k. Written
+    // through the store (its rollups read and written again) before the aggregator opens the file.
+    const store = SqliteStore.open(file);
     try {
-      const hidden = db
-        .prepare(
-          `UPDATE rollups SET wifi_sum = 0, wifi_released = 0, wifi_suppressed = 60, ble_sum = 0, ble_released = 0, ble_suppressed = 60
-           WHERE zone_id = 'zone-00' AND step = 3600 AND t >= ? AND t < ? AND (t % 86400) >= 9 * 3600 AND (t % 86400) < 17 * 3600`,
-        )
-        .run(a.from.t, a.end.t);
-      expect(hidden.changes).toBe(3 * 8);
+      const hidden = (r: Rollup): Rollup => ({
+        ...r,
+        wifi: { ...r.wifi, sum: 0, released: 0, suppressed: 60 },
+        ble: { ...r.ble, sum: 0, released: 0, suppressed: 60 },
+      });
+      const daytimeInPeriod = (t: number) => t >= a.from.t && t < a.end.t && t % DAY >= 9 * 3600 && t % DAY < 17 * 3600;
+      const hours = (await store.rollups('zone-00', 3600, a.from.t - DAY, a.end.t + 2 * DAY)).map((r) => (daytimeInPeriod(r.t) ? hidden(r) : r));
+      expect(hours.filter((r) => daytimeInPeriod(r.t))).toHaveLength(3 * 8);
       // The day rollups of that zone: the sums of their hours again.
-      db.prepare(
-        `UPDATE rollups AS d SET
-           wifi_sum = (SELECT SUM(h.wifi_sum) FROM rollups h WHERE h.zone_id = d.zone_id AND h.step = 3600 AND h.t >= d.t AND h.t < d.t + 86400),
-           wifi_released = (SELECT SUM(h.wifi_released) FROM rollups h WHERE h.zone_id = d.zone_id AND h.step = 3600 AND h.t >= d.t AND h.t < d.t + 86400),
-           wifi_suppressed = (SELECT SUM(h.wifi_suppressed) FROM rollups h WHERE h.zone_id = d.zone_id AND h.step = 3600 AND h.t >= d.t AND h.t < d.t + 86400),
-           ble_sum = (SELECT SUM(h.ble_sum) FROM rollups h WHERE h.zone_id = d.zone_id AND h.step = 3600 AND h.t >= d.t AND h.t < d.t + 86400),
-           ble_released = (SELECT SUM(h.ble_released) FROM rollups h WHERE h.zone_id = d.zone_id AND h.step = 3600 AND h.t >= d.t AND h.t < d.t + 86400),
-           ble_suppressed = (SELECT SUM(h.ble_suppressed) FROM rollups h WHERE h.zone_id = d.zone_id AND h.step = 3600 AND h.t >= d.t AND h.t < d.t + 86400)
-         WHERE d.zone_id = 'zone-00' AND d.step = 86400 AND d.t >= ? AND d.t < ?`,
-      ).run(a.from.t - DAY, a.end.t + DAY);
+      const days = (await store.rollups('zone-00', 86_400, a.from.t - DAY, a.end.t + DAY)).map((d): Rollup => {
+        const of = hours.filter((h) => h.t >= d.t && h.t < d.t + DAY);
+        const sum = (radio: 'wifi' | 'ble', field: 'sum' | 'released' | 'suppressed') => of.reduce((n, h) => n + h[radio][field], 0);
+        return {
+          ...d,
+          wifi: { ...d.wifi, sum: sum('wifi', 'sum'), released: sum('wifi', 'released'), suppressed: sum('wifi', 'suppressed') },
+          ble: { ...d.ble, sum: sum('ble', 'sum'), released: sum('ble', 'released'), suppressed: sum('ble', 'suppressed') },
+        };
+      });
+      store.importRollups([...hours, ...days]);
     } finally {
-      db.close();
+      await store.close();
     }
-    const tokens = TokenStore.open(path.join(dir, 'tokens.db'));
-    try {
-      adminToken = tokens.create({ role: 'admin', name: 'compare test' }).token;
-    } finally {
-      tokens.close();
-    }
-    const configFile = path.join(dir, 'config.json');
     const zones = data.zones.map((z, i) => ({ ...z, name: ['Winkelstraat', 'Markt', 'Plein'][i]! }));
-    // Without a rate limit: the page's comparisons of a year of a site (and the test's own questions) read many
-    // cells within a minute from one client address; the limit is not what this test is about.
-    fs.writeFileSync(
-      configFile,
-      JSON.stringify({ k: 5, zones, sites: [{ id: 'centrum', name: 'Centrum', zones: ZONES }], auth: { public: { zones: 'all', sites: 'all' } }, retention: { minuteDays: 1 }, http: { rateLimitPerMinute: 0 } }),
-    );
-    broker = await startMosquitto({ persistence: false });
-    aggregator = await spawnAggregator({ id: 'compare-test', mqttUrl: broker.url, dataDir: dir, logLevel: 'warn', env: { PASSANT_CONFIG: configFile } });
-    browser = await launchBrowser();
+    dashboard = await startDashboard({
+      dataDir: dir,
+      simulatedSensors: false, // the store holds the data
+      k: 5,
+      zones,
+      sites: [{ id: 'centrum', name: 'Centrum', zones: ZONES }],
+      overrides: {
+        aggregator: { id: 'compare-test' },
+        auth: { public: { zones: 'all', sites: 'all' } },
+        retention: { minuteDays: 1 },
+        // Without a rate limit: the page's comparisons of a year of a site (and the test's own questions) read many
+        // cells within a minute from one client address; the limit is not what this test is about.
+        http: { rateLimitPerMinute: 0 },
+      },
+    });
+    ({ stack, browser } = dashboard);
+    adminToken = dashboard.token({ role: 'admin', name: 'compare test' });
 
     // An event through the API: a market on the Markt three days ago, 08:00-18:00 local time.
     const day = amsterdamDay(-3).date;
-    const res = await fetch(`${aggregator.url}/api/v1/marked-periods`, {
+    const res = await fetch(`${stack.baseUrl}/api/v1/marked-periods`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Weekmarkt', from: amsterdamTime(day, 8), to: amsterdamTime(day, 18), zones: ['zone-01'] }),
@@ -141,10 +142,7 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard: any two periods compa
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await aggregator?.stop();
-    await broker?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
   /** The compare requests the page makes, newest last. */
@@ -165,11 +163,11 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard: any two periods compa
       const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height, timezoneId: TZ });
       try {
         const page = await context.newPage();
-        const problems = watch(page, aggregator.url);
+        const problems = watch(page, stack.baseUrl);
         const asked = compareRequests(page);
         const ca = `${a.from.date}_${a.to.date}`;
         const cb = `${b.from.date}_${b.to.date}`;
-        await page.goto(`${aggregator.url}/?lang=${view.lang}&cmp=site:centrum&ca=${ca}&cb=${cb}&cstep=day#compare`);
+        await page.goto(`${stack.baseUrl}/?lang=${view.lang}&cmp=site:centrum&ca=${ca}&cb=${cb}&cstep=day#compare`);
         await page.waitForSelector('.compare-page[data-loaded="true"]', { timeout: 30_000 });
         expect(await text(page, '.compare-page h2')).toBe(view.title);
         expect(await text(page, 'nav a[aria-current="page"]')).toBe(view.tab);
@@ -279,9 +277,9 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard: any two periods compa
       const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height, timezoneId: TZ });
       try {
         const page = await context.newPage();
-        const problems = watch(page, aggregator.url);
+        const problems = watch(page, stack.baseUrl);
         const asked = compareRequests(page);
-        await page.goto(`${aggregator.url}/?lang=${view.lang}&range=7d`);
+        await page.goto(`${stack.baseUrl}/?lang=${view.lang}&range=7d`);
         const card = page.locator('article.zone[data-zone-id="zone-01"]');
         const item = card.locator(`.card-event[data-event="${event.id}"]`);
         await item.waitFor({ timeout: 30_000 });

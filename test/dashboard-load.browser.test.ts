@@ -1,55 +1,34 @@
 /**
  * One load of the dashboard asks for each resource once: /me, /zones, /sites, every card's series, comparison
  * and profile, each exactly once, with the event stream open (its opening used to start a second load that
- * fetched all of them again). In English at desktop size and in Dutch at phone size, against a running stack.
+ * fetched all of them again). In English at desktop size and in Dutch at phone size, against a running dashboard.stack.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newContext, unexpected, waitForCharts, watch } from './helpers/dashboard-page.ts';
-import { startStack } from './helpers/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { newContext, unexpected, waitForCharts, watch } from './helpers/dashboard-page.ts';
+import { dashboardForSuite, townStack } from './helpers/dashboard-suite.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
 const NO_PROBLEMS = { console: [], errors: [], requests: [] };
 
 describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "chromium")', () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    stack = await startStack({
-      k: 2,
-      backfillHours: 2,
-      zones: [
-        { id: 'winkelstraat', name: 'Winkelstraat', sensors: ['s-001', 's-002'] },
-        { id: 'markt', name: 'Markt', sensors: ['s-003'] },
-      ],
-      sites: [{ id: 'centrum', name: 'Centrum', zones: ['winkelstraat', 'markt'] }],
-      overrides: { baseline: { enabled: false } }, // two hours of history: too short for a sensor's static baseline
-    });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
+  const dashboard = dashboardForSuite(townStack({ backfillHours: 2 }));
 
   for (const view of [
     { lang: 'en', locale: 'en-GB', width: 1280, height: 800 },
     { lang: 'nl', locale: 'nl-NL', width: 390, height: 844 },
   ] as const) {
     it(`fetches each resource once per load (${view.lang}, ${view.width} px)`, async () => {
-      const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
+      const context = await newContext(dashboard.browser, { locale: view.locale, width: view.width, height: view.height });
       try {
         const page = await context.newPage();
-        const problems = watch(page, stack.baseUrl);
+        const problems = watch(page, dashboard.stack.baseUrl);
         const asked = new Map<string, number>();
         page.on('request', (req) => {
           const { pathname } = new URL(req.url());
           if (pathname.startsWith('/api/')) asked.set(pathname, (asked.get(pathname) ?? 0) + 1);
         });
-        await page.goto(`${stack.baseUrl}/?lang=${view.lang}`);
+        await page.goto(`${dashboard.stack.baseUrl}/?lang=${view.lang}`);
         await waitForCharts(page, 3, 120, { released: 'any' });
         await page.waitForSelector('.status[data-state="live"]', { timeout: 15_000 });
         // The comparison and the heatmap of every card are the last things a load asks for.

@@ -1,6 +1,6 @@
 /**
- * Periods in the dashboard, in Chromium, against an aggregator (its bin) on a store holding weeks of data written
- * straight into SQLite (bench/lib/query-data.ts), so the data reach back past the last change to winter time in
+ * Periods in the dashboard, in Chromium, against the stack (test/helpers/stack.ts, no sensors) on a store holding
+ * weeks of data written straight into SQLite (bench/lib/query-data.ts), so the data reach back past the last change to winter time in
  * Europe: the presets (today ... this year) ask for local-time windows; a custom from-to range across that change
  * (in the browser's Europe/Amsterdam) shows a totals table per day whose 25-hour day sums 25 hours of released
  * values, each row equal to the API's own hours summed; every view is a URL that restores it on load. In English
@@ -11,14 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAggregator, type AggregatorProcess } from '../bench/lib/aggregator-process.ts';
 import { buildQueryStore } from '../bench/lib/query-data.ts';
-import { launchBrowser, newContext, scrollWidth, unexpected, watch } from './helpers/dashboard-page.ts';
-import { startMosquitto, type MosquittoBroker } from './helpers/mosquitto.ts';
+import { newContext, scrollWidth, startDashboard, unexpected, watch, type Dashboard } from './helpers/dashboard-page.ts';
+import type { Stack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
-const hasMosquitto = requireTool('mosquitto', 'mosquitto');
 const NO_PROBLEMS = { console: [], errors: [], requests: [] };
 const DAY = 86_400;
 const TZ = 'Europe/Amsterdam';
@@ -42,30 +40,30 @@ interface Series {
   suppressed: number[];
 }
 
-describe.skipIf(!hasChromium || !hasMosquitto)('dashboard periods in Chromium (Debian packages "chromium", "mosquitto")', () => {
-  let dir: string;
-  let broker: MosquittoBroker;
-  let aggregator: AggregatorProcess;
+describe.skipIf(!hasChromium)('dashboard periods in Chromium (Debian package "chromium")', () => {
+  let dashboard: Dashboard | undefined;
+  let stack: Stack;
   let browser: Browser;
   const change = lastWinterChange(new Date());
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-periods-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passant-periods-'));
     const endDay = Math.floor(Date.now() / 1000 / DAY) * DAY + DAY;
     const days = Math.ceil((endDay - change.t) / DAY) + 10;
     const data = await buildQueryStore({ file: path.join(dir, 'passant.db'), zoneCount: 2, sensorsPerZone: 2, days, minuteDays: 1, endDay, k: 5 });
-    const configFile = path.join(dir, 'config.json');
-    fs.writeFileSync(configFile, JSON.stringify({ k: 5, zones: data.zones, sites: [], auth: { public: { zones: 'all' } }, retention: { minuteDays: 1 } }));
-    broker = await startMosquitto({ persistence: false });
-    aggregator = await spawnAggregator({ id: 'periods-test', mqttUrl: broker.url, dataDir: dir, logLevel: 'warn', env: { PASSANT_CONFIG: configFile } });
-    browser = await launchBrowser();
+    dashboard = await startDashboard({
+      dataDir: dir,
+      simulatedSensors: false, // the store holds the data
+      k: 5,
+      zones: data.zones,
+      sites: [],
+      overrides: { aggregator: { id: 'periods-test' }, auth: { public: { zones: 'all' } }, retention: { minuteDays: 1 } },
+    });
+    ({ stack, browser } = dashboard);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await aggregator?.stop();
-    await broker?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await dashboard?.close();
   });
 
   for (const view of [
@@ -76,13 +74,13 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard periods in Chromium (D
       const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height, timezoneId: TZ });
       try {
         const page = await context.newPage();
-        const problems = watch(page, aggregator.url);
+        const problems = watch(page, stack.baseUrl);
         const seriesAsked: URL[] = [];
         page.on('request', (req) => {
           const url = new URL(req.url());
           if (url.pathname === '/api/v1/zones/zone-00/series') seriesAsked.push(url);
         });
-        await page.goto(`${aggregator.url}/?lang=${view.lang}`);
+        await page.goto(`${stack.baseUrl}/?lang=${view.lang}`);
         await page.waitForSelector('article.zone[data-zone-id="zone-00"] .chart[data-buckets="120"]', { timeout: 30_000 });
 
         // Choose dates: the browser's date fields, then Show.
@@ -108,7 +106,7 @@ describe.skipIf(!hasChromium || !hasMosquitto)('dashboard periods in Chromium (D
         expect((winTo - winFrom) / 3600).toBe(6 * 24 + 1);
 
         // Each row is the sum of the API's released hours of that local day; the change day has 25 of them.
-        const res = await fetch(`${aggregator.url}/api/v1/zones/zone-00/series?from=${winFrom}&to=${winTo}&step=3600&radio=wifi`);
+        const res = await fetch(`${stack.baseUrl}/api/v1/zones/zone-00/series?from=${winFrom}&to=${winTo}&step=3600&radio=wifi`);
         const api = (await res.json()) as Series;
         const rows = await card.locator('.totals tbody tr').evaluateAll((trs) =>
           trs.map((tr) => ({ start: Number(tr.getAttribute('data-start')), total: tr.getAttribute('data-total'), hidden: Number(tr.getAttribute('data-hidden')) })),

@@ -7,22 +7,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countsMessageJsonSchema, emptyRadioCounts, topics, type CountsMessage } from '@passant/shared';
 import {
   ARTIFACTS,
   chartState,
-  launchBrowser,
   newContext,
   scrollWidth,
+  signIn,
   text,
   unexpected,
   waitForCharts,
   watch,
   type PageGlobals,
 } from './helpers/dashboard-page.ts';
-import { startStack } from './helpers/stack.ts';
+import { dashboardForSuite } from './helpers/dashboard-suite.ts';
+import { TOWN } from './helpers/stack.ts';
 import { waitFor } from './helpers/wait.ts';
 import { requireTool } from './helpers/tools.ts';
 
@@ -65,33 +66,26 @@ function expectedState(mean: number | null | undefined, suppressed: number | und
 }
 
 describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "chromium")', () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
+  const dashboard = dashboardForSuite({
+    ...TOWN,
+    k: 5, // the demo's k: quiet night hours of the smallest zone are hidden, so the heatmap has hidden cells
+    backfillHours: 168, // a week: every hour of the week has data (the sensors' outboxes keep a week)
+    // The test injects minutes from before the week of backfill (last week's comparison): a sensor has no static
+    // baseline that early and would hide them. The rule with the baseline is tested in test/pipeline.test.ts and
+    // aggregator/test/release/people-rule.test.ts; here the pages are the subject.
+    overrides: { baseline: { enabled: false } },
+  });
 
   async function api<T>(p: string, token?: string): Promise<T> {
-    const res = await fetch(`${stack.baseUrl}${p}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    const res = await fetch(`${dashboard.stack.baseUrl}${p}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
     expect(res.status, p).toBe(200);
     return (await res.json()) as T;
   }
 
   beforeAll(async () => {
-    stack = await startStack({
-      k: 5, // the demo's k: quiet night hours of the smallest zone are hidden, so the heatmap has hidden cells
-      backfillHours: 168, // a week: every hour of the week has data (the sensors' outboxes keep a week)
-      zones: [
-        { id: 'winkelstraat', name: 'Winkelstraat', sensors: ['s-001', 's-002'] },
-        { id: 'markt', name: 'Markt', sensors: ['s-003'] },
-      ],
-      sites: [{ id: 'centrum', name: 'Centrum', zones: ['winkelstraat', 'markt'] }],
-      // The test injects minutes from before the week of backfill (last week's comparison): a sensor has no static
-      // baseline that early and would hide them. The rule with the baseline is tested in test/pipeline.test.ts and
-      // aggregator/test/release/people-rule.test.ts; here the pages are the subject.
-      overrides: { baseline: { enabled: false } },
-    });
-    browser = await launchBrowser();
     // The week of backfill is published in the background: wait until the aggregator has (most of) it; a backfill
     // that does not arrive in 90 s fails the test here.
-    const { token } = stack.aggregator.tokens.create({ role: 'privacy', name: 'test: wait for backfill' });
+    const token = dashboard.token({ role: 'privacy', name: 'test: wait for backfill' });
     await waitFor(
       async () => (await api<{ ingest: { stored: number } }>('/api/v1/privacy/audit', token)).ingest.stored >= 3 * 167 * 60,
       'the week of backfill stored',
@@ -100,18 +94,13 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
     );
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
-
   it('shows the site with its zones, this week against last week from the API, and a painted heatmap', async () => {
-    const context = await newContext(browser, { locale: 'en-GB', timezoneId: TZ });
-    const client = await mqtt.connectAsync(stack.mqttUrl, { clientId: `dashboard-sections-${process.pid}`, reconnectPeriod: 0 });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB', timezoneId: TZ });
+    const client = await mqtt.connectAsync(dashboard.stack.mqttUrl, { clientId: `dashboard-sections-${process.pid}`, reconnectPeriod: 0 });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=en&range=24h`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?lang=en&range=24h`);
       await waitForCharts(page, 3, 1440, { released: 'any' }); // the site and its two zones
 
       // The site first (its series is the sum of its zones), then its zones.
@@ -215,16 +204,16 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
   });
 
   it('downloads the current series as CSV with the same choice as the chart', async () => {
-    const context = await newContext(browser, { locale: 'en-GB' });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=en&range=24h&radio=ble`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?lang=en&range=24h&radio=ble`);
       await waitForCharts(page, 3, 1440, { released: 'any' });
       const card = page.locator('article.zone[data-zone-id="winkelstraat"]');
       const href = (await card.locator('a.csv-button').getAttribute('href')) ?? '';
-      const params = new URL(href, stack.baseUrl).searchParams;
-      expect(new URL(href, stack.baseUrl).pathname).toBe('/api/v1/zones/winkelstraat/series.csv');
+      const params = new URL(href, dashboard.stack.baseUrl).searchParams;
+      expect(new URL(href, dashboard.stack.baseUrl).pathname).toBe('/api/v1/zones/winkelstraat/series.csv');
       expect(params.get('step')).toBe('60');
       expect(params.get('radio')).toBe('ble');
       expect(Number(params.get('to')) - Number(params.get('from'))).toBe(86_400);
@@ -243,11 +232,11 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
   });
 
   it('shows the privacy page: k, the hidden share, retention and every field a sensor sends, in Dutch', async () => {
-    const context = await newContext(browser, { locale: 'nl-NL' });
+    const context = await newContext(dashboard.browser, { locale: 'nl-NL' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=nl#privacy`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?lang=nl#privacy`);
       await page.waitForSelector('.schema[data-fields]', { timeout: 15_000 });
       expect(await page.isHidden('#page-overview')).toBe(true);
       expect(await page.getAttribute('a.tab[data-tab="privacy"]', 'aria-current')).toBe('page');
@@ -278,18 +267,15 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
   });
 
   it('shows sensor health (never counts) and the audit to an admin token', async () => {
-    const { token } = stack.aggregator.tokens.create({ role: 'admin', name: 'ops' });
-    const context = await newContext(browser, { locale: 'en-GB' });
+    const token = dashboard.token({ role: 'admin', name: 'ops' });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?lang=en`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?lang=en`);
       await waitForCharts(page, 3, 120, { released: 'any' });
       expect(await page.isHidden('a.tab[data-tab="sensors"]')).toBe(true); // the public has no sensor health
-      await page.click('.account-signin');
-      await page.fill('#token-input', token);
-      await page.click('.signin-form button[type="submit"]');
-      await page.waitForSelector('.account-role[data-role="admin"]', { timeout: 15_000 });
+      await signIn(page, token, { open: true, role: 'admin' });
       expect(await text(page, '.account-role')).toBe('Signed in: Admin · ops');
 
       await page.click('a.tab[data-tab="sensors"]');
@@ -335,11 +321,11 @@ describe.skipIf(!hasChromium)('dashboard sections in Chromium (Debian package "c
   });
 
   it('fits a phone: sections stack, nothing is wider than the screen', async () => {
-    const context = await newContext(browser, { locale: 'nl-NL', width: 390, height: 844, timezoneId: TZ });
+    const context = await newContext(dashboard.browser, { locale: 'nl-NL', width: 390, height: 844, timezoneId: TZ });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/?range=24h`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/?range=24h`);
       await waitForCharts(page, 3, 1440, { released: 'any' });
       await page.waitForSelector('article.zone[data-zone-id="markt"] .heatmap[data-loaded="true"]', { timeout: 30_000 });
       expect(await page.locator('article.zone[data-zone-id="markt"] .heat-day').allTextContents()).toEqual(['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo']);

@@ -7,10 +7,12 @@
  * violation on the page. Dutch and English; the invitation flow at desktop and phone size.
  */
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchBrowser, newContext, scrollWidth, seriousAxeProblems, text, unexpected, waitForCharts, watch, type PageGlobals } from './helpers/dashboard-page.ts';
-import { startStack } from './helpers/stack.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  ARTIFACTS, gotoLocked, newContext, scrollWidth, seriousAxeProblems, SIGNIN_NEEDED, signIn, text, unexpected, waitForCharts, watch, type PageGlobals,
+} from './helpers/dashboard-page.ts';
+import { dashboardForSuite, townStack } from './helpers/dashboard-suite.ts';
 import { requireTool } from './helpers/tools.ts';
 
 const hasChromium = requireTool('chromium', 'chromium');
@@ -35,55 +37,35 @@ async function inputValue(page: Page, selector: string): Promise<string> {
 }
 
 describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Debian package "chromium")', () => {
-  let stack: Awaited<ReturnType<typeof startStack>>;
-  let browser: Browser;
+  const dashboard = dashboardForSuite(townStack({ overrides: { auth: { public: { zones: 'none', sites: 'none' } } } }));
   let adminToken: string;
 
-  beforeAll(async () => {
-    stack = await startStack({
-      k: 2,
-      backfillHours: 3,
-      zones: [
-        { id: 'winkelstraat', name: 'Winkelstraat', sensors: ['s-001', 's-002'] },
-        { id: 'markt', name: 'Markt', sensors: ['s-003'] },
-      ],
-      sites: [{ id: 'centrum', name: 'Centrum', zones: ['winkelstraat', 'markt'] }],
-      overrides: { auth: { public: { zones: 'none', sites: 'none' } }, baseline: { enabled: false } },
-    });
-    adminToken = stack.aggregator.tokens.create({ role: 'admin', name: 'gemeente' }).token;
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
+  beforeAll(() => {
+    adminToken = dashboard.token({ role: 'admin', name: 'gemeente' });
   });
 
   /** Signs in on a locked page with `token` (pasted in the sign-in panel), at `hash`. */
-  async function signIn(page: Page, token: string, lang: 'nl' | 'en', hash = ''): Promise<void> {
-    await page.goto(`${stack.baseUrl}/?lang=${lang}${hash}`);
-    await page.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 });
-    await page.fill('#token-input', token);
-    await page.click('.signin-form button[type="submit"]');
-    await page.waitForSelector('.account-role:not([hidden])', { timeout: 15_000 });
+  async function signInAt(page: Page, token: string, lang: 'nl' | 'en', hash = ''): Promise<void> {
+    await gotoLocked(page, `${dashboard.stack.baseUrl}/?lang=${lang}${hash}`);
+    await signIn(page, token);
   }
 
   /** An admin on the Tokens page, both lists loaded and the zones to choose from there. */
   async function openTokensPage(context: BrowserContext, lang: 'nl' | 'en'): Promise<Page> {
     const page = await context.newPage();
-    await signIn(page, adminToken, lang, '#tokens');
+    await signInAt(page, adminToken, lang, '#tokens');
     await page.waitForSelector('#page-tokens:not([hidden]) .token-table tbody tr', { timeout: 15_000 });
     await page.waitForSelector('#token-zone-markt', { timeout: 15_000 });
     return page;
   }
 
   it('lets an admin make a viewer token shown once, which works in a fresh browser until it is revoked in the page', async () => {
-    const context = await newContext(browser, { locale: 'en-GB' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
-    const fresh = await newContext(browser, { locale: 'en-GB' });
+    const context = await newContext(dashboard.browser, { locale: 'en-GB' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dashboard.stack.baseUrl });
+    const fresh = await newContext(dashboard.browser, { locale: 'en-GB' });
     try {
       const admin = await openTokensPage(context, 'en');
-      const problems = watch(admin, stack.baseUrl);
+      const problems = watch(admin, dashboard.stack.baseUrl);
       expect(await admin.isVisible('a.tab[data-tab="tokens"]')).toBe(true);
       expect(await text(admin, 'a.tab[data-tab="tokens"]')).toBe('Tokens');
       expect(await text(admin, '#page-tokens .panel-title')).toBe('Tokens and invitations');
@@ -128,15 +110,15 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
       expect(await row.locator('td[data-label="Last used"]').textContent()).toBe('never');
       expect(await row.locator('td[data-label="Valid until"]').textContent()).toBe('no end');
       const tokenId = await row.getAttribute('data-token-id');
-      expect(stack.aggregator.tokens.get(tokenId!)).toMatchObject({ role: 'viewer', zones: ['markt'], name: 'Bakkerij', revokedAt: null });
+      expect(dashboard.stack.aggregator.tokens.get(tokenId!)).toMatchObject({ role: 'viewer', zones: ['markt'], name: 'Bakkerij', revokedAt: null });
       expect(admin.url()).not.toContain(secret);
       expect(Object.values(await stored(admin))).not.toContain(secret);
       await admin.screenshot({ path: path.join(ARTIFACTS, 'dashboard-tokens-secret-en.png'), fullPage: true });
 
       // The secret works in a fresh browser: that zone only.
       const viewer = await fresh.newPage();
-      const viewerProblems = watch(viewer, stack.baseUrl);
-      await signIn(viewer, secret, 'en');
+      const viewerProblems = watch(viewer, dashboard.stack.baseUrl);
+      await signInAt(viewer, secret, 'en');
       await waitForCharts(viewer, 1);
       expect(await viewer.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-zone-id') ?? c.getAttribute('data-site-id')))).toEqual(['markt']);
       expect(await text(viewer, '.account-role')).toBe('Signed in: Viewer · Bakkerij');
@@ -165,7 +147,7 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
       expect(await text(admin, '.tok-confirm')).toBe('Revoke “Bakkerij”? It stops working at once, also where it is open now. This cannot be undone.');
       await admin.locator('.tok-revoke-no').click();
       expect(await admin.locator('.tok-confirm').count()).toBe(0);
-      expect(stack.aggregator.tokens.get(tokenId!)?.revokedAt).toBeNull();
+      expect(dashboard.stack.aggregator.tokens.get(tokenId!)?.revokedAt).toBeNull();
       await row.locator('.tok-revoke').click();
       const revoked = admin.waitForResponse((res) => new URL(res.url()).pathname === `/api/v1/tokens/${tokenId}` && res.request().method() === 'DELETE');
       await admin.locator('.tok-revoke-yes').click();
@@ -179,7 +161,7 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
       await viewer.waitForSelector('.signin-message[data-kind="error"]', { timeout: 30_000 });
       expect(await text(viewer, '.signin-message')).toBe('Your token is no longer accepted (it may have been revoked). You have been signed out.');
       expect(await viewer.locator('article.card').count()).toBe(0);
-      expect((await fetch(`${stack.baseUrl}/api/v1/zones`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+      expect((await fetch(`${dashboard.stack.baseUrl}/api/v1/zones`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
       expect(unexpected(problems)).toEqual(NO_PROBLEMS);
       expect(unexpected(viewerProblems, { console: [CONSOLE_4XX, /EventSource/], requests: [/^\/api\/v1\/\S+ answered 401$/] })).toEqual(NO_PROBLEMS);
     } finally {
@@ -219,19 +201,19 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
     },
   ] as const) {
     it(`makes an invitation link that signs a fresh browser in once, for its zone only (${view.lang}, ${view.width} px)`, async () => {
-      const adminContext = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
-      const first = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
-      const second = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
+      const adminContext = await newContext(dashboard.browser, { locale: view.locale, width: view.width, height: view.height });
+      const first = await newContext(dashboard.browser, { locale: view.locale, width: view.width, height: view.height });
+      const second = await newContext(dashboard.browser, { locale: view.locale, width: view.width, height: view.height });
       try {
         const admin = await openTokensPage(adminContext, view.lang);
-        const problems = watch(admin, stack.baseUrl);
+        const problems = watch(admin, dashboard.stack.baseUrl);
         await admin.fill('#invite-name', `Winkel ${view.lang}`);
         await admin.check('#invite-zone-winkelstraat');
         await admin.fill('#invite-days', '3');
         await admin.click('#invite-form button[type="submit"]');
         await admin.waitForSelector('#invite-link:not([hidden])');
         const link = await inputValue(admin, '#invite-link-value');
-        expect(link).toMatch(new RegExp(`^${stack.baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/#invite=inv_[A-Za-z0-9_-]{43}$`));
+        expect(link).toMatch(new RegExp(`^${dashboard.stack.baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/#invite=inv_[A-Za-z0-9_-]{43}$`));
         const inv = admin.locator('.invite-table tr', { hasText: `Winkel ${view.lang}` });
         await inv.waitFor({ timeout: 15_000 });
         expect(await inv.getAttribute('data-state')).toBe('open');
@@ -241,14 +223,14 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
 
         // A fresh browser opens the link: the code leaves the address bar at once, and waits for a click.
         const page = await first.newPage();
-        const pageProblems = watch(page, stack.baseUrl);
+        const pageProblems = watch(page, dashboard.stack.baseUrl);
         const redeems: string[] = [];
         page.on('request', (req) => {
           if (new URL(req.url()).pathname === '/api/v1/invitations/redeem') redeems.push(req.postData() ?? '');
         });
         await page.goto(link);
         await page.waitForSelector('.invitation:not([hidden])', { timeout: 15_000 });
-        expect(page.url()).toBe(`${stack.baseUrl}/`);
+        expect(page.url()).toBe(`${dashboard.stack.baseUrl}/`);
         expect(await page.isHidden('.signin')).toBe(true);
         expect(await page.isChecked('#invite-remember')).toBe(false);
         expect(redeems).toEqual([]);
@@ -276,7 +258,7 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
 
         // The same link a second time: refused with a message, nothing signed in, nothing kept.
         const again = await second.newPage();
-        const againProblems = watch(again, stack.baseUrl);
+        const againProblems = watch(again, dashboard.stack.baseUrl);
         await again.goto(link);
         await again.waitForSelector('.invitation:not([hidden])', { timeout: 15_000 });
         const refused = again.waitForResponse((res) => new URL(res.url()).pathname === '/api/v1/invitations/redeem');
@@ -286,7 +268,7 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
         expect(await text(again, '.invitation-message')).toBe(view.texts.used);
         expect(await again.getAttribute('.invitation-message', 'data-kind')).toBe('error');
         expect(await again.isHidden('.invitation-accept')).toBe(true);
-        await again.waitForSelector('.signin[data-needed="true"]:not([hidden])', { timeout: 15_000 }); // the usual way in remains
+        await again.waitForSelector(SIGNIN_NEEDED, { timeout: 15_000 }); // the usual way in remains
         expect(await again.isVisible('.account-role')).toBe(false);
         expect(await again.locator('article.card').count()).toBe(0);
         expect(await stored(again)).toEqual({ session: null, local: null });
@@ -310,13 +292,13 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
   }
 
   it('refuses an unknown invitation code with a message, and signs nothing in', async () => {
-    const context = await newContext(browser, { locale: 'nl-NL' });
+    const context = await newContext(dashboard.browser, { locale: 'nl-NL' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
-      await page.goto(`${stack.baseUrl}/#invite=inv_${'A'.repeat(43)}`);
+      const problems = watch(page, dashboard.stack.baseUrl);
+      await page.goto(`${dashboard.stack.baseUrl}/#invite=inv_${'A'.repeat(43)}`);
       await page.waitForSelector('.invitation:not([hidden])', { timeout: 15_000 });
-      expect(page.url()).toBe(`${stack.baseUrl}/`);
+      expect(page.url()).toBe(`${dashboard.stack.baseUrl}/`);
       expect(await text(page, '.invitation-note')).toBe('De uitnodigingscode is uit de adresbalk gehaald, zodat hij niet in uw geschiedenis of bladwijzers blijft staan.');
       expect(await seriousAxeProblems(page, '.invitation')).toEqual([]);
       await page.click('.invitation-accept');
@@ -331,14 +313,14 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
   });
 
   it('shows a viewer no Tokens tab, and #tokens shows the overview instead', async () => {
-    const { token } = stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'geen beheer' });
-    const context = await newContext(browser, { locale: 'nl-NL' });
+    const { token } = dashboard.stack.aggregator.tokens.create({ role: 'viewer', zones: ['markt'], name: 'geen beheer' });
+    const context = await newContext(dashboard.browser, { locale: 'nl-NL' });
     try {
       const page = await context.newPage();
-      const problems = watch(page, stack.baseUrl);
+      const problems = watch(page, dashboard.stack.baseUrl);
       const apiPaths: string[] = [];
       page.on('request', (req) => apiPaths.push(new URL(req.url()).pathname));
-      await signIn(page, token, 'nl', '#tokens');
+      await signInAt(page, token, 'nl', '#tokens');
       await waitForCharts(page, 1);
       expect(await page.isHidden('a.tab[data-tab="tokens"]')).toBe(true);
       expect(await page.isHidden('#page-tokens')).toBe(true);
@@ -355,10 +337,10 @@ describe.skipIf(!hasChromium)('dashboard tokens and invitations in Chromium (Deb
     { lang: 'nl', locale: 'nl-NL', width: 390, height: 844 },
   ] as const) {
     it(`has no serious or critical axe violations on the Tokens page (${view.lang}, ${view.width} px)`, async () => {
-      const context = await newContext(browser, { locale: view.locale, width: view.width, height: view.height });
+      const context = await newContext(dashboard.browser, { locale: view.locale, width: view.width, height: view.height });
       try {
         const page = await openTokensPage(context, view.lang);
-        const problems = watch(page, stack.baseUrl);
+        const problems = watch(page, dashboard.stack.baseUrl);
         // With a secret on screen and a revocation being confirmed: every part of the page is there.
         await page.selectOption('#token-role', 'viewer');
         await page.check('#token-zone-winkelstraat');

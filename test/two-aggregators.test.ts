@@ -90,6 +90,7 @@ async function waitUntilIdle(agg: AggregatorProcess, publisher: mqtt.MqttClient,
   await waitFor(async () => (await metric('passant_ingest_unacked_messages')) === 0, `${agg.id} to store what it received`, 10_000);
 }
 
+// Not on test/helpers/stack.ts: two aggregator processes on one store file, one SIGKILLed, where the fixture runs one in process.
 describe('two aggregators on one shared subscription', () => {
   it.skipIf(!hasMosquitto)(
     'store every window exactly once when one is SIGKILLed midway and restarted',

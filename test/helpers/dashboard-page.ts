@@ -1,13 +1,14 @@
 /**
- * Shared parts of the dashboard's browser tests (test/dashboard*.browser.test.ts): Chromium from Debian driven by
- * playwright-core, a watcher that collects everything that went wrong in a page (console errors, uncaught
- * errors, failed, refused or outside requests), and the few DOM shapes the in-page functions use (the root
- * tsconfig has no DOM library: it types Node code).
+ * Shared parts of the dashboard's browser tests (test/dashboard*.browser.test.ts): the stack and Chromium from
+ * Debian driven by playwright-core, signing in, a watcher that collects everything that went wrong in a page
+ * (console errors, uncaught errors, failed, refused or outside requests), and the few DOM shapes the in-page
+ * functions use (the root tsconfig has no DOM library: it types Node code).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startStack, type Stack, type StackOptions } from './stack.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
@@ -26,6 +27,73 @@ export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(DIST_INDEX)) throw new Error(`${DIST_INDEX} is missing: run \`npm run build\` first (npm test does)`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A running stack (test/helpers/stack.ts) and Chromium: what a dashboard browser test starts from. */
+export interface Dashboard {
+  stack: Stack;
+  browser: Browser;
+  /** Makes a token in the running aggregator's own token store; returns its secret. */
+  token(input: TokenInput): string;
+  /** Closes the browser, then the stack. */
+  close(): Promise<void>;
+}
+export type TokenInput = Parameters<Stack['aggregator']['tokens']['create']>[0];
+
+/** Starts the stack with `options`, then Chromium. */
+export async function startDashboard(options: StackOptions): Promise<Dashboard> {
+  const stack = await startStack(options);
+  try {
+    const browser = await launchBrowser();
+    return {
+      stack,
+      browser,
+      token: (input) => stack.aggregator.tokens.create(input).token,
+      close: async () => {
+        await browser.close();
+        await stack.close();
+      },
+    };
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+}
+
+/*
+ * Signing in, the one way the browser tests do it: as a person does, in the page's sign-in panel.
+ */
+
+/** The panel a locked page (no counts without a token) shows on load. */
+export const SIGNIN_NEEDED = '.signin[data-needed="true"]:not([hidden])';
+
+/** Opens `url` on a page that asks for a token, and waits for the sign-in panel it shows. */
+export async function gotoLocked(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector(SIGNIN_NEEDED, { timeout: 15_000 });
+}
+
+/** On a public page: opens the sign-in panel from the account menu. */
+export async function openSignIn(page: Page): Promise<void> {
+  await page.click('.account-signin');
+  await page.waitForSelector('.signin:not([hidden]) #token-input');
+}
+
+/** Pastes `token` into the open sign-in panel (ticking "remember me" when asked) and sends it. */
+export async function submitToken(page: Page, token: string, options: { remember?: boolean } = {}): Promise<void> {
+  await page.fill('#token-input', token);
+  if (options.remember) await page.check('#token-remember');
+  await page.click('.signin-form button[type="submit"]');
+}
+
+/**
+ * Signs in with `token` in the open sign-in panel (`open`: first opens it, on a public page) and waits until the
+ * page names the reader's role (`role`: that role).
+ */
+export async function signIn(page: Page, token: string, options: { open?: boolean; remember?: boolean; role?: string } = {}): Promise<void> {
+  if (options.open) await openSignIn(page);
+  await submitToken(page, token, options);
+  await page.waitForSelector(options.role === undefined ? '.account-role:not([hidden])' : `.account-role[data-role="${options.role}"]`, { timeout: 15_000 });
 }
 
 export async function newContext(

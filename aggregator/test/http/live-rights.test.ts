@@ -123,6 +123,7 @@ describe('an open event stream follows the caller\'s current rights, event by ev
     const { token, info } = agg.tokens.create({ role: 'viewer', zones: ['b'] });
     const stream = await open(token);
     await receivesB(stream);
+    // Straight into the file, not through the token store: a change by another process is what the stream must follow.
     const db = new Database(path.join(agg.dataDir, 'tokens.db'));
     try {
       db.prepare("UPDATE tokens SET role = 'privacy', zones = '[]' WHERE id = ?").run(info.id);

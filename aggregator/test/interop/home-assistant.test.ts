@@ -225,7 +225,8 @@ describe.skipIf(!hasMosquitto)('Home Assistant bridge', () => {
 
   it('a zone the token loses has its config removed (empty retained payload) and its minutes are not published', async () => {
     const mark = view.seen.length;
-    // The operator narrows the token to winkel (as with sqlite3 on the token file).
+    // The operator narrows the token to winkel (as with sqlite3 on the token file): straight into the file, not
+    // through the token store (it cannot narrow a token), as a change by another process is what the bridge follows.
     const db = new Database(path.join(dataDir, 'tokens.db'));
     try {
       db.prepare('UPDATE tokens SET zones = ? WHERE id = ?').run(JSON.stringify(['winkel']), tokenId);
