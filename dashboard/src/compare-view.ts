@@ -8,13 +8,15 @@
  * it, the caveat when one period hides clearly more minutes than the other, a site's zones ranked on one scale, and
  * export buttons (CSV, Dutch Excel) for each period. The choice lives in the URL (`cmp`, `ca`, `cb`, `cstep`), so a
  * comparison is a link to share. The parts: the choice and its URL (compare-state.ts), the texts in Dutch and English
- * (compare-text.ts), the chart, table and zone ranking (compare-chart.ts) and the export buttons (compare-exports.ts).
+ * (compare-text.ts), the totals, change and caveat (compare-figures.ts), the chart, table and zone ranking
+ * (compare-chart.ts) and the export buttons (compare-exports.ts).
  */
 import './compare-view.css';
 import type uPlot from 'uplot';
 import { fetchComparePeriods, type ComparePeriodsQuery, type MarkedPeriod, type PeriodsComparison, type Radio, type SiteInfo, type Target, type ZoneInfo } from './api.ts';
 import { compareChartSize, compareFormat, renderCompareChart, renderZoneRanking, type CompareFormat } from './compare-chart.ts';
 import { renderCompareExports } from './compare-exports.ts';
+import { renderCompareFigures } from './compare-figures.ts';
 import {
   AGAINST_CHOICES,
   COMPARE_PRESETS,
@@ -357,57 +359,15 @@ export class ComparePage {
     this.result.hidden = d === null;
     this.root.dataset.loaded = String(d !== null);
     if (d === null) return;
-    const whole = new Intl.NumberFormat(this.locale, { maximumFractionDigits: 0 });
-    const pct = new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
-    const share = new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 1 });
-    const figure = (kind: string, label: string, value: string, unit: string, detail: string, data: Record<string, string>) => {
-      const box = el('div', { class: `figure figure-${kind}` }, [
-        el('span', { class: 'figure-label', text: label }),
-        el('span', { class: 'figure-value', text: value }),
-        el('span', { class: 'figure-unit', text: unit }),
-        el('span', { class: 'figure-detail', text: detail }),
-      ]);
-      for (const [k, v] of Object.entries(data)) box.dataset[k] = v;
-      return box;
-    };
-    const sideFigure = (kind: string, key: CompareKey, side: PeriodsComparison['period']) =>
-      figure(
-        kind,
-        `${this.t(key)}: ${this.format().sideDates(side)}`,
-        side.total === null ? this.t('none') : whole.format(side.total),
-        side.total === null ? this.t('nothing') : this.t('totalUnit'),
-        side.hiddenShare === null ? '' : this.t('hiddenShare', { share: share.format(side.hiddenShare) }),
-        { total: side.total === null ? '' : String(side.total), hiddenShare: side.hiddenShare === null ? '' : String(side.hiddenShare) },
-      );
-    this.figures.replaceChildren(
-      sideFigure('current', 'period', d.period),
-      sideFigure('last', 'against', d.against),
-      figure('change', this.t('change'), d.change === null ? this.t('none') : pct.format(d.change / 100), d.change === null ? this.t('noChange') : '', '', {
-        change: d.change === null ? '' : String(d.change),
-        trend: d.change === null ? 'none' : d.change > 0 ? 'up' : d.change < 0 ? 'down' : 'flat',
-      }),
-    );
-    if (d.caveat) {
-      const more = d.caveat.moreHidden === 'period' ? d.period : d.against;
-      const less = d.caveat.moreHidden === 'period' ? d.against : d.period;
-      this.caveat.textContent = this.t('caveat', {
-        side: this.t(d.caveat.moreHidden === 'period' ? 'sidePeriod' : 'sideAgainst'),
-        more: share.format(more.hiddenShare ?? 0),
-        less: share.format(less.hiddenShare ?? 0),
-      });
-      this.caveat.hidden = false;
-      this.caveat.dataset.moreHidden = d.caveat.moreHidden;
-    } else {
-      this.caveat.hidden = true;
-      this.caveat.textContent = '';
-    }
+    const fmt = this.format();
+    renderCompareFigures(fmt, { figures: this.figures, caveat: this.caveat }, d);
     const parts = { chart: this.chart, chartKey: this.chartKey, chartTitle: this.chartTitle, readout: this.readout, tableBox: this.tableBox };
-    this.plot = renderCompareChart(this.format(), parts, d, this.plot);
-    renderZoneRanking(this.format(), this.zonesBox, d);
-    if (this.state.target !== null) renderCompareExports(this.format(), { box: this.exportsBox, error: this.exportError }, this.state.target, this.deps.radio(), d);
+    this.plot = renderCompareChart(fmt, parts, d, this.plot);
+    renderZoneRanking(fmt, this.zonesBox, d);
+    if (this.state.target !== null) renderCompareExports(fmt, { box: this.exportsBox, error: this.exportError }, this.state.target, this.deps.radio(), d);
   }
 
-  /** What the chart and the zone ranking need from the page. */
+  /** What the figures, the chart, the zone ranking and the exports need from the page. */
   private format(): CompareFormat {
     return compareFormat(this.lang, this.locale, this.step(), (key, values) => this.t(key, values));
   }
