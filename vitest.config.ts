@@ -7,6 +7,8 @@ export default defineConfig({
     // child processes and the browser rather than on the CPU, so two halve the wall time; every test waits for the
     // fact it checks, never a fixed time, so a busier machine makes them slower, not wrong.
     maxWorkers: 2,
+    // A failed comparison shows the whole value (e.g. which request a page saw fail), not "{ console: [], …(1) }".
+    chaiConfig: { truncateThreshold: 0 },
     projects: [
       { test: { name: 'shared', include: ['shared/test/**/*.test.ts'] } },
       { test: { name: 'sensor-agent', include: ['sensor-agent/test/**/*.test.ts'], testTimeout: 60_000 } },

@@ -13,7 +13,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalibrationStore, calibrationsFileOf, type Calibration as StoredCalibration } from '../aggregator/src/estimate/calibration-store.ts';
-import { launchBrowser, newContext, seriousAxeProblems, text, unexpected, waitForCharts, watch } from './helpers/dashboard-page.ts';
+import { drawCharts, launchBrowser, newContext, seriousAxeProblems, text, unexpected, waitForCharts, watch } from './helpers/dashboard-page.ts';
 import { startStack } from './helpers/stack.ts';
 import { requireTool } from './helpers/tools.ts';
 
@@ -188,6 +188,7 @@ describe.skipIf(!hasChromium)('dashboard estimated people in Chromium (Debian pa
         // The chart draws the estimate, and the hover names it with its interval.
         const estimated = Number(await page.getAttribute(`${calibrated} .chart`, 'data-estimated'));
         expect(estimated).toBeGreaterThan(30);
+        await drawCharts(page, `${calibrated} .chart`); // a chart is made when it comes near the screen
         const box = (await page.locator(`${calibrated} .chart .u-over`).boundingBox())!;
         let readout = '';
         for (let x = box.x + box.width - 4; x > box.x + box.width / 2 && !readout.includes(words.people); x -= 7) {

@@ -2,6 +2,8 @@
  * One load of the dashboard asks for each resource once: /me, /zones, /sites, every card's series, comparison
  * and profile, each exactly once, with the event stream open (its opening used to start a second load that
  * fetched all of them again). In English at desktop size and in Dutch at phone size, against a running dashboard.stack.
+ * The overview fetches none of the tab pages' code (each is a chunk fetched when its tab first opens), and a chart
+ * is drawn once it comes within half a screen of the viewport, not before (dashboard/src/lazy-page.ts, charts.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { newContext, unexpected, waitForCharts, watch } from './helpers/dashboard-page.ts';
@@ -24,10 +26,13 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         const page = await context.newPage();
         const problems = watch(page, dashboard.stack.baseUrl);
         const asked = new Map<string, number>();
+        const scripts: string[] = [];
         page.on('request', (req) => {
           const { pathname } = new URL(req.url());
           if (pathname.startsWith('/api/')) asked.set(pathname, (asked.get(pathname) ?? 0) + 1);
+          if (pathname.endsWith('.js')) scripts.push(pathname.slice(1));
         });
+        const tabChunks = () => scripts.filter((name) => /^(compare-view|tokens-page|privacy-page|sensors-page)-/.test(name));
         await page.goto(`${dashboard.stack.baseUrl}/?lang=${view.lang}`);
         await waitForCharts(page, 3, 120, { released: 'any' });
         await page.waitForSelector('.status[data-state="live"]', { timeout: 15_000 });
@@ -41,6 +46,39 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         }
         expect(Object.fromEntries([...asked].sort())).toEqual(Object.fromEntries(Object.entries(expected).sort()));
         expect(await page.locator('article.card').count()).toBe(3);
+
+        // No tab page's code was fetched for the overview.
+        expect(scripts).toContain('app.js');
+        expect(tabChunks()).toEqual([]);
+        // Every chart within half a screen of the viewport is drawn; on a phone the last card's is not, yet.
+        const charts = () =>
+          page.locator('article.card .chart').evaluateAll((boxes) => {
+            const h = (globalThis as unknown as { innerHeight: number }).innerHeight;
+            return boxes.map((box) => {
+              const r = box.getBoundingClientRect();
+              return { near: r.top < h * 1.5 && r.bottom > -h * 0.5, drawn: (box as unknown as { dataset: Record<string, string | undefined> }).dataset.drawn === '1', canvas: box.querySelector('canvas') !== null };
+            });
+          });
+        await expect.poll(async () => (await charts()).filter((c) => c.near && !(c.drawn && c.canvas)).length, { timeout: 15_000 }).toBe(0);
+        if (view.width < 600) {
+          const far = (await charts()).filter((c) => !c.near);
+          expect(far.length).toBeGreaterThan(0);
+          expect(far.every((c) => !c.drawn && !c.canvas)).toBe(true);
+          // Scrolled down to the last card, its chart is drawn (and the others near the screen).
+          await page.locator('article.card .chart').last().scrollIntoViewIfNeeded();
+          await expect.poll(async () => (await charts()).filter((c) => c.near && !(c.drawn && c.canvas)).length, { timeout: 15_000 }).toBe(0);
+          expect((await charts()).at(-1)).toMatchObject({ near: true, drawn: true, canvas: true });
+        }
+
+        // A tab page's code comes when its tab is first opened, once.
+        await page.click('a.tab[data-tab="privacy"]');
+        await page.waitForSelector('.privacy-page, [data-page="privacy"] > *', { timeout: 15_000 });
+        await expect.poll(() => tabChunks().map((name) => name.replace(/-[^-]+\.js$/, '')), { timeout: 15_000 }).toEqual(['privacy-page']);
+        await page.click('a.tab[data-tab="compare"]');
+        await page.waitForSelector('[data-page="compare"] > *', { timeout: 15_000 });
+        await page.click('a.tab[data-tab="privacy"]');
+        await page.waitForSelector('[data-page="privacy"] > *', { timeout: 15_000 });
+        expect(tabChunks().map((name) => name.replace(/-[^-]+\.js$/, ''))).toEqual(['privacy-page', 'compare-view']);
         expect(unexpected(problems)).toEqual(NO_PROBLEMS);
       } finally {
         await context.close();

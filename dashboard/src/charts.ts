@@ -82,6 +82,15 @@ export class ZoneChart {
    * once for nothing, and a page of many cards pays that for each before its first figures.
    */
   private plot: uPlot | null = null;
+  /**
+   * The data of a chart not made yet because its box is not near the screen (a page of 11 cards has 2 or 3 in
+   * view): it is made when the box comes within half a screen of the viewport (`visibility`), so the first figures
+   * wait only for the charts a reader can see. Once made, a chart is fed at once wherever it is.
+   */
+  private pending: uPlot.AlignedData | null = null;
+  /** Whether the box is within half a screen of the viewport, as the observer last said (it reports at once). */
+  private near = false;
+  private readonly visibility: IntersectionObserver;
   private readonly opts: Omit<uPlot.Options, 'width' | 'height'>;
   private readonly container: HTMLElement;
   private readonly resizeObserver: ResizeObserver;
@@ -207,6 +216,15 @@ export class ZoneChart {
       this.resizeFrame = requestAnimationFrame(() => this.plot?.setSize(this.size()));
     });
     this.resizeObserver.observe(container);
+    this.visibility = new IntersectionObserver(
+      (entries) => {
+        this.near = entries[entries.length - 1]?.isIntersecting ?? this.near;
+        if (this.near && this.pending !== null) this.make(this.pending);
+      },
+      { rootMargin: '50% 0px' },
+    );
+    this.visibility.observe(container);
+    delete container.dataset.drawn; // set once this chart is made (tests wait for it)
     CHARTS.set(container, this);
   }
 
@@ -222,12 +240,20 @@ export class ZoneChart {
     const none = series.t.map(() => null);
     const est = estimate !== null && estimate.value.length === series.t.length ? estimate : { value: none, low: none, high: none };
     const data: uPlot.AlignedData = [series.t, values as number[], est.value as number[], est.high as number[], est.low as number[]];
-    if (this.plot === null) this.plot = new uPlot({ ...this.opts, ...this.size() }, data, this.container);
-    else this.plot.setData(data);
+    if (this.plot !== null) this.plot.setData(data);
+    else if (this.near) this.make(data);
+    else this.pending = data; // made when the observer says the box came near the screen
     const released = values.filter((v) => v !== null).length;
     this.container.dataset.buckets = String(series.t.length);
     this.container.dataset.released = String(released);
     this.container.dataset.estimated = String(est.value.filter((v) => v !== null).length);
+  }
+
+  private make(data: uPlot.AlignedData): void {
+    this.pending = null;
+    this.visibility.disconnect(); // made once: from now on it is fed wherever it is
+    this.plot = new uPlot({ ...this.opts, ...this.size() }, data, this.container);
+    this.container.dataset.drawn = '1';
   }
 
   /** The estimate's name in the readout. */
@@ -239,6 +265,8 @@ export class ZoneChart {
     if (CHARTS.get(this.container) === this) CHARTS.delete(this.container);
     cancelAnimationFrame(this.resizeFrame);
     this.resizeObserver.disconnect();
+    this.visibility.disconnect();
+    this.pending = null;
     this.plot?.destroy();
     this.plot = null;
   }

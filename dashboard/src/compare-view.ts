@@ -11,7 +11,6 @@
  * (compare-text.ts), the totals, change and caveat (compare-figures.ts), the chart, table and zone ranking
  * (compare-chart.ts) and the export buttons (compare-exports.ts).
  */
-import './compare-view.css';
 import type uPlot from 'uplot';
 import { fetchComparePeriods, type ComparePeriodsQuery, type MarkedPeriod, type PeriodsComparison, type Radio, type SiteInfo, type Target, type ZoneInfo } from './api.ts';
 import { compareChartSize, compareFormat, renderCompareChart, renderZoneRanking, type CompareFormat } from './compare-chart.ts';

@@ -194,6 +194,7 @@ const en = {
   auditStatus: 'Status messages accepted / refused',
   auditTokens: 'API tokens: viewer {viewer}, admin {admin}, privacy {privacy}, revoked {revoked}',
   privError: 'The privacy page could not be loaded ({message}).',
+  pageError: 'This page could not be loaded ({message}). Open it again to try once more.',
   privNeedsToken: 'The privacy page on this server is for admin and privacy-officer tokens.',
   // ---- sensor health
   sensorsTitle: 'Sensor health',
@@ -519,6 +520,7 @@ const nl: Messages = {
   auditStatus: 'Statusberichten geaccepteerd / geweigerd',
   auditTokens: 'API-tokens: kijker {viewer}, beheerder {admin}, privacy {privacy}, ingetrokken {revoked}',
   privError: 'De privacypagina kon niet worden geladen ({message}).',
+  pageError: 'Deze pagina kon niet worden geladen ({message}). Open haar opnieuw om het nog eens te proberen.',
   privNeedsToken: 'De privacypagina is op deze server voor tokens van beheerders en de privacyfunctionaris.',
   // ---- sensor health
   sensorsTitle: 'Sensorstatus',

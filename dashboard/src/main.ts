@@ -13,6 +13,9 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
+// The tab pages' styles too: a page's code is a chunk fetched when it opens, but its CSS is in app.css from the start.
+import './compare-view.css';
+import './tokens.css';
 import {
   ApiError,
   fetchAudit,
@@ -32,22 +35,23 @@ import {
 import { forgetToken, loadToken, readTokenInput, saveToken } from './auth.ts';
 import type { CardSettings } from './card.ts';
 import { OverviewCards } from './cards.ts';
-import { compareStateFromQuery, compareStateToQuery, type CompareState } from './compare-state.ts';
+import type { CompareState } from './compare-state.ts';
 import { compareTabLabel } from './compare-text.ts';
-import { ComparePage } from './compare-view.ts';
+import type { ComparePage } from './compare-view.ts';
 import { showCardEvents } from './event-marks.ts';
 import { intlLocale, isLang, pickLang, translate, translator, type Lang, type MessageKey, type Translator } from './i18n.ts';
 import { InvitationPanel, type InvitationOutcome } from './invitation.ts';
+import { LazyPage } from './lazy-page.ts';
 import { LiveUpdates, TICK_MS } from './live.ts';
 import { askMeEarly, loadOverview } from './loader.ts';
 import { periodFromQuery, periodToQuery, periodWindow, type Period } from './periods.ts';
-import { PrivacyPage } from './privacy-page.ts';
+import type { PrivacyPage } from './privacy-page.ts';
 import { RANGES, windowAt, type TimeWindow } from './series.ts';
-import { SensorsPage } from './sensors-page.ts';
+import type { SensorsPage } from './sensors-page.ts';
 import * as shell from './shell.ts';
 import { SignInPanel } from './sign-in.ts';
 import { createState, type Banner, type LiveState, type Tab } from './state.ts';
-import { TokensPage } from './tokens-page.ts';
+import type { TokensPage } from './tokens-page.ts';
 import { defaultUnit, isTotalUnit, type TotalUnit } from './totals.ts';
 import { browserTimeZone } from './week.ts';
 
@@ -83,23 +87,43 @@ function radioName(radio: Radio): string {
 
 // ---- the page's parts ------------------------------------------------------------------------------------------
 
-const privacyPage = new PrivacyPage(tr());
-const sensorsPage = new SensorsPage(tr());
-const tokensPage = new TokensPage(tr());
+// The tab pages are made (their code fetched) the first time they are needed: see lazy-page.ts.
+const privacyLazy = new LazyPage<PrivacyPage>('privacy', async () => new (await import('./privacy-page.ts')).PrivacyPage(tr()));
+const sensorsLazy = new LazyPage<SensorsPage>('sensors', async () => {
+  const page = new (await import('./sensors-page.ts')).SensorsPage(tr());
+  page.setZoneNames(new Map(state.zones.map((z) => [z.id, z.name])));
+  return page;
+});
+const tokensPage = new LazyPage<TokensPage>('tokens', async () => {
+  const page = new (await import('./tokens-page.ts')).TokensPage(tr());
+  if (state.me?.admin) page.setTargets(state.zones, state.sites);
+  return page;
+});
 // any two periods compared (#compare); its choice lives in the URL beside the overview's
-const comparePage = new ComparePage(tr(), compareStateFromQuery(params), {
-  radio: () => state.radio,
-  changed: (choice) => {
-    const url = new URL(location.href);
-    compareStateToQuery(choice, url.searchParams);
-    history.replaceState(null, '', url);
-  },
+const comparePage = new LazyPage<ComparePage>('compare', async () => {
+  const [{ ComparePage }, { compareStateFromQuery, compareStateToQuery }] = await Promise.all([import('./compare-view.ts'), import('./compare-state.ts')]);
+  const page = new ComparePage(tr(), compareStateFromQuery(new URLSearchParams(location.search)), {
+    radio: () => state.radio,
+    changed: (choice) => {
+      const url = new URL(location.href);
+      compareStateToQuery(choice, url.searchParams);
+      history.replaceState(null, '', url);
+    },
+  });
+  page.setTargets(state.zones, state.sites);
+  page.setEvents(markedPeriods);
+  page.setVisible(state.tab === 'compare');
+  return page;
 });
 // events (marked periods): bands and a list on the overview's charts, each one click away on the compare page
 let markedPeriods: MarkedPeriod[] = [];
 function openCompare(choice: CompareState): void {
-  comparePage.open(choice);
+  void comparePage.get().then((page) => page.open(choice), pageFailed);
   location.hash = 'compare';
+}
+/** A tab page's code could not be fetched (the server went away): said in the banner; the next visit tries again. */
+function pageFailed(err: unknown): void {
+  showBanner({ key: 'pageError', kind: 'problem', values: { message: messageOf(err) } });
 }
 function applyEvents(): void {
   const options = { lang: state.lang, locale: state.locale, sites: state.sites, open: openCompare };
@@ -120,8 +144,8 @@ const ui = shell.buildShell(
     invitation: invitation.root,
     signIn: signIn.root,
     compare: comparePage.root,
-    privacy: privacyPage.root,
-    sensors: sensorsPage.root,
+    privacy: privacyLazy.root,
+    sensors: sensorsLazy.root,
     tokens: tokensPage.root,
   },
   {
@@ -180,10 +204,10 @@ function applyTexts(): void {
   ui.footerText.textContent = t('footer');
   const translation = tr();
   signIn.setTranslator(translation);
-  privacyPage.setTranslator(translation);
-  comparePage.setTranslator(translation);
-  sensorsPage.setTranslator(translation);
-  tokensPage.setTranslator(translation);
+  privacyLazy.now()?.setTranslator(translation);
+  comparePage.now()?.setTranslator(translation);
+  sensorsLazy.now()?.setTranslator(translation);
+  tokensPage.now()?.setTranslator(translation);
   invitation.setTranslator(translation);
   renderAccount();
   renderStatus();
@@ -292,14 +316,21 @@ function route(): void {
   shell.showTab(ui, tab);
   clearTimeout(state.sensorsTimer);
   state.sensorsTimer = 0;
-  comparePage.setVisible(tab === 'compare');
+  comparePage.now()?.setVisible(tab === 'compare');
+  if (tab === 'compare') void comparePage.get().then((page) => page.setVisible(state.tab === 'compare'), pageFailed);
   if (tab === 'privacy' && (state.privacyLoadedMs === 0 || Date.now() - state.privacyLoadedMs > PRIVACY_REFRESH_MS)) void loadPrivacy();
   if (tab === 'sensors') void loadSensors();
-  if (tab === 'tokens') void tokensPage.load();
+  if (tab === 'tokens') void tokensPage.get().then((page) => page.load(), pageFailed);
 }
 
 async function loadPrivacy(): Promise<void> {
   const generation = ++state.privacyGeneration;
+  let privacyPage: PrivacyPage;
+  try {
+    privacyPage = await privacyLazy.get();
+  } catch (err) {
+    return pageFailed(err);
+  }
   if (!privacyPage.loaded) privacyPage.showStatus(t('loading'), 'info');
   try {
     const [info, audit] = await Promise.all([fetchPrivacy(), state.me?.audit ? fetchAudit().catch(() => null) : Promise.resolve(null)]);
@@ -314,6 +345,12 @@ async function loadPrivacy(): Promise<void> {
 
 async function loadSensors(): Promise<void> {
   const generation = ++state.sensorsGeneration;
+  let sensorsPage: SensorsPage;
+  try {
+    sensorsPage = await sensorsLazy.get();
+  } catch (err) {
+    return pageFailed(err);
+  }
   try {
     const report = await fetchSensorHealth();
     if (generation !== state.sensorsGeneration) return;
@@ -369,9 +406,9 @@ function setIdentity(token: string | null, me: Me | null): void {
   state.privacyLoadedMs = 0;
   state.privacyGeneration++;
   state.sensorsGeneration++;
-  privacyPage.reset();
-  sensorsPage.reset();
-  tokensPage.reset();
+  privacyLazy.now()?.reset();
+  sensorsLazy.now()?.reset();
+  tokensPage.now()?.reset();
   clearViews();
   live.close();
   writeUrl();
@@ -491,9 +528,9 @@ async function refresh(): Promise<void> {
       unlock();
       state.zones = zones;
       state.sites = sites;
-      comparePage.setTargets(zones, sites);
-      sensorsPage.setZoneNames(new Map(zones.map((z) => [z.id, z.name])));
-      if (state.me?.admin) tokensPage.setTargets(zones, sites);
+      comparePage.now()?.setTargets(zones, sites);
+      sensorsLazy.now()?.setZoneNames(new Map(zones.map((z) => [z.id, z.name])));
+      if (state.me?.admin) tokensPage.now()?.setTargets(zones, sites);
       renderSiteChoice();
     },
     seriesPlan: () => ({ win: currentWindow(), radio: state.radio, targets: cards.wantedTargets().map((w) => w.target) }),
@@ -504,7 +541,7 @@ async function refresh(): Promise<void> {
     showSeries: (prefetched) => cards.loadAllSeries(generation, prefetched),
     gotEvents: (events) => {
       markedPeriods = events;
-      comparePage.setEvents(markedPeriods);
+      comparePage.now()?.setEvents(markedPeriods);
       applyEvents();
     },
   });

@@ -13,7 +13,6 @@
  * Neither a secret nor a code is written anywhere but that one field: not the URL, the console or storage.
  * The two lists are drawn by tokens-tables.ts, the small parts (checkboxes, the field shown once) are in tokens-parts.ts.
  */
-import './tokens.css';
 import {
   TOKEN_ROLES,
   createInvitation,

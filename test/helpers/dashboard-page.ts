@@ -172,11 +172,35 @@ export interface PageGlobals {
   localStorage: { length: number; key(i: number): string | null; getItem(key: string): string | null };
 }
 
+/**
+ * A chart is made when its box comes near the screen (dashboard/src/charts.ts): brings each chart matching
+ * `selector` into view, one by one, and waits until it is drawn (or has no data to draw).
+ */
+export async function drawCharts(page: Page, selector: string): Promise<void> {
+  for (const chart of await page.locator(selector).all()) {
+    await chart.scrollIntoViewIfNeeded();
+    await chart.evaluate(
+      (box) =>
+        new Promise<void>((resolve, reject) => {
+          const started = Date.now();
+          const check = () => {
+            const { dataset } = box as unknown as PageElement;
+            if (dataset.drawn === '1' || dataset.buckets === undefined) resolve();
+            else if (Date.now() - started > 10_000) reject(new Error('a chart in view was not drawn within 10 s'));
+            else (globalThis as unknown as PageGlobals).requestAnimationFrame(check);
+          };
+          check();
+        }),
+    );
+  }
+}
+
 /** The series colour of charts.ts (#0f766e): pixels near it are the drawn line. */
 export const LINE_RGB = [15, 118, 110] as const;
 
 /** Per chart card (`article.<kind>`): the buckets and released buckets it holds, and the canvas pixels of the line's colour. */
 export async function chartState(page: Page, kind: 'zone' | 'site' = 'zone'): Promise<{ id: string; buckets: number; released: number; linePixels: number }[]> {
+  await drawCharts(page, `article.${kind} .chart`);
   return page.evaluate(
     ({ rgb, kind }) => {
       const { document } = globalThis as unknown as PageGlobals;
