@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     const cards = ZONES + 1;
 
     const samples: number[] = [];
+    let drawn = 0;
     for (let run = 0; run <= RUNS; run++) {
       const context = await browser.newContext({ locale: 'nl-NL', viewport: { width: 1280, height: 800 }, serviceWorkers: 'block' });
       try {
@@ -127,9 +128,12 @@ async function main(): Promise<void> {
             const g = globalThis as unknown as PageClock;
             const charts = [...g.document.querySelectorAll('article.card .chart')];
             const latest = [...g.document.querySelectorAll('article.card .stats dd:first-of-type')];
+            // A chart is drawn once it comes near the screen: the ones in view must be drawn, the others fed.
+            const screen = (globalThis as unknown as { innerHeight: number }).innerHeight;
             const shown =
               charts.length === n &&
               charts.every((c) => Number(c.dataset.buckets ?? 0) > 0 && Number(c.dataset.released ?? 0) > 0) &&
+              charts.every((c) => (c as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top >= screen || c.dataset.drawn === '1') &&
               latest.length >= n &&
               latest.every((dd) => (dd.textContent ?? '…') !== '…');
             if (shown) g.firstFiguresMs ??= g.performance.now();
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
           throw new Error(`run ${run}: no first figures within 60 s; the page shows ${JSON.stringify(shown)}; its errors: ${JSON.stringify(pageErrors)}`, { cause: err });
         });
         const ms = Number(await handle.jsonValue());
+        drawn = await page.locator('article.card .chart[data-drawn="1"]').count();
         if (run > 0) samples.push(ms); // run 0 warms the aggregator's caches and the browser
         if (cdp !== null && PROFILE !== undefined && run > 0) {
           const { profile } = await cdp.send('Profiler.stop');
@@ -179,6 +184,7 @@ async function main(): Promise<void> {
     console.log(`dashboard first figures: ${cards} cards (a site of ${ZONES} zones and its zones), ${DAYS} days of data (${data.rollups} rollups, ${data.cells} minute cells, built in ${buildSeconds.toFixed(1)} s)`);
     console.log(`  navigation -> first figures on screen: median ${median.toFixed(0)} ms, worst ${worst.toFixed(0)} ms over ${samples.length} runs (goal < ${GOAL_MS} ms): ${median < GOAL_MS ? 'ok' : 'SLOWER THAN THE GOAL'}`);
     console.log(`  runs (ms): ${samples.map((s) => s.toFixed(0)).join(', ')}`);
+    console.log(`  charts drawn at first figures (those near the screen; the rest when scrolled to): ${drawn} of ${cards}`);
   } finally {
     await browser.close();
     await aggregator?.stop();

@@ -36,10 +36,10 @@ async function build() {
       outdir: dist,
       bundle: true,
       format: 'esm',
-      // The tab pages (compare, tokens, privacy, sensor health) are dynamic imports: separate files, fetched when
-      // first opened, so the overview's first figures do not wait for their code (src/lazy-page.ts).
-      splitting: true,
-      chunkNames: '[name]-[hash]',
+      // One file: the tab pages' dynamic imports (src/lazy-page.ts) are inlined, their pages built when first opened.
+      // Split into chunks they made the first figures slower, not faster (bench:dashboard, 2 x 5 runs each: medians
+      // 1.41 and 1.33 s split against 1.32 and 1.28 s in one file): each extra request costs more than the parse it saves.
+      splitting: false,
       platform: 'browser',
       target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
       minify: true,
@@ -62,20 +62,13 @@ async function build() {
         `import from '@passant/shared' with \`import type\` only (its index imports zod)`,
     );
   }
-  // index.html names the chunks app.js imports at once, so the browser fetches them beside app.js, not after it.
-  const appOut = Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint === 'src/main.ts');
-  const preloads = (appOut?.[1].imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => `    <link rel="modulepreload" href="${path.basename(i.path)}" />`);
-  const html = await readFile(path.join(here, 'index.html'), 'utf8');
-  const script = '    <script type="module" src="app.js"></script>';
-  if (!html.includes(script)) fail(`index.html has no line ${script.trim()}`);
-  await writeFile(path.join(dist, 'index.html'), html.replace(script, [...preloads, script].join('\n')));
+  await cp(path.join(here, 'index.html'), path.join(dist, 'index.html'));
   const assets = await readdir(path.join(here, 'public')).catch(() => []);
   for (const name of assets) await cp(path.join(here, 'public', name), path.join(dist, name), { recursive: true });
   // The large files compressed once here, at their best, so the aggregator sends them without compressing them on
   // each request (aggregator/src/http/precompressed.ts serves NAME.br or NAME.gz to a client that accepts it).
   const packed = [];
-  const bundled = Object.keys(result.metafile.outputs).map((p) => path.basename(p)).filter((n) => /\.(js|css)$/.test(n));
-  for (const name of bundled) {
+  for (const name of ['app.js', 'app.css']) {
     const body = await readFile(path.join(dist, name));
     const br = brotliCompressSync(body, {
       params: { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
@@ -85,16 +78,9 @@ async function build() {
     if (name === 'app.js') packed.push(`${(br.length / 1024).toFixed(1)} kB brotli`);
   }
   const size = async (name) => `${name} ${((await stat(path.join(dist, name))).size / 1024).toFixed(1)} kB`;
-  // What the first load needs (app.js and the chunks it imports at once), and what waits for its tab.
-  const outputs = new Map(Object.entries(result.metafile.outputs).map(([p, o]) => [path.basename(p), o]));
-  const atStart = new Set(['app.js']);
-  for (const name of atStart) for (const i of outputs.get(name)?.imports ?? []) if (i.kind === 'import-statement') atStart.add(path.basename(i.path));
-  const kb = async (names) => ((await Promise.all(names.map(async (n) => (await stat(path.join(dist, n))).size))).reduce((a, b) => a + b, 0) / 1024).toFixed(1);
-  const scripts = bundled.filter((n) => n.endsWith('.js'));
-  const later = scripts.filter((n) => !atStart.has(n));
   const ms = Math.round(performance.now() - startedMs);
   const where = path.relative(process.cwd(), dist) || '.';
-  process.stdout.write(`dashboard: built ${where}/ (${await size('app.js')} (${packed.join('')}) and ${atStart.size - 1} chunks at start: ${await kb([...atStart])} kB; ${later.length} chunks when their tab opens: ${await kb(later)} kB; ${await size('app.css')}${sourceMaps ? ', with source maps' : ''}) in ${ms} ms\n`);
+  process.stdout.write(`dashboard: built ${where}/ (${await size('app.js')} (${packed.join('')}), ${await size('app.css')}${sourceMaps ? ', with source maps' : ''}) in ${ms} ms\n`);
 }
 
 build().catch((err) => fail(err instanceof Error ? err.message : String(err)));

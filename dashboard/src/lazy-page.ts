@@ -1,8 +1,8 @@
 /**
- * A tab page whose code and DOM are made the first time it is needed, not when the dashboard starts: the overview's
- * first figures should not wait for the compare page, the tokens page (admins only), the privacy page or the sensor
- * health page to be downloaded, parsed and built. Each is a separate chunk of the build (a dynamic `import()`),
- * fetched when its tab is opened (or when the overview hands it something to show, such as an event to compare).
+ * A tab page made the first time it is needed, not when the dashboard starts: the overview's first figures should
+ * not wait for the compare page, the tokens page (admins only), the privacy page or the sensor health page to be
+ * built. Each is a dynamic `import()`, which the build inlines into app.js (build.mjs says why it does not split
+ * them into chunks), so a page is made when its tab is opened or the overview hands it something to show.
  *
  * The shell places `root` (an empty box that takes no part in the layout) where the page goes; the page's own root
  * is put into it once made. Calls that only matter to a page that exists (a new language, a reset on sign-out,
@@ -37,7 +37,7 @@ export class LazyPage<T extends { readonly root: HTMLElement }> {
         return page;
       },
       (err: unknown) => {
-        this.making = null; // a failed download (the server was away) is tried again the next time
+        this.making = null; // a page that failed to be made (e.g. its code could not be fetched) is tried again
         throw err;
       },
     );

@@ -13,7 +13,7 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-// The tab pages' styles too: a page's code is a chunk fetched when it opens, but its CSS is in app.css from the start.
+// The tab pages' styles too (their pages are built when first opened, their styles are in app.css from the start).
 import './compare-view.css';
 import './tokens.css';
 import {
@@ -87,7 +87,7 @@ function radioName(radio: Radio): string {
 
 // ---- the page's parts ------------------------------------------------------------------------------------------
 
-// The tab pages are made (their code fetched) the first time they are needed: see lazy-page.ts.
+// The tab pages are made the first time they are needed: see lazy-page.ts.
 const privacyLazy = new LazyPage<PrivacyPage>('privacy', async () => new (await import('./privacy-page.ts')).PrivacyPage(tr()));
 const sensorsLazy = new LazyPage<SensorsPage>('sensors', async () => {
   const page = new (await import('./sensors-page.ts')).SensorsPage(tr());
@@ -121,7 +121,7 @@ function openCompare(choice: CompareState): void {
   void comparePage.get().then((page) => page.open(choice), pageFailed);
   location.hash = 'compare';
 }
-/** A tab page's code could not be fetched (the server went away): said in the banner; the next visit tries again. */
+/** A tab page could not be made: said in the banner; the next visit tries again. */
 function pageFailed(err: unknown): void {
   showBanner({ key: 'pageError', kind: 'problem', values: { message: messageOf(err) } });
 }
