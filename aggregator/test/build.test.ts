@@ -116,12 +116,17 @@ describe('aggregator build', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      // The log line that says where it listens.
+      // The log lines that say where it listens and that its counts subscription is in place (they come in either
+      // order: HTTP and MQTT start side by side, and /healthz says 503 until both are up).
       const url = await new Promise<string>((resolve, reject) => {
         const lines = readline.createInterface({ input: child.stdout });
+        let listening: string | undefined;
+        let subscribed = false;
         lines.on('line', (line) => {
           const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'HTTP listening' && entry.url !== undefined) resolve(entry.url);
+          if (entry.msg === 'HTTP listening' && entry.url !== undefined) listening = entry.url;
+          if (entry.msg === 'subscribed') subscribed = true;
+          if (listening !== undefined && subscribed) resolve(listening);
         });
         void exited.then((code) => reject(new Error(`the built aggregator exited (${code}) before listening: ${stderr.slice(-2000)}`)));
       });
