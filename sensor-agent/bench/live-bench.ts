@@ -26,8 +26,10 @@
  * steady RSS < 60 MB, count on a small file < 0.25 s.
  *
  * Settings (environment): PASSANT_BENCH_LIVE_SECONDS (10: measured seconds per case; idle cases twice that),
- * PASSANT_BENCH_LIVE_WARMUP_SECONDS (8: the JIT has tiered up and start-up garbage is collected), PASSANT_BENCH_LIVE_NODE_OPTIONS (node flags of the agent; default
- * "--max-semi-space-size=1 --single-threaded", as in the systemd unit; "" for none), PASSANT_BENCH_LIVE_CPU_PROF (a folder: the agent runs with --cpu-prof into it),
+ * PASSANT_BENCH_LIVE_WARMUP_SECONDS (30: the JIT has tiered up, and the start-up garbage, some 4 MB that V8's
+ * memory reducer collects about 20 s after the start, is gone: with 8 s the RSS of a case depended on whether its
+ * measured seconds came before or after that collection, 58-63 MB for the same build), PASSANT_BENCH_LIVE_NODE_OPTIONS (node flags of the agent; default
+ * "--max-semi-space-size=1 --single-threaded --no-sparkplug", as in the systemd unit; "" for none), PASSANT_BENCH_LIVE_CPU_PROF (a folder: the agent runs with --cpu-prof into it),
  * PASSANT_BENCH_LIVE_RATES (comma-separated rates of the agent cases; when set, the reference rows are left out),
  * PASSANT_BENCH_LIVE_BUNDLE (the passant-sensor.mjs to measure instead of this checkout's: a build of an older
  * commit, e.g. `git worktree add /tmp/old <commit> && cd /tmp/old && npm ci && npm run build`, gives the before rows;
@@ -67,9 +69,9 @@ function numEnv(name: string, fallback: number): number {
   return v;
 }
 const SECONDS = numEnv('PASSANT_BENCH_LIVE_SECONDS', 10);
-const WARMUP = numEnv('PASSANT_BENCH_LIVE_WARMUP_SECONDS', 8);
+const WARMUP = numEnv('PASSANT_BENCH_LIVE_WARMUP_SECONDS', 30);
 /** Node flags of the agent: by default those of deploy/systemd/passant-sensor.service. */
-const NODE_OPTIONS = (process.env.PASSANT_BENCH_LIVE_NODE_OPTIONS ?? '--max-semi-space-size=1 --single-threaded').split(/\s+/).filter(Boolean);
+const NODE_OPTIONS = (process.env.PASSANT_BENCH_LIVE_NODE_OPTIONS ?? '--max-semi-space-size=1 --single-threaded --no-sparkplug').split(/\s+/).filter(Boolean);
 const CPU_PROF = process.env.PASSANT_BENCH_LIVE_CPU_PROF;
 
 const line = (s = ''): void => void process.stdout.write(s + '\n');

@@ -48,7 +48,7 @@ describe('systemd unit of the sensor', () => {
     expect(one('DynamicUser')).toBe('yes');
     // Capturing needs exactly these two capabilities, nothing more.
     expect(one('CapabilityBoundingSet')).toBe('CAP_NET_RAW CAP_NET_ADMIN');
-    expect(one('ExecStart')).toMatch(/^\/usr\/bin\/node --max-semi-space-size=1 --single-threaded \S+\/passant-sensor\.js run$/);
+    expect(one('ExecStart')).toMatch(/^\/usr\/bin\/node --max-semi-space-size=1 --single-threaded --no-sparkplug \S+\/passant-sensor\.js run$/);
   });
 
   it('systemd-analyze accepts it (when systemd is installed)', () => {
