@@ -1,7 +1,9 @@
 /**
- * One uPlot chart per zone: devices per minute over time. The chart is created once and fed with `setData`.
- * Suppressed buckets are gaps in the line (never zeros) and are shaded with a hatch behind it, so a reader sees
- * where counts were hidden because fewer than k devices were seen.
+ * One uPlot chart per zone: devices per minute over time. The chart is created once, when its box first comes
+ * near the screen, and fed with `setData`. Suppressed buckets are gaps in the line (never zeros) and are shaded
+ * with a hatch behind it, so a reader sees where counts were hidden because fewer than k devices were seen.
+ * Slightly over 400 lines because uPlot's options, the readout, the hatch and the event marks all draw on the one
+ * chart and share its state.
  */
 import uPlot from 'uplot';
 import { perMinute, type Series, type TimeWindow } from './series.ts';
