@@ -16,6 +16,7 @@ import type { Translator } from './i18n.ts';
 import { emptySeries, summarize, type Series, type TimeWindow } from './series.ts';
 import { TotalsView, type TotalsFormat, type TotalUnit } from './totals.ts';
 import { browserTimeZone } from './week.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 /** What every card shows alike: the language and the reader's choices. */
 export interface CardSettings {
@@ -202,8 +203,8 @@ export class SeriesCard {
     const { tr, rangeLabel, radio, totals } = this.settings;
     const { t, locale } = tr;
     const hourly = this.window.step !== 60;
-    const num = new Intl.NumberFormat(locale, { maximumFractionDigits: hourly ? 1 : 0 });
-    const time = new Intl.DateTimeFormat(locale, hourly ? { weekday: 'short', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+    const num = numberFormat(locale, { maximumFractionDigits: hourly ? 1 : 0 });
+    const time = dateFormat(locale, hourly ? { weekday: 'short', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
     const s = summarize(this.series, this.window, Date.now() / 1000);
     const site = this.target.kind === 'site';
     this.kindLabel.textContent = t('kindSite');
@@ -244,7 +245,7 @@ export class SeriesCard {
 
     const noise = this.series.noise;
     this.noise.hidden = noise === undefined;
-    this.noise.textContent = noise ? t('noiseNote', { epsilon: new Intl.NumberFormat(locale).format(noise.epsilon) }) : '';
+    this.noise.textContent = noise ? t('noiseNote', { epsilon: numberFormat(locale).format(noise.epsilon) }) : '';
   }
 
   /** The estimate panel, the legend's estimate key, the chart's readout name and the screen reader summary. */

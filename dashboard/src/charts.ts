@@ -6,6 +6,7 @@
  * chart and share its state.
  */
 import uPlot from 'uplot';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 import { perMinute, type Series, type TimeWindow } from './series.ts';
 
 /** Estimated people (or passers) per minute and their 95 % interval, one value per bucket (null: none). */
@@ -113,16 +114,10 @@ export class ZoneChart {
     this.window = win;
     const { locale, texts, readout } = options;
     this.estimateLabel = texts.estimate;
-    const numberFmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
-    const timeFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
-    const dayFmt = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short' });
-    const fullFmt = new Intl.DateTimeFormat(locale, {
-      weekday: 'short',
-      day: 'numeric',
-      month: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
+    const numberFmt = numberFormat(locale, { maximumFractionDigits: 1 });
+    const timeFmt = dateFormat(locale, { hour: '2-digit', minute: '2-digit' });
+    const dayFmt = dateFormat(locale, { weekday: 'short', day: 'numeric', month: 'short' });
+    const fullFmt = dateFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
     const ms = (t: number) => new Date(t * 1000);
 
     this.opts = {

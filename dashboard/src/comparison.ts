@@ -8,6 +8,7 @@ import type { Comparison } from './api.ts';
 import { el } from './dom.ts';
 import type { Translator } from './i18n.ts';
 import { changeOf, dailyTotals, perMinuteAverage, weekdayNames } from './week.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 interface Figure {
   box: HTMLElement;
@@ -98,10 +99,10 @@ export class ComparisonView {
     this.root.dataset.loaded = String(d !== null);
     this.root.dataset.from = d ? String(d.current.from) : '';
     this.root.dataset.to = d ? String(d.current.to) : '';
-    const avg = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
-    const small = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }); // a quiet zone: 0.04, not 0
-    const whole = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
-    const pct = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
+    const avg = numberFormat(locale, { maximumFractionDigits: 1 });
+    const small = numberFormat(locale, { maximumFractionDigits: 2 }); // a quiet zone: 0.04, not 0
+    const whole = numberFormat(locale, { maximumFractionDigits: 0 });
+    const pct = numberFormat(locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
     const pending = this.tooEarly ? t('none') : '…';
 
     for (const [f, period] of [
@@ -127,7 +128,7 @@ export class ComparisonView {
 
     if (this.tooEarly) this.note.textContent = t('compareWeekJustStarted');
     else if (d) {
-      const until = new Intl.DateTimeFormat(locale, { weekday: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(d.current.to * 1000));
+      const until = dateFormat(locale, { weekday: 'long', hour: '2-digit', minute: '2-digit' }).format(new Date(d.current.to * 1000));
       this.note.textContent = t('comparePeriod', { time: until });
     } else this.note.textContent = '';
     this.renderDays();
@@ -139,7 +140,7 @@ export class ComparisonView {
     const totals = d ? dailyTotals(d.current, d.lastWeek) : [];
     const names = weekdayNames(locale, 'short');
     const longNames = weekdayNames(locale, 'long');
-    const whole = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+    const whole = numberFormat(locale, { maximumFractionDigits: 0 });
     const max = Math.max(1, ...totals.flatMap((day) => [day.current ?? 0, day.lastWeek ?? 0]));
     const columns: HTMLElement[] = [];
     const descriptions: string[] = [];

@@ -9,6 +9,7 @@ import { el } from './dom.ts';
 import { estimateText, formatPeople, tableLabelKey, type SeriesEstimate } from './estimates.ts';
 import type { Translator } from './i18n.ts';
 import { perMinute, type Series, type TimeWindow } from './series.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 export class ChartTable {
   readonly root: HTMLDetailsElement;
@@ -51,8 +52,8 @@ export class ChartTable {
     }
     const { series, window: win } = this;
     const hourly = win.step !== 60;
-    const time = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-    const num = new Intl.NumberFormat(locale, { maximumFractionDigits: hourly ? 1 : 0 });
+    const time = dateFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+    const num = numberFormat(locale, { maximumFractionDigits: hourly ? 1 : 0 });
     const values = perMinute(series, win.step, Date.now() / 1000);
     const estimate = this.estimate?.unit ? this.estimate : null;
     const e = (key: Parameters<typeof estimateText>[1], values?: Record<string, string | number>) => estimateText(this.tr.lang, key, values);

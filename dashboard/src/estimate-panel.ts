@@ -17,6 +17,7 @@ import {
   type EstimateWarning,
   type SeriesEstimate,
 } from './estimates.ts';
+import { dateFormat } from './intl-cache.ts';
 
 /** What a stored calibration adds when the reader may read it (admin, privacy): its date and counts used. */
 export interface CalibrationFacts {
@@ -122,7 +123,7 @@ export class EstimatePanel {
     } else {
       const { locale } = tr;
       const p = latest.point;
-      const time = new Intl.DateTimeFormat(locale, input.step === 60 ? { hour: '2-digit', minute: '2-digit' } : { weekday: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+      const time = dateFormat(locale, input.step === 60 ? { hour: '2-digit', minute: '2-digit' } : { weekday: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
       this.value.dataset.value = String(p.value);
       this.value.dataset.low = String(p.low);
       this.value.dataset.high = String(p.high);
@@ -151,7 +152,7 @@ export class EstimatePanel {
     if (!info || (info.calibrationId === null && info.calibratedAt === null)) return;
     const created = info.calibratedAt ?? input.calibration?.created ?? null;
     const points = info.points ?? input.calibration?.points ?? null;
-    const date = created === null ? null : new Intl.DateTimeFormat(input.tr.locale, { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(created * 1000));
+    const date = created === null ? null : dateFormat(input.tr.locale, { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(created * 1000));
     this.calibration.hidden = false;
     this.calibration.textContent =
       date !== null && points !== null

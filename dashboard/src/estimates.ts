@@ -7,6 +7,7 @@
  * columns a chart draws, and the texts in Dutch and English. Nothing here touches the DOM or the network.
  */
 import type { Lang } from './i18n.ts';
+import { numberFormat } from './intl-cache.ts';
 
 export type CalibrationKind = 'present' | 'passers';
 /** What the estimate counts: people present (from head counts) or people passing (from line counts). */
@@ -198,7 +199,7 @@ export function estimatedBuckets(t: readonly number[], estimate: SeriesEstimate 
 
 /** A number of people as the page shows it: one decimal below 10 (a mean per minute), whole above. */
 export function formatPeople(value: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: Math.abs(value) < 10 ? 1 : 0 }).format(value);
+  return numberFormat(locale, { maximumFractionDigits: Math.abs(value) < 10 ? 1 : 0 }).format(value);
 }
 
 // ---- texts ------------------------------------------------------------------------------------------------------

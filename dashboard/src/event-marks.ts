@@ -11,6 +11,7 @@ import { compareHref, type CompareState } from './compare-state.ts';
 import { el } from './dom.ts';
 import type { Lang } from './i18n.ts';
 import type { TimeWindow } from './series.ts';
+import { dateFormat } from './intl-cache.ts';
 
 const TEXTS = {
   en: {
@@ -56,7 +57,7 @@ function eventDates(event: MarkedPeriod, locale: string): string {
   const end = new Date(event.to * 1000);
   const midnight = (d: Date) => d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0;
   const whole = midnight(start) && midnight(end);
-  const f = new Intl.DateTimeFormat(
+  const f = dateFormat(
     locale,
     whole ? { weekday: 'short', day: 'numeric', month: 'short' } : { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
   );

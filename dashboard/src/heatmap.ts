@@ -10,6 +10,7 @@ import type { Profile } from './api.ts';
 import { el } from './dom.ts';
 import type { Translator } from './i18n.ts';
 import { DAYS_PER_WEEK, HOURS_PER_DAY, cellState, heatColor, heatTextIsLight, hourLabels, weekdayNames } from './week.ts';
+import { numberFormat } from './intl-cache.ts';
 
 /** Hours between two labels above the grid. */
 const LABEL_EVERY_HOURS = 3;
@@ -176,7 +177,7 @@ export class Heatmap {
         busiest = i;
       }
     }
-    const num = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    const num = numberFormat(locale, { maximumFractionDigits: 1 });
     let painted = 0;
     this.cells.forEach((cell, slot) => {
       const day = days[Math.floor(slot / HOURS_PER_DAY)] ?? '';

@@ -9,6 +9,7 @@ import { el } from './dom.ts';
 import type { MessageKey, Translator } from './i18n.ts';
 import { monthStart, weekStart, addLocalDays } from './periods.ts';
 import type { Series } from './series.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 export const TOTAL_UNITS = ['day', 'week', 'month'] as const;
 export type TotalUnit = (typeof TOTAL_UNITS)[number];
@@ -116,9 +117,9 @@ export class TotalsView {
     this.title.textContent = t(UNIT_TITLE[this.unit]);
     this.note.textContent = t('totalsNote');
     this.renderDownloads();
-    const num = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
-    const day = new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
-    const month = new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric' });
+    const num = numberFormat(locale, { maximumFractionDigits: 0 });
+    const day = dateFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+    const month = dateFormat(locale, { month: 'long', year: 'numeric' });
     const label = (start: Date) =>
       this.unit === 'day' ? day.format(start) : this.unit === 'week' ? t('totalsWeekLabel', { week: isoWeek(start), from: day.format(start) }) : month.format(start);
     const rows = totalsBy(this.series, this.unit).map((row) =>
