@@ -5,6 +5,11 @@
  * (the site and its 10 zones) shows its latest minute and has its chart fed, the charts in view drawn (a chart is
  * made when it comes near the screen), measured in the page from the start of navigation (`performance.now()`). Each run is a fresh browser context (empty cache). Goal: under 1 s.
  *
+ * How it is measured, so the measuring does not weigh on what it measures:
+ * - The check runs inside the page, on every animation frame, from a script the browser adds to the page before its
+ *   own (`addInitScript`), and reports by a console line. Waiting with `page.waitForFunction` would have Playwright
+ *   compile its helper script in the page in the middle of the load (20-45 ms of the page's main thread).
+ *
  * The store is written straight into SQLite by `buildQueryStore` (bench/lib/query-data.ts): hour and day rollups
  * for the year, minute cells for the last days, ending with today (UTC), so the default view (the last 2 hours of
  * minutes) has data.
@@ -14,7 +19,8 @@
  * of another dashboard build to serve instead of dashboard/dist), PASSANT_DASHBOARD_BENCH_WATERFALL (1: print each run's requests, their
  * start and end in ms from navigation, from the page's Resource Timing, and the page's main-thread time by kind:
  * tasks, script, layout, style, from the DevTools protocol's Performance metrics), PASSANT_DASHBOARD_BENCH_PROFILE (a
- * folder: each measured run's CPU profile of the page, for Chromium's DevTools). The dashboard must be built (`npm run build`).
+ * folder: each measured run's CPU profile of the page, for Chromium's DevTools), PASSANT_DASHBOARD_BENCH_TRACE (a
+ * folder: each measured run's Chromium trace, for the DevTools Performance panel; tracing slows the page). The dashboard must be built (`npm run build`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +52,8 @@ const WATERFALL = process.env.PASSANT_DASHBOARD_BENCH_WATERFALL === '1';
 const DIST = process.env.PASSANT_DASHBOARD_BENCH_DIST ? path.resolve(process.env.PASSANT_DASHBOARD_BENCH_DIST) : undefined;
 /** PASSANT_DASHBOARD_BENCH_PROFILE: a folder to write each measured run's CPU profile of the page to (run-N.cpuprofile). */
 const PROFILE = process.env.PASSANT_DASHBOARD_BENCH_PROFILE ? path.resolve(process.env.PASSANT_DASHBOARD_BENCH_PROFILE) : undefined;
+/** PASSANT_DASHBOARD_BENCH_TRACE: a folder to write each measured run's Chromium trace to (run-N.json, for DevTools' Performance panel). */
+const TRACE = process.env.PASSANT_DASHBOARD_BENCH_TRACE ? path.resolve(process.env.PASSANT_DASHBOARD_BENCH_TRACE) : undefined;
 
 interface WaterfallEntry {
   name: string;
@@ -74,7 +82,35 @@ function formatWaterfall(run: number, ms: number, w: { entries: WaterfallEntry[]
 interface PageClock {
   performance: { now(): number };
   document: { querySelectorAll(selector: string): Iterable<{ textContent: string | null; dataset: Record<string, string | undefined> }> };
-  firstFiguresMs?: number;
+  requestAnimationFrame(callback: () => void): number;
+  innerHeight: number;
+  console: { info(message: string): void };
+}
+
+/** The console line the page writes when its first figures are on screen (then the time in ms from navigation). */
+const FIRST_FIGURES = 'passant-bench first-figures';
+
+/**
+ * Runs in the page before its own scripts: on every animation frame, until they are there, looks for the first
+ * figures of `n` cards, and then writes `FIRST_FIGURES` and the time to the console.
+ */
+function watchFirstFigures({ n, marker }: { n: number; marker: string }): void {
+  const g = globalThis as unknown as PageClock;
+  const check = () => {
+    const charts = [...g.document.querySelectorAll('article.card .chart')];
+    const latest = [...g.document.querySelectorAll('article.card .stats dd:first-of-type')];
+    // A chart is drawn once it comes near the screen: the ones in view must be drawn, the others fed.
+    const shown =
+      charts.length === n &&
+      charts.every((c) => Number(c.dataset.buckets ?? 0) > 0 && Number(c.dataset.released ?? 0) > 0) &&
+      charts.every((c) => (c as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top >= g.innerHeight || c.dataset.drawn === '1') &&
+      latest.length >= n &&
+      latest.every((dd) => (dd.textContent ?? '…') !== '…');
+    // the time, and how many charts are drawn at that moment
+    if (shown) g.console.info(`${marker} ${g.performance.now()} ${charts.filter((c) => c.dataset.drawn === '1').length}`);
+    else g.requestAnimationFrame(check);
+  };
+  g.requestAnimationFrame(check);
 }
 
 async function main(): Promise<void> {
@@ -122,26 +158,15 @@ async function main(): Promise<void> {
           await cdp?.send('Profiler.setSamplingInterval', { interval: 200 });
           await cdp?.send('Profiler.start');
         }
+        // As source text: tsx keeps function names with a helper (`__name`) the page does not have, so it is given one.
+        await page.addInitScript({ content: `var __name = (f) => f; (${watchFirstFigures.toString()})(${JSON.stringify({ n: cards, marker: FIRST_FIGURES })});` });
+        const reported = page.waitForEvent('console', { predicate: (m) => m.text().startsWith(`${FIRST_FIGURES} `), timeout: 60_000 });
+        if (TRACE !== undefined && run > 0) {
+          fs.mkdirSync(TRACE, { recursive: true });
+          await browser.startTracing(page, { path: path.join(TRACE, `run-${run}.json`), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'loading'] });
+        }
         await page.goto(`${aggregator.url}/?lang=nl`);
-        const handle = await page.waitForFunction(
-          (n) => {
-            const g = globalThis as unknown as PageClock;
-            const charts = [...g.document.querySelectorAll('article.card .chart')];
-            const latest = [...g.document.querySelectorAll('article.card .stats dd:first-of-type')];
-            // A chart is drawn once it comes near the screen: the ones in view must be drawn, the others fed.
-            const screen = (globalThis as unknown as { innerHeight: number }).innerHeight;
-            const shown =
-              charts.length === n &&
-              charts.every((c) => Number(c.dataset.buckets ?? 0) > 0 && Number(c.dataset.released ?? 0) > 0) &&
-              charts.every((c) => (c as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top >= screen || c.dataset.drawn === '1') &&
-              latest.length >= n &&
-              latest.every((dd) => (dd.textContent ?? '…') !== '…');
-            if (shown) g.firstFiguresMs ??= g.performance.now();
-            return shown ? g.firstFiguresMs : false;
-          },
-          cards,
-          { polling: 'raf', timeout: 60_000 },
-        ).catch(async (err: unknown) => {
+        const message = await reported.catch(async (err: unknown) => {
           // what the page shows when the figures never came: each card's chart and first figure, the banner, the status
           const shown = await page
             .evaluate(() => {
@@ -158,8 +183,9 @@ async function main(): Promise<void> {
             .catch(() => null);
           throw new Error(`run ${run}: no first figures within 60 s; the page shows ${JSON.stringify(shown)}; its errors: ${JSON.stringify(pageErrors)}`, { cause: err });
         });
-        const ms = Number(await handle.jsonValue());
-        drawn = await page.locator('article.card .chart[data-drawn="1"]').count();
+        const [ms, drawnNow] = message.text().slice(FIRST_FIGURES.length + 1).split(' ').map(Number) as [number, number];
+        drawn = drawnNow;
+        if (TRACE !== undefined && run > 0) await browser.stopTracing();
         if (run > 0) samples.push(ms); // run 0 warms the aggregator's caches and the browser
         if (cdp !== null && PROFILE !== undefined && run > 0) {
           const { profile } = await cdp.send('Profiler.stop');
