@@ -2,6 +2,10 @@
  * A card of the overview: one zone or one site, with its figures (latest, busiest, hidden), its chart, a CSV
  * download of the same series, this week against last week, and the hour-of-week heatmap. The card draws what
  * it is given; main.ts decides what to load and when. Names from the API are set as text only.
+ *
+ * What the first figures need (the head, the figures, the chart's box) is made with the card; the week comparison
+ * and the heatmap are made with the card's first details, which are asked for after the first figures: on a page of
+ * 11 cards they were half of its elements before anything was in them.
  */
 import { csvUrl, fetchCsv, fetchExport, type LiveEvent, type Radio, type Target } from './api.ts';
 import { CalibrationForm } from './calibration-form.ts';
@@ -33,8 +37,6 @@ export interface CardSettings {
 export class SeriesCard {
   readonly target: Target;
   readonly root: HTMLElement;
-  readonly comparison: ComparisonView;
-  readonly heatmap: Heatmap;
   series: Series = emptySeries();
   window: TimeWindow;
   loaded = false;
@@ -74,8 +76,11 @@ export class SeriesCard {
   private readonly readout: HTMLElement;
   private readonly error: HTMLElement;
   private readonly noise: HTMLElement;
+  /** Where the week comparison and the heatmap go, once made (`detailViews`). */
+  private readonly details: HTMLElement;
+  private detailParts: { comparison: ComparisonView; heatmap: Heatmap } | null = null;
 
-  /** Builds the card at the end of `parent` (the chart measures its width there). */
+  /** Builds the card at the end of `parent` (the chart measures its width there); its owner renders it. */
   constructor(parent: HTMLElement, target: Target, name: string, settings: CardSettings, win: TimeWindow) {
     this.target = target;
     this.name = name;
@@ -114,8 +119,7 @@ export class SeriesCard {
       this.chartBox,
       el('figcaption', { class: 'chart-key' }, [this.legendDevices, this.legendEstimate, this.legendHidden]),
     ]);
-    this.comparison = new ComparisonView(settings.tr);
-    this.heatmap = new Heatmap(settings.tr);
+    this.details = el('div', { class: 'card-details' });
     const head = el('div', { class: 'card-head' }, [el('div', { class: 'card-titles' }, [this.kindLabel, this.title]), this.csv]);
     const idAttr = target.kind === 'zone' ? 'data-zone-id' : 'data-site-id';
     this.root = el('article', { class: `card ${target.kind}`, attrs: { [idAttr]: target.id, 'aria-busy': 'true' } }, [
@@ -128,11 +132,28 @@ export class SeriesCard {
       this.figure,
       this.table.root,
       this.totals.root,
-      el('div', { class: 'card-details' }, [this.comparison.root, this.heatmap.root]),
+      this.details,
     ]);
     parent.append(this.root);
     this.chart = this.makeChart(win);
-    this.render();
+  }
+
+  /** This week against last week (made with the card's first details). */
+  get comparison(): ComparisonView {
+    return this.detailViews().comparison;
+  }
+
+  /** The hour-of-week heatmap (made with the card's first details). */
+  get heatmap(): Heatmap {
+    return this.detailViews().heatmap;
+  }
+
+  private detailViews(): { comparison: ComparisonView; heatmap: Heatmap } {
+    if (this.detailParts === null) {
+      this.detailParts = { comparison: new ComparisonView(this.settings.tr), heatmap: new Heatmap(this.settings.tr) };
+      this.details.append(this.detailParts.comparison.root, this.detailParts.heatmap.root);
+    }
+    return this.detailParts;
   }
 
   /** A new name (a renamed zone keeps its card and chart). */
@@ -151,8 +172,8 @@ export class SeriesCard {
    */
   setSettings(settings: CardSettings, remakeChart = false): void {
     this.settings = settings;
-    this.comparison.setTranslator(settings.tr);
-    this.heatmap.setTranslator(settings.tr);
+    this.detailParts?.comparison.setTranslator(settings.tr);
+    this.detailParts?.heatmap.setTranslator(settings.tr);
     this.totals.setTranslator(settings.tr);
     if (remakeChart) {
       this.chart.destroy();

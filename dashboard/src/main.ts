@@ -11,6 +11,8 @@
  * their own modules. What stays here is the wiring and the page's reactions to the reader (choices, tabs, signing in
  * and out, invitations, the outcome of a load), which is why the file is still somewhat over 400 lines.
  */
+// First: the token and the question who the reader is go out before anything else is set up (boot.ts).
+import { bootToken } from './boot.ts';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 // The tab pages' styles too (their pages are built when first opened, their styles are in app.css from the start).
@@ -32,7 +34,7 @@ import {
   type Me,
   type Radio,
 } from './api.ts';
-import { forgetToken, loadToken, readTokenInput, saveToken } from './auth.ts';
+import { forgetToken, readTokenInput, saveToken } from './auth.ts';
 import type { CardSettings } from './card.ts';
 import { OverviewCards } from './cards.ts';
 import type { CompareState } from './compare-state.ts';
@@ -43,7 +45,7 @@ import { intlLocale, isLang, pickLang, translate, translator, type Lang, type Me
 import { InvitationPanel, type InvitationOutcome } from './invitation.ts';
 import { LazyPage } from './lazy-page.ts';
 import { LiveUpdates, TICK_MS } from './live.ts';
-import { askMeEarly, loadOverview } from './loader.ts';
+import { loadOverview } from './loader.ts';
 import { periodFromQuery, periodToQuery, periodWindow, type Period } from './periods.ts';
 import type { PrivacyPage } from './privacy-page.ts';
 import { RANGES, windowAt, type TimeWindow } from './series.ts';
@@ -63,10 +65,9 @@ const SENSORS_REFRESH_MS = 30_000;
 
 const state = createState(browserTimeZone());
 const params = new URLSearchParams(location.search);
-// Who the reader is goes out first, and the page is built while the answer is on its way (the first load takes it).
-state.token = loadToken();
+// Who the reader is went out first (boot.ts); the page is built while the answer is on its way.
+state.token = bootToken;
 useToken(state.token, state.token === null ? null : onTokenRefused);
-askMeEarly();
 
 function t(key: MessageKey, values?: Record<string, string | number>): string {
   return translate(state.lang, key, values);
