@@ -1,6 +1,8 @@
 /**
- * What a load of the overview fetches, and in which order: who am I (once, until the reader changes), then the
- * zones and sites at the same time (the event stream opening meanwhile), then, once the stream has opened or failed,
+ * What a load of the overview fetches, and in which order: who am I together with the zones and sites it may read
+ * (one request, `/api/v1/me?include=zones,sites`, asked before the page is built; once, until the reader changes;
+ * a later load asks for the zones and sites at the same time), the event stream opening meanwhile, then, once the
+ * stream has opened or failed,
  * every card's series at the same time together with the marked periods; the cards are built while those are on
  * their way. Each resource is asked for once per load. The week comparison and the heatmap (`loadDetails`) are
  * heavier and change slowly: the page asks for them after the first figures are drawn.
@@ -12,7 +14,7 @@ import {
   ApiError,
   fetchComparison,
   fetchMarkedPeriods,
-  fetchMe,
+  fetchMeAndLists,
   fetchProfile,
   fetchSeries,
   fetchSites,
@@ -22,6 +24,7 @@ import {
   type Comparison,
   type MarkedPeriod,
   type Me,
+  type MeAndLists,
   type Profile,
   type Radio,
   type SiteInfo,
@@ -83,15 +86,15 @@ export type LoadOutcome =
   /** Every series came (`ok`) or some could not be fetched because the server could not be reached. */
   | { kind: 'shown'; ok: boolean };
 
-/** Who the reader is, asked before the page was built (see `askMeEarly`); taken by the next load that needs it. */
-let earlyMe: Promise<Me> | null = null;
+/** Who the reader is and its lists, asked before the page was built (see `askMeEarly`); taken by the next load that needs it. */
+let earlyMe: Promise<MeAndLists> | null = null;
 
 /**
- * Asks who the reader is at once (the token must be in use already): the page then builds its shell while the
- * answer is on its way, and the first load takes it instead of asking again.
+ * Asks who the reader is, with the zones and sites it may read, at once (the token must be in use already): the
+ * page then builds its shell while the answer is on its way, and the first load takes it instead of asking again.
  */
 export function askMeEarly(): void {
-  earlyMe = fetchMe();
+  earlyMe = fetchMeAndLists();
   earlyMe.catch(() => {}); // the load that takes it handles a failure
 }
 
@@ -105,20 +108,22 @@ export async function loadOverview(host: LoadHost): Promise<LoadOutcome> {
   let sites: SiteInfo[];
   try {
     let me = host.me();
+    let lists: MeAndLists | null = null;
     if (me === null) {
-      const asked = earlyMe ?? fetchMe();
+      const asked = earlyMe ?? fetchMeAndLists();
       earlyMe = null;
-      me = await asked;
+      lists = await asked;
+      me = lists.me;
       if (!host.isCurrent()) return { kind: 'stale' };
       host.gotMe(me);
     }
     if (me.role === 'public' && !anyOf(me.zones) && !anyOf(me.sites)) return { kind: 'locked' };
     // The event stream opens while the zones and sites are asked for (a reader who may read counts).
     if (anyOf(me.zones) || anyOf(me.sites)) host.openLive();
-    [zones, sites] = await Promise.all([
-      anyOf(me.zones) ? fetchZones() : Promise.resolve([]),
-      anyOf(me.sites) ? fetchSites() : Promise.resolve([]),
-    ]);
+    [zones, sites] =
+      lists !== null
+        ? [lists.zones, lists.sites]
+        : await Promise.all([anyOf(me.zones) ? fetchZones() : Promise.resolve([]), anyOf(me.sites) ? fetchSites() : Promise.resolve([])]);
   } catch (err) {
     if (!host.isCurrent()) return { kind: 'stale' };
     if (isInvalidToken(err)) return { kind: 'refused' };

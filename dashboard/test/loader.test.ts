@@ -58,9 +58,21 @@ function fakeServer(): FakeServer {
     server.requests.push(`${url.pathname}${url.search}`);
     const hold = [...server.held.keys()].find((p) => p === url.pathname);
     if (hold !== undefined) await new Promise<void>((resolve) => server.held.set(hold, resolve));
-    const route = server.routes.get(url.pathname);
-    const answer = typeof route === 'function' ? route(url) : (route ?? { status: 404, body: { code: 'not_found', detail: 'no such route' } });
+    const answerOf = (path: string): Answer => {
+      const route = server.routes.get(path);
+      return typeof route === 'function' ? route(url) : (route ?? { status: 404, body: { code: 'not_found', detail: 'no such route' } });
+    };
+    let answer = answerOf(url.pathname);
     if (answer === 'network-error') throw new TypeError('fetch failed');
+    if (url.pathname === '/api/v1/me' && url.searchParams.get('include') === 'zones,sites' && answer.status === 200) {
+      // as the aggregator does: the lists /zones and /sites give, empty where the reader may read none
+      const me = answer.body as Me;
+      const list = (path: string, scope: Me['zones']) => {
+        const listed = answerOf(path);
+        return scope !== 'all' && scope.length === 0 ? [] : listed !== 'network-error' && listed.status === 200 ? listed.body : [];
+      };
+      answer = { status: 200, body: { ...me, included: { zones: list('/api/v1/zones', me.zones), sites: list('/api/v1/sites', me.sites) } } };
+    }
     return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
   });
   return server;
@@ -119,14 +131,15 @@ afterEach(() => {
 });
 
 describe('loadOverview', () => {
-  it('asks for me, then zones and sites together, then every series and the marked periods, each once', async () => {
+  it('asks for me with the zones and sites in one request, then every series and the marked periods, each once', async () => {
     const { host, log } = fakeHost();
     const outcome = await loadOverview(host);
     expect(outcome).toEqual<LoadOutcome>({ kind: 'shown', ok: true });
     const paths = server.requests.map(pathOf);
-    expect(paths[0]).toBe('/api/v1/me');
-    expect(new Set(paths.slice(1, 3))).toEqual(new Set(['/api/v1/zones', '/api/v1/sites']));
-    expect(new Set(paths.slice(3))).toEqual(
+    expect(server.requests[0]).toBe('/api/v1/me?include=zones,sites');
+    expect(paths).not.toContain('/api/v1/zones');
+    expect(paths).not.toContain('/api/v1/sites');
+    expect(new Set(paths.slice(1))).toEqual(
       new Set(['/api/v1/sites/centrum/series', '/api/v1/zones/markt/series', '/api/v1/zones/brug/series', '/api/v1/marked-periods']),
     );
     expect(paths).toHaveLength(new Set(paths).size); // each resource once
@@ -136,25 +149,25 @@ describe('loadOverview', () => {
     expect(paths.some((p) => p.endsWith('/compare') || p.endsWith('/profile'))).toBe(false);
   });
 
-  it('asks zones and sites at the same time: the second goes out before the first is answered', async () => {
+  it('in a later load (the reader known) asks zones and sites at the same time: the second goes out before the first is answered', async () => {
     server.held.set('/api/v1/zones', () => {});
-    const { host } = fakeHost();
+    const { host } = fakeHost({ me: PUBLIC_ALL });
     const load = loadOverview(host);
     await vi.waitFor(() => expect(server.requests.map(pathOf)).toContain('/api/v1/sites'));
-    expect(server.requests.map(pathOf)).toEqual(['/api/v1/me', '/api/v1/zones', '/api/v1/sites']);
+    expect(server.requests.map(pathOf)).toEqual(['/api/v1/zones', '/api/v1/sites']);
     server.held.get('/api/v1/zones')!();
     expect((await load).kind).toBe('shown');
   });
 
   it('takes the answer to me asked early (before the page was built) instead of asking again, once', async () => {
     askMeEarly();
-    expect(server.requests).toEqual(['/api/v1/me']);
+    expect(server.requests).toEqual(['/api/v1/me?include=zones,sites']);
     const first = fakeHost();
     await loadOverview(first.host);
-    expect(server.requests.filter((r) => r === '/api/v1/me')).toHaveLength(1);
-    expect(first.log[0]).toBe('me');
+    expect(server.requests.filter((r) => pathOf(r) === '/api/v1/me')).toHaveLength(1);
+    expect(first.log.slice(0, 3)).toEqual(['me', 'openLive', 'lists 2 zones, 1 sites']);
     await loadOverview(fakeHost().host); // a later load (another reader) asks again
-    expect(server.requests.filter((r) => r === '/api/v1/me')).toHaveLength(2);
+    expect(server.requests.filter((r) => pathOf(r) === '/api/v1/me')).toHaveLength(2);
   });
 
   it('does not ask for me again when the page knows who the reader is', async () => {
@@ -170,7 +183,7 @@ describe('loadOverview', () => {
     const { host, log } = fakeHost({ liveSettled });
     const load = loadOverview(host);
     await vi.waitFor(() => expect(log).toContain('lists 2 zones, 1 sites'));
-    expect(server.requests.map(pathOf)).toEqual(['/api/v1/me', '/api/v1/zones', '/api/v1/sites']);
+    expect(server.requests.map(pathOf)).toEqual(['/api/v1/me']);
     open();
     expect((await load).kind).toBe('shown');
     expect(server.requests.filter((r) => r.includes('/series'))).toHaveLength(3);
@@ -199,15 +212,15 @@ describe('loadOverview', () => {
     expect(server.requests.some((r) => r.includes('/series'))).toBe(false);
   });
 
-  it('fails with the server error when the zone list fails, and asks for no series', async () => {
+  it('fails with the server error when the zone list fails in a later load, and asks for no series', async () => {
     server.routes.set('/api/v1/zones', { status: 500, body: { code: 'internal', detail: 'boom' } });
-    const { host, log } = fakeHost();
+    const { host, log } = fakeHost({ me: PUBLIC_ALL });
     const outcome = await loadOverview(host);
     expect(outcome.kind).toBe('failed');
     const error = (outcome as { error: unknown }).error;
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(500);
-    expect(log).toEqual(['me', 'openLive']);
+    expect(log).toEqual(['openLive']);
     expect(server.requests.some((r) => r.includes('/series'))).toBe(false);
   });
 

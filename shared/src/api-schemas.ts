@@ -323,6 +323,10 @@ export const MeSchema = z
     health: z.boolean().describe('may read /sensors'),
     audit: z.boolean().describe('may read /privacy/audit'),
     admin: z.boolean(),
+    included: z
+      .strictObject({ zones: ZoneListSchema.optional(), sites: SiteListSchema.optional() })
+      .optional()
+      .describe('with ?include=: the lists asked for, as /zones and /sites give them to this caller (empty where it may read none)'),
   })
   .describe('who the caller is and what it may read');
 

@@ -147,6 +147,17 @@ export const EVENTS_QUERY = z.object({
 /** Old query names still accepted, by route query: old -> new. */
 export const EVENTS_ALIASES: Readonly<Record<string, string>> = { access_token: 'accessToken' };
 
+export const ME_QUERY = z.object({
+  include: z
+    .string()
+    .regex(/^(zones|sites)(,(zones|sites))?$/, { error: 'include must be zones, sites or zones,sites' })
+    .optional()
+    .describe(
+      'also the lists this caller may read, as /zones and /sites give them (an empty list where it may read none): zones, sites or zones,sites. A page that starts needs all three: one request instead of three in a row',
+    )
+    .meta({ example: 'zones,sites' }),
+});
+
 /** A route without query parameters. */
 export const NO_QUERY = z.object({});
 

@@ -119,6 +119,36 @@ describe('without a token (auth.public defaults: nothing public but the privacy 
     expect((await api('/api/v1/openapi.json')).status).toBe(200);
     expect((await api('/api/v1/me')).body).toEqual({ role: 'public', name: null, tokenId: null, zones: [], sites: [], health: false, audit: false, admin: false });
   });
+
+  it('/me?include=zones,sites gives empty lists where /zones and /sites answer 401: a page that starts asks once, and nothing fails', async () => {
+    const r = await api('/api/v1/me?include=zones,sites');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ role: 'public', zones: [], sites: [], included: { zones: [], sites: [] } });
+  });
+});
+
+describe('/me?include=', () => {
+  it('gives exactly the lists /zones and /sites give the same caller, only those asked for', async () => {
+    for (const token of [tok.viewer, tok.admin]) {
+      const me = await api('/api/v1/me?include=zones,sites', token);
+      expect(me.status).toBe(200);
+      expect(me.body.included.zones).toEqual((await api('/api/v1/zones', token)).body);
+      expect(me.body.included.sites).toEqual((await api('/api/v1/sites', token)).body);
+      expect(me.body.included.zones.length).toBeGreaterThan(0);
+      const { included: _lists, ...rest } = me.body;
+      expect(rest).toEqual((await api('/api/v1/me', token)).body);
+    }
+    expect((await api('/api/v1/me?include=sites', tok.admin)).body.included).toEqual({ sites: (await api('/api/v1/sites', tok.admin)).body });
+    expect((await api('/api/v1/me', tok.admin)).body).not.toHaveProperty('included');
+  });
+
+  it('refuses anything but zones and sites (400, saying what it takes)', async () => {
+    for (const bad of ['tokens', 'zones,tokens', 'zones,,sites', '']) {
+      const r = await api(`/api/v1/me?include=${bad}`, tok.admin);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.detail, bad).toMatch(/include must be zones, sites or zones,sites/);
+    }
+  });
 });
 
 describe('bad tokens', () => {

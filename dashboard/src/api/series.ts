@@ -1,26 +1,49 @@
 /** Who am I, zones and sites, and a zone's or site's series, week comparison, hour-of-week profile and CSV. */
 import type { SeriesQuery } from '@passant/shared';
 import { bad, currentToken, errorOf, getJson, noteRefusal, request } from './http.ts';
-import { isComparison, isMe, isProfile, isSeriesResponse, isSiteInfo, isZoneInfo } from './checks.ts';
+import { isComparison, isMe, isProfile, isRecord, isSeriesResponse, isSiteInfo, isZoneInfo } from './checks.ts';
 import type { Comparison, Me, Profile, Radio, Series, SiteInfo, Target, ZoneInfo } from './types.ts';
 
-/** Who the caller is; with `token`, checks that token (without using it for anything else). */
-export async function fetchMe(token: string | null = currentToken()): Promise<Me> {
-  const body = await getJson('api/v1/me', token);
+function meOf(body: unknown): Me {
   if (!isMe(body)) throw bad('{role, zones, sites, ...}');
   return { role: body.role, name: body.name, zones: body.zones, sites: body.sites, health: body.health, audit: body.audit, admin: body.admin };
 }
 
-export async function fetchZones(): Promise<ZoneInfo[]> {
-  const body = await getJson('api/v1/zones');
+function zonesOf(body: unknown): ZoneInfo[] {
   if (!Array.isArray(body) || !body.every(isZoneInfo)) throw bad('a list of {id, name}');
   return body.map((z) => ({ id: z.id, name: z.name, site: typeof z.site === 'string' ? z.site : null }));
 }
 
-export async function fetchSites(): Promise<SiteInfo[]> {
-  const body = await getJson('api/v1/sites');
+function sitesOf(body: unknown): SiteInfo[] {
   if (!Array.isArray(body) || !body.every(isSiteInfo)) throw bad('a list of {id, name, zones}');
   return body.map((s) => ({ id: s.id, name: s.name, zones: [...s.zones] }));
+}
+
+/** Who the caller is; with `token`, checks that token (without using it for anything else). */
+export async function fetchMe(token: string | null = currentToken()): Promise<Me> {
+  return meOf(await getJson('api/v1/me', token));
+}
+
+/** Who the caller is and the zones and sites it may read (empty lists where none), in one request. */
+export interface MeAndLists {
+  me: Me;
+  zones: ZoneInfo[];
+  sites: SiteInfo[];
+}
+
+export async function fetchMeAndLists(token: string | null = currentToken()): Promise<MeAndLists> {
+  const body = await getJson('api/v1/me?include=zones,sites', token);
+  const me = meOf(body);
+  const included = isRecord(body) && isRecord(body.included) ? body.included : {};
+  return { me, zones: zonesOf(included.zones), sites: sitesOf(included.sites) };
+}
+
+export async function fetchZones(): Promise<ZoneInfo[]> {
+  return zonesOf(await getJson('api/v1/zones'));
+}
+
+export async function fetchSites(): Promise<SiteInfo[]> {
+  return sitesOf(await getJson('api/v1/sites'));
 }
 
 export function targetPath(target: Target, what: string): string {

@@ -55,6 +55,8 @@ export interface RouteContext extends Pick<HttpAppOptions, 'registry' | 'release
   /** The released series of a target as this caller may read it (exact or open data). */
   released(res: Response, target: SeriesTarget, query: SeriesRequest): Promise<ReleasedSeries>;
   readableZones(principal: Principal): ZoneInfoBody[];
+  /** The sites the caller may read, each as `siteInfo` gives it. */
+  readableSites(principal: Principal): SiteInfoBody[];
   siteInfo(principal: Principal, id: string): SiteInfoBody | undefined;
 }
 
@@ -215,6 +217,13 @@ export function createRouteContext(options: HttpAppOptions, openApiJson: string)
           coordinates: zone.coordinates ? { lat: zone.coordinates.lat, lon: zone.coordinates.lon } : null,
           site: siteIfReadable(principal, registry.siteOf(zone.id)),
         }));
+    },
+
+    readableSites(principal) {
+      return registry
+        .listSites()
+        .filter((s) => access.canReadSite(principal, s.id))
+        .map((s) => this.siteInfo(principal, s.id)!);
     },
 
     /** A site as the caller may see it: only the zones it may read are listed (others are not shown to exist). */

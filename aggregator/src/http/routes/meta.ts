@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { MeBody } from '@passant/shared';
 import { MeSchema } from '@passant/shared/api-schemas';
 import { roleOf } from '../../auth/access.ts';
-import { NO_QUERY } from '../params.ts';
+import { ME_QUERY, NO_QUERY } from '../params.ts';
 import type { RouteSpec } from './types.ts';
 
 export const META_ROUTES: RouteSpec[] = [
@@ -26,14 +26,14 @@ export const META_ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/api/v1/me',
     operationId: 'getMe',
-    summary: 'Who the caller is (role, token id and name) and which zones and sites it may read',
+    summary: 'Who the caller is (role, token id and name) and which zones and sites it may read; with ?include=zones,sites also their lists',
     tag: 'meta',
     auth: 'public',
     access: 'anyone',
-    query: NO_QUERY,
+    query: ME_QUERY,
     body: { kind: 'json', schema: MeSchema },
     errors: [400, 401],
-    handle: (ctx) => (_req, res) => {
+    handle: (ctx) => (req, res) => {
       const { access, registry } = ctx;
       const principal = ctx.principalOf(res);
       const body: MeBody = {
@@ -52,6 +52,13 @@ export const META_ROUTES: RouteSpec[] = [
         audit: access.canSeeAudit(principal),
         admin: access.isAdmin(principal),
       };
+      const include = (req.query as Record<string, string | undefined>).include?.split(',') ?? [];
+      if (include.length > 0) {
+        body.included = {
+          ...(include.includes('zones') ? { zones: ctx.readableZones(principal) } : {}),
+          ...(include.includes('sites') ? { sites: ctx.readableSites(principal) } : {}),
+        };
+      }
       res.json(body);
     },
   },

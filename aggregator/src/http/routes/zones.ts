@@ -204,12 +204,7 @@ export const ZONE_ROUTES: RouteSpec[] = [
       if (!ctx.access.mayReadAnySite(principal)) {
         throw nothingPublic('site');
       }
-      res.json(
-        ctx.registry
-          .listSites()
-          .filter((s) => ctx.access.canReadSite(principal, s.id))
-          .map((s) => ctx.siteInfo(principal, s.id)!),
-      );
+      res.json(ctx.readableSites(principal));
     },
   },
   ...seriesRoutes('site'),
