@@ -1,25 +1,10 @@
 /** `--help` on every command of `passant-aggregator`: exit 0 and that command's usage on stdout. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureOutput, type CapturedRun } from '@passant/test-helpers/capture-output';
 import { main } from '../src/cli.ts';
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+function runCli(args: string[]): Promise<CapturedRun> {
+  return captureOutput(() => main(args));
 }
 
 afterEach(() => vi.restoreAllMocks());

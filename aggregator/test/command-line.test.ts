@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { captureOutput, type CapturedRun } from '@passant/test-helpers/capture-output';
 import { main } from '../src/cli.ts';
 import { parseCommandLine, readSecrets, type CommandSpec } from '../src/command-line.ts';
 
@@ -24,22 +25,8 @@ function file(name: string, text: string): string {
   return p;
 }
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
+function runCli(args: string[]): Promise<CapturedRun> {
+  return captureOutput(() => main(args));
 }
 
 const SPEC: CommandSpec = {

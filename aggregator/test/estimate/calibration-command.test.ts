@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { captureOutput, type CapturedRun } from '@passant/test-helpers/capture-output';
 import { main } from '../../src/cli.ts';
 
 interface Received {
@@ -70,22 +71,8 @@ function file(name: string, text: string): string {
   return p;
 }
 
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
+function runCli(args: string[]): Promise<CapturedRun> {
+  return captureOutput(() => main(args));
 }
 
 const LIST = () => ['calibration', 'list', '--zone', 'markt', '--api', api];

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { topics } from '@passant/shared';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedes, type TestBroker } from '@passant/test-helpers/aedes-broker';
+import { captureOutput } from '@passant/test-helpers/capture-output';
 import { waitFor } from '@passant/test-helpers/wait';
 import { calibrationCommand, parseCountsCsv, parseTime } from '../../src/estimate/calibration-command.ts';
 import { CalibrationStore } from '../../src/estimate/calibration-store.ts';
@@ -183,22 +184,8 @@ describe('who may read and write calibrations', () => {
 
 /** Runs the calibration command with `env`, its stdout and stderr captured. */
 async function runCalibration(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await calibrationCommand(args, env), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
+  const { code, stdout, stderr } = await captureOutput(() => calibrationCommand(args, env));
+  return { code, out: stdout, err: stderr };
 }
 
 describe('passant-aggregator calibration add|list', () => {
