@@ -1,6 +1,6 @@
 /** A zone's calibrations: the list (admin and privacy tokens) and a new fit from manual counts (admin). */
 import { isCount, isRecord, isTime, isValue } from './checks.ts';
-import { ApiError, REQUEST_TIMEOUT_MS, bad, currentToken, errorOf, getJson, headers, noteRefusal } from './http.ts';
+import { REQUEST_TIMEOUT_MS, bad, getJson, sendJson } from './http.ts';
 import type { Radio } from './types.ts';
 
 /** A stored calibration as the page reads it (`GET /api/v1/zones/:id/calibrations`, admin and privacy tokens). */
@@ -38,27 +38,8 @@ export interface FittedCalibration {
  * as an ApiError with the server's message.
  */
 export async function postCalibration(zoneId: string, body: { kind: string; radio: Radio; counts: { from: number; to: number; people: number }[] }): Promise<FittedCalibration> {
-  const path = `api/v1/zones/${encodeURIComponent(zoneId)}/calibrations`;
-  const token = currentToken();
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method: 'POST',
-      headers: { ...(headers('application/json', token) as Record<string, string>), 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS * 3),
-      credentials: 'omit',
-      referrerPolicy: 'no-referrer',
-    });
-  } catch (err) {
-    throw new ApiError(`no answer from ${path}`, 0, 'unreachable', { cause: err });
-  }
-  if (!res.ok) {
-    const err = await errorOf(res, path);
-    noteRefusal(err, token);
-    throw err;
-  }
-  const c: unknown = await res.json().catch(() => null);
+  // a fit takes longer than a read: three times the usual time limit
+  const c = await sendJson('POST', `api/v1/zones/${encodeURIComponent(zoneId)}/calibrations`, body, undefined, REQUEST_TIMEOUT_MS * 3);
   if (!isRecord(c) || typeof c.id !== 'string') throw bad('a fitted calibration {id, parameters, statistics, points}');
   const num = (v: unknown) => (isValue(v) ? v : null);
   return {

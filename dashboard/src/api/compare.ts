@@ -1,9 +1,8 @@
 /** Any two periods compared (compare-view.ts), and the exports people open (English CSV, Dutch Excel). */
 import { isRecord } from './checks.ts';
-import { bad, currentToken, errorOf, getJson, noteRefusal, request } from './http.ts';
-import { fileNameOf, safeFileName, targetPath } from './series.ts';
+import { bad, getJson } from './http.ts';
+import { fetchCsvFile, targetPath } from './series.ts';
 import type { Radio, Target } from './types.ts';
-
 
 /** `GET .../compare-periods`: any two periods in the same step, as the API compares them. */
 export type PeriodsComparison = import('@passant/shared').ComparePeriodsBody;
@@ -61,14 +60,5 @@ export async function fetchExport(
   format: ExportFormat,
 ): Promise<{ blob: Blob; fileName: string }> {
   const params = new URLSearchParams({ from: String(query.from), to: String(query.to), step: String(query.step), radio: query.radio, tz: query.tz, format });
-  const path = `${targetPath(target, 'series.csv')}?${params}`;
-  const token = currentToken();
-  const res = await request(path, 'text/csv', token);
-  if (!res.ok) {
-    const err = await errorOf(res, path);
-    noteRefusal(err, token);
-    throw err;
-  }
-  const blob = await res.blob();
-  return { blob, fileName: safeFileName(fileNameOf(res.headers.get('content-disposition')) ?? `passant-${target.kind}-${target.id}.csv`, 'passant.csv') };
+  return fetchCsvFile(`${targetPath(target, 'series.csv')}?${params}`, `passant-${target.kind}-${target.id}.csv`);
 }

@@ -56,17 +56,45 @@ export function headers(accept: string, token: string | null): HeadersInit {
   return h;
 }
 
-export async function request(path: string, accept: string, token: string | null): Promise<Response> {
+/** What a request sends besides its path: a method other than GET, a JSON body, a longer time limit. */
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE';
+  body?: unknown;
+  timeoutMs?: number;
+}
+
+/** Sends a request with `token` in a header (never a cookie); no answer in time is an ApiError with status 0. */
+export async function request(path: string, accept: string, token: string | null, options: RequestOptions = {}): Promise<Response> {
+  const sent: Record<string, string> = headers(accept, token) as Record<string, string>;
+  if (options.body !== undefined) sent['content-type'] = 'application/json';
   try {
     return await fetch(path, {
-      headers: headers(accept, token),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      method: options.method ?? 'GET',
+      headers: sent,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      signal: AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS),
       // The token is sent by header only; no cookie or other credential is needed or sent along.
       credentials: 'omit',
       referrerPolicy: 'no-referrer',
     });
   } catch (err) {
     throw new ApiError(`no answer from ${path.split('?')[0]}`, 0, 'unreachable', { cause: err });
+  }
+}
+
+/** `res` when it is ok; else its error, thrown (a refusal of the page's own token signs the page out). */
+export async function ensureOk(res: Response, path: string, token: string | null): Promise<Response> {
+  if (res.ok) return res;
+  const err = await errorOf(res, path);
+  noteRefusal(err, token);
+  throw err;
+}
+
+async function readJson(res: Response, path: string): Promise<unknown> {
+  try {
+    return await res.json();
+  } catch (err) {
+    throw new ApiError(`${path.split('?')[0]} answered ${res.status} without JSON`, res.status, 'bad_response', { cause: err });
   }
 }
 
@@ -90,17 +118,7 @@ export async function errorOf(res: Response, path: string): Promise<ApiError> {
 }
 
 export async function getJson(path: string, token: string | null = bearer): Promise<unknown> {
-  const res = await request(path, 'application/json', token);
-  if (!res.ok) {
-    const err = await errorOf(res, path);
-    noteRefusal(err, token);
-    throw err;
-  }
-  try {
-    return await res.json();
-  } catch (err) {
-    throw new ApiError(`${path.split('?')[0]} answered ${res.status} without JSON`, res.status, 'bad_response', { cause: err });
-  }
+  return readJson(await ensureOk(await request(path, 'application/json', token), path, token), path);
 }
 
 export function bad(what: string): ApiError {
@@ -108,29 +126,6 @@ export function bad(what: string): ApiError {
 }
 
 /** Sends a JSON request (`POST`, `DELETE`) with `token` (the page's own by default) and returns the JSON answer. */
-export async function sendJson(method: 'POST' | 'DELETE', path: string, body: unknown, token: string | null = bearer): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      headers: body === undefined ? headers('application/json', token) : { ...(headers('application/json', token) as Record<string, string>), 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      credentials: 'omit',
-      referrerPolicy: 'no-referrer',
-    });
-  } catch (err) {
-    throw new ApiError(`no answer from ${path}`, 0, 'unreachable', { cause: err });
-  }
-  if (!res.ok) {
-    const err = await errorOf(res, path);
-    noteRefusal(err, token);
-    throw err;
-  }
-  try {
-    return await res.json();
-  } catch (err) {
-    throw new ApiError(`${path} answered ${res.status} without JSON`, res.status, 'bad_response', { cause: err });
-  }
+export async function sendJson(method: 'POST' | 'DELETE', path: string, body: unknown, token: string | null = bearer, timeoutMs?: number): Promise<unknown> {
+  return readJson(await ensureOk(await request(path, 'application/json', token, { method, body, timeoutMs }), path, token), path);
 }
-

@@ -1,6 +1,6 @@
 /** Who am I, zones and sites, and a zone's or site's series, week comparison, hour-of-week profile and CSV. */
 import type { SeriesQuery } from '@passant/shared';
-import { bad, currentToken, errorOf, getJson, noteRefusal, request } from './http.ts';
+import { bad, currentToken, ensureOk, getJson, request } from './http.ts';
 import { isComparison, isMe, isProfile, isRecord, isSeriesResponse, isSiteInfo, isZoneInfo } from './checks.ts';
 import type { Comparison, Me, Profile, Radio, Series, SiteInfo, Target, ZoneInfo } from './types.ts';
 
@@ -91,17 +91,18 @@ export function fileNameOf(contentDisposition: string | null): string | null {
   return match ? match[1]! : null;
 }
 
-/** Fetches a series as CSV (with the token as a header) and returns the file. */
-export async function fetchCsv(target: Target, query: SeriesQuery): Promise<{ blob: Blob; fileName: string }> {
-  const path = csvUrl(target, query);
+/**
+ * Fetches a CSV file (with the token as a header, never in the link) and returns it with the name the server
+ * gives it (`fallback` when it gives none), made safe to offer.
+ */
+export async function fetchCsvFile(path: string, fallback: string): Promise<{ blob: Blob; fileName: string }> {
   const token = currentToken();
-  const res = await request(path, 'text/csv', token);
-  if (!res.ok) {
-    const err = await errorOf(res, path);
-    noteRefusal(err, token);
-    throw err;
-  }
+  const res = await ensureOk(await request(path, 'text/csv', token), path, token);
   const blob = await res.blob();
-  const fallback = `passant-${target.kind}-${target.id}-${query.radio}-${query.from}-${query.to}-${query.step}.csv`;
   return { blob, fileName: safeFileName(fileNameOf(res.headers.get('content-disposition')) ?? fallback, 'passant.csv') };
+}
+
+/** Fetches a series as CSV and returns the file. */
+export function fetchCsv(target: Target, query: SeriesQuery): Promise<{ blob: Blob; fileName: string }> {
+  return fetchCsvFile(csvUrl(target, query), `passant-${target.kind}-${target.id}-${query.radio}-${query.from}-${query.to}-${query.step}.csv`);
 }
