@@ -1,7 +1,7 @@
 /**
- * One load of the dashboard asks for each resource once: /me, /zones, /sites, every card's series, comparison
- * and profile, each exactly once, with the event stream open (its opening used to start a second load that
- * fetched all of them again). In English at desktop size and in Dutch at phone size, against a running dashboard.stack.
+ * One load of the dashboard asks for each resource once: /me with the zone and site lists (one request, not /me,
+ * then /zones and /sites), every card's series, comparison and profile, each exactly once, with the event stream open
+ * (its opening used to start a second load that fetched all of them again). In English at desktop size and in Dutch at phone size, against a running dashboard.stack.
  * The overview builds none of the tab pages (each is built when its tab first opens), and a chart is drawn once it
  * comes within half a screen of the viewport, not before (dashboard/src/lazy-page.ts, charts.ts).
  */
@@ -26,9 +26,11 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         const page = await context.newPage();
         const problems = watch(page, dashboard.stack.baseUrl);
         const asked = new Map<string, number>();
+        const meQueries: string[] = [];
         page.on('request', (req) => {
-          const { pathname } = new URL(req.url());
+          const { pathname, search } = new URL(req.url());
           if (pathname.startsWith('/api/')) asked.set(pathname, (asked.get(pathname) ?? 0) + 1);
+          if (pathname === '/api/v1/me') meQueries.push(search);
         });
         // The tab pages built so far (each in its box, empty until then).
         const built = () => page.locator('.lazy-page').evaluateAll((boxes) => boxes.filter((b) => b.childElementCount > 0).map((b) => b.getAttribute('data-page')));
@@ -39,11 +41,13 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         await expect.poll(() => page.locator('.heatmap[data-loaded="true"]').count(), { timeout: 30_000 }).toBe(3);
         await expect.poll(() => page.locator('.compare[data-loaded="true"]').count(), { timeout: 30_000 }).toBe(3);
 
-        const expected: Record<string, number> = { '/api/v1/me': 1, '/api/v1/zones': 1, '/api/v1/sites': 1, '/api/v1/events': 1, '/api/v1/marked-periods': 1 };
+        // The lists come with /me: /zones and /sites are not asked at all.
+        const expected: Record<string, number> = { '/api/v1/me': 1, '/api/v1/events': 1, '/api/v1/marked-periods': 1 };
         for (const card of ['sites/centrum', 'zones/winkelstraat', 'zones/markt']) {
           for (const what of ['series', 'compare', 'profile']) expected[`/api/v1/${card}/${what}`] = 1;
         }
         expect(Object.fromEntries([...asked].sort())).toEqual(Object.fromEntries(Object.entries(expected).sort()));
+        expect(meQueries).toEqual(['?include=zones,sites']);
         expect(await page.locator('article.card').count()).toBe(3);
 
         // No tab page was built for the overview.
