@@ -3,24 +3,19 @@
  * the delivery settings, the outbox, the announced build), its statistics, and the broker URL as logs show it.
  */
 import type { Radio } from '@passant/shared';
+import type { MqttConnectionConfig } from '@passant/shared/mqtt-options';
 import type { SensorBuild } from '../build-info.ts';
 import type { Logger } from '../log.ts';
 import type { Outbox } from './outbox.ts';
 import type { DeliverySettings } from './resend-schedule.ts';
 
-/** The `mqtt` config section (unset keys are `undefined`; the mqtt.js options are built by the shared builder). */
-export interface MqttPublisherSettings {
+/**
+ * The `mqtt` config section: the connection settings both programs share (unset keys are `undefined`; the mqtt.js
+ * options are built by the shared builder), and the sensor's own.
+ */
+export interface MqttPublisherSettings extends MqttConnectionConfig {
   url: string;
-  username?: string | undefined;
-  password?: string | undefined;
-  caFile?: string | undefined;
-  certFile?: string | undefined;
-  keyFile?: string | undefined;
-  rejectUnauthorized: boolean;
   topicBase: string;
-  reconnectPeriodMs: number;
-  connectTimeoutMs: number;
-  keepaliveSeconds: number;
   maxInFlight: number;
 }
 
