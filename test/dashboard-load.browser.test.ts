@@ -1,6 +1,7 @@
 /**
  * One load of the dashboard asks for each resource once: /me with the zone and site lists (one request, not /me,
- * then /zones and /sites), every card's series, comparison and profile, each exactly once, with the event stream open
+ * then /zones and /sites), the site's series with its zones' (one request, ?include=zones), every card's comparison
+ * and profile, each exactly once, with the event stream open
  * (its opening used to start a second load that fetched all of them again). In English at desktop size and in Dutch at phone size, against a running dashboard.stack.
  * The overview builds none of the tab pages (each is built when its tab first opens), and a chart is drawn once it
  * comes within half a screen of the viewport, not before (dashboard/src/lazy-page.ts, charts.ts).
@@ -27,10 +28,12 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         const problems = watch(page, dashboard.stack.baseUrl);
         const asked = new Map<string, number>();
         const meQueries: string[] = [];
+        const siteSeriesQueries: URLSearchParams[] = [];
         page.on('request', (req) => {
-          const { pathname, search } = new URL(req.url());
+          const { pathname, search, searchParams } = new URL(req.url());
           if (pathname.startsWith('/api/')) asked.set(pathname, (asked.get(pathname) ?? 0) + 1);
           if (pathname === '/api/v1/me') meQueries.push(search);
+          if (pathname === '/api/v1/sites/centrum/series') siteSeriesQueries.push(searchParams);
         });
         // The tab pages built so far (each in its box, empty until then).
         const built = () => page.locator('.lazy-page').evaluateAll((boxes) => boxes.filter((b) => b.childElementCount > 0).map((b) => b.getAttribute('data-page')));
@@ -44,10 +47,13 @@ describe.skipIf(!hasChromium)('dashboard loading in Chromium (Debian package "ch
         // The lists come with /me: /zones and /sites are not asked at all.
         const expected: Record<string, number> = { '/api/v1/me': 1, '/api/v1/events': 1, '/api/v1/marked-periods': 1 };
         for (const card of ['sites/centrum', 'zones/winkelstraat', 'zones/markt']) {
-          for (const what of ['series', 'compare', 'profile']) expected[`/api/v1/${card}/${what}`] = 1;
+          for (const what of ['compare', 'profile']) expected[`/api/v1/${card}/${what}`] = 1;
         }
+        // The zones' series come with the site's: no /zones/{id}/series at all.
+        expected['/api/v1/sites/centrum/series'] = 1;
         expect(Object.fromEntries([...asked].sort())).toEqual(Object.fromEntries(Object.entries(expected).sort()));
         expect(meQueries).toEqual(['?include=zones,sites']);
+        expect(siteSeriesQueries.map((q) => q.get('include'))).toEqual(['zones']);
         expect(await page.locator('article.card').count()).toBe(3);
 
         // No tab page was built for the overview.

@@ -15,7 +15,7 @@
 export * from './api/types.ts';
 export { ApiError, REQUEST_TIMEOUT_MS, isInvalidToken, needsToken, useToken } from './api/http.ts';
 export { isAudit, isComparison, isMe, isPrivacyInfo, isProfile, isSensorHealthReport, isSeriesResponse, isSiteInfo, isZoneInfo, parseLiveEvent } from './api/checks.ts';
-export { csvUrl, fetchComparison, fetchCsv, fetchMe, fetchMeAndLists, fetchProfile, fetchSeries, fetchSites, fetchZones, fileNameOf, safeFileName, type MeAndLists } from './api/series.ts';
+export { csvUrl, fetchComparison, fetchCsv, fetchMe, fetchMeAndLists, fetchProfile, fetchSeries, fetchSiteWithZones, fetchSites, fetchZones, fileNameOf, safeFileName, type MeAndLists } from './api/series.ts';
 export * from './api/compare.ts';
 export * from './api/calibrations.ts';
 export * from './api/health.ts';

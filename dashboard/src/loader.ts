@@ -17,6 +17,7 @@ import {
   fetchMeAndLists,
   fetchProfile,
   fetchSeries,
+  fetchSiteWithZones,
   fetchSites,
   fetchZones,
   isInvalidToken,
@@ -64,7 +65,7 @@ export interface LoadHost {
   liveSettled(): Promise<void> | null;
   gotLists(zones: ZoneInfo[], sites: SiteInfo[]): void;
   /** The window, radio and targets of the cards this load shows. */
-  seriesPlan(): { win: TimeWindow; radio: Radio; targets: Target[] };
+  seriesPlan(): SeriesPlan;
   /** Builds the cards; returns how many there are. */
   buildCards(): number;
   /** Shows every card's series (from `prefetched`); resolves false when the server could not be reached. */
@@ -149,14 +150,41 @@ export async function loadOverview(host: LoadHost): Promise<LoadOutcome> {
   return { kind: 'shown', ok };
 }
 
-/** Asks for every target's series at once; a failed request is handled by whoever awaits it. */
-export function prefetchSeries(plan: { win: TimeWindow; radio: Radio; targets: Target[] }): Prefetched {
+/** What a load shows: the window, radio and cards, and of each site the zones listed in it. */
+export interface SeriesPlan {
+  win: TimeWindow;
+  radio: Radio;
+  targets: Target[];
+  /** A site's zones (as the site list gives them): their cards' series come with the site's, in one request. */
+  siteZones?: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Asks for every target's series at once: a site with cards of its zones in one request (`?include=zones`), the
+ * other targets one each. A failed request is handled by whoever awaits it.
+ */
+export function prefetchSeries(plan: SeriesPlan): Prefetched {
   const { win, radio } = plan;
+  const query = { from: win.from, to: win.to, step: win.step, radio };
   const series = new Map<string, Promise<Series>>();
-  for (const target of plan.targets) {
-    const request = fetchSeries(target, { from: win.from, to: win.to, step: win.step, radio });
+  const keep = (target: Target, request: Promise<Series>) => {
     request.catch(() => {}); // a card that is not built after all drops it
     series.set(targetKey(target), request);
+  };
+  const zoneCards = new Set(plan.targets.filter((t) => t.kind === 'zone').map((t) => t.id));
+  for (const target of plan.targets) {
+    if (series.has(targetKey(target))) continue; // came with its site
+    const along = target.kind === 'site' ? (plan.siteZones?.get(target.id) ?? []).filter((id) => zoneCards.has(id) && !series.has(targetKey({ kind: 'zone', id }))) : [];
+    if (along.length === 0) {
+      keep(target, fetchSeries(target, query));
+      continue;
+    }
+    const both = fetchSiteWithZones(target.id, query);
+    keep(target, both.then((b) => b.site));
+    for (const id of along) {
+      // a zone the answer leaves out (no longer readable) is asked for on its own
+      keep({ kind: 'zone', id }, both.then((b) => b.zones.get(id) ?? fetchSeries({ kind: 'zone', id }, query)));
+    }
   }
   return { win, radio, series };
 }

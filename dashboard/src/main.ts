@@ -534,7 +534,12 @@ async function refresh(): Promise<void> {
       if (state.me?.admin) tokensPage.now()?.setTargets(zones, sites);
       renderSiteChoice();
     },
-    seriesPlan: () => ({ win: currentWindow(), radio: state.radio, targets: cards.wantedTargets().map((w) => w.target) }),
+    seriesPlan: () => ({
+      win: currentWindow(),
+      radio: state.radio,
+      targets: cards.wantedTargets().map((w) => w.target),
+      siteZones: new Map(state.sites.map((s) => [s.id, s.zones])),
+    }),
     buildCards: () => {
       syncViews();
       return state.views.length;

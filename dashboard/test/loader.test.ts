@@ -37,6 +37,8 @@ interface FakeServer {
   routes: Map<string, Answer | ((url: URL) => Answer)>;
   /** Requests whose answer waits until released (by path). */
   held: Map<string, () => void>;
+  /** Zones a site's answer with `include=zones` leaves out (no longer readable as part of it). */
+  leftOutOfSites: Set<string>;
 }
 
 function fakeServer(): FakeServer {
@@ -52,6 +54,7 @@ function fakeServer(): FakeServer {
       ['/api/v1/zones/brug/series', { status: 200, body: SERIES }],
     ]),
     held: new Map(),
+    leftOutOfSites: new Set(),
   };
   vi.stubGlobal('fetch', async (input: string) => {
     const url = new URL(input, 'http://dashboard.test/');
@@ -72,6 +75,15 @@ function fakeServer(): FakeServer {
         return scope !== 'all' && scope.length === 0 ? [] : listed !== 'network-error' && listed.status === 200 ? listed.body : [];
       };
       answer = { status: 200, body: { ...me, included: { zones: list('/api/v1/zones', me.zones), sites: list('/api/v1/sites', me.sites) } } };
+    }
+    const site = /^\/api\/v1\/sites\/([^/]+)\/series$/.exec(url.pathname);
+    if (site !== null && url.searchParams.get('include') === 'zones' && answer.status === 200) {
+      // as the aggregator does: the site's zones' series beside its own (those the fake can answer)
+      const listed = (SITES.find((s) => s.id === site[1])?.zones ?? []).filter((id) => !server.leftOutOfSites.has(id)).flatMap((id) => {
+        const own = answerOf(`/api/v1/zones/${id}/series`);
+        return own !== 'network-error' && own.status === 200 ? [{ id, series: own.body }] : [];
+      });
+      answer = { status: 200, body: { ...(answer.body as object), zones: listed } };
     }
     return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
   });
@@ -103,6 +115,7 @@ function fakeHost(options: { me?: Me | null; token?: boolean; liveSettled?: Prom
       win: WIN,
       radio: 'wifi',
       targets: [...sites.map((s): Target => ({ kind: 'site', id: s.id })), ...zones.map((z): Target => ({ kind: 'zone', id: z.id }))],
+      siteZones: new Map(sites.map((s) => [s.id, s.zones])),
     }),
     buildCards: () => {
       log.push('cards');
@@ -131,7 +144,7 @@ afterEach(() => {
 });
 
 describe('loadOverview', () => {
-  it('asks for me with the zones and sites in one request, then every series and the marked periods, each once', async () => {
+  it('asks for me with the zones and sites in one request, then the site with its zones in one, and the marked periods, each once', async () => {
     const { host, log } = fakeHost();
     const outcome = await loadOverview(host);
     expect(outcome).toEqual<LoadOutcome>({ kind: 'shown', ok: true });
@@ -139,11 +152,9 @@ describe('loadOverview', () => {
     expect(server.requests[0]).toBe('/api/v1/me?include=zones,sites');
     expect(paths).not.toContain('/api/v1/zones');
     expect(paths).not.toContain('/api/v1/sites');
-    expect(new Set(paths.slice(1))).toEqual(
-      new Set(['/api/v1/sites/centrum/series', '/api/v1/zones/markt/series', '/api/v1/zones/brug/series', '/api/v1/marked-periods']),
-    );
+    expect(new Set(paths.slice(1))).toEqual(new Set(['/api/v1/sites/centrum/series', '/api/v1/marked-periods']));
     expect(paths).toHaveLength(new Set(paths).size); // each resource once
-    expect(server.requests).toContain(`/api/v1/zones/markt/series?from=${WIN.from}&to=${WIN.to}&step=60&radio=wifi`);
+    expect(server.requests).toContain(`/api/v1/sites/centrum/series?from=${WIN.from}&to=${WIN.to}&step=60&radio=wifi&include=zones`);
     expect(log).toEqual(['me', 'openLive', 'lists 2 zones, 1 sites', 'cards', 'openLive', 'series site:centrum zone:markt zone:brug', 'events 0']);
     // no comparison or heatmap before the first figures: the page asks for those after
     expect(paths.some((p) => p.endsWith('/compare') || p.endsWith('/profile'))).toBe(false);
@@ -186,7 +197,18 @@ describe('loadOverview', () => {
     expect(server.requests.map(pathOf)).toEqual(['/api/v1/me']);
     open();
     expect((await load).kind).toBe('shown');
-    expect(server.requests.filter((r) => r.includes('/series'))).toHaveLength(3);
+    expect(server.requests.filter((r) => r.includes('/series'))).toHaveLength(1); // the site, with its zones
+  });
+
+  it("asks on its own for a zone in no site, and for a zone the site's answer leaves out", async () => {
+    server.routes.set('/api/v1/zones', { status: 200, body: [...ZONES, { id: 'haven', name: 'Haven', site: null }] });
+    server.routes.set('/api/v1/zones/haven/series', { status: 200, body: SERIES });
+    server.leftOutOfSites.add('brug');
+    const { host, log } = fakeHost();
+    expect(await loadOverview(host)).toEqual({ kind: 'shown', ok: true });
+    const series = server.requests.filter((r) => r.includes('/series')).map(pathOf);
+    expect(series.sort()).toEqual(['/api/v1/sites/centrum/series', '/api/v1/zones/brug/series', '/api/v1/zones/haven/series']);
+    expect(log).toContain('series site:centrum zone:markt zone:brug zone:haven');
   });
 
   it('locks without a token when the server answers 401, and asks for nothing else', async () => {

@@ -188,6 +188,15 @@ export const SeriesSchema = z
     'a released series, columnar (uPlot): t[i], devices[i], suppressed[i]; the API adds the estimates (people or passers, with their interval and the estimate info) to every series, the index when asked',
   );
 
+export const SiteSeriesSchema = SeriesSchema.extend({
+  zones: z
+    .array(z.strictObject({ id: Id, series: SeriesSchema }))
+    .optional()
+    .describe(
+      'with ?include=zones: the series of each of the site\'s zones the caller may read, exactly as /zones/{id}/series gives it for the same query (a page showing a site and its zones asks once)',
+    ),
+}).describe('a site\'s released series (see the zone series), and with ?include=zones the series of its zones');
+
 const PeriodSchema = z.strictObject({
   from: UnixSeconds,
   to: UnixSeconds.describe('exclusive'),
@@ -344,6 +353,7 @@ export type ZoneInfoBody = z.infer<typeof ZoneInfoSchema>;
 export type SiteInfoBody = z.infer<typeof SiteInfoSchema>;
 export type NoiseBody = z.infer<typeof NoiseSchema>;
 export type SeriesBody = z.infer<typeof SeriesSchema>;
+export type SiteSeriesBody = z.infer<typeof SiteSeriesSchema>;
 export type EstimateInfoBody = z.infer<typeof EstimateInfoSchema>;
 export type ReferenceInfoBody = z.infer<typeof ReferenceInfoSchema>;
 export type CompareBody = z.infer<typeof CompareSchema>;

@@ -147,6 +147,17 @@ export const EVENTS_QUERY = z.object({
 /** Old query names still accepted, by route query: old -> new. */
 export const EVENTS_ALIASES: Readonly<Record<string, string>> = { access_token: 'accessToken' };
 
+/** The site series' own parameter: its zones' series in the same answer. */
+export const SITE_SERIES_QUERY = SERIES_QUERY.extend({
+  include: z
+    .literal('zones', { error: 'include must be zones' })
+    .optional()
+    .describe(
+      "also the series of each of the site's zones the caller may read, as /zones/{id}/series gives them for the same query: one request for a site and its zones (counted against the rate limit as both)",
+    )
+    .meta({ example: 'zones' }),
+});
+
 export const ME_QUERY = z.object({
   include: z
     .string()

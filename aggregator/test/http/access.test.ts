@@ -287,6 +287,28 @@ describe('a viewer granted site town', () => {
     expect((await api(`/api/v1/zones/evil/series?from=${D}&to=${D + 120}`, tok.siteViewer)).status).toBe(404);
     expect((await api(`/api/v1/sites/mall/series`, tok.siteViewer)).status).toBe(404);
   });
+
+  it('?include=zones gives the site series and, beside it, each zone series exactly as the zone routes give them', async () => {
+    for (const [token, step] of [
+      [tok.siteViewer, '60'],
+      [tok.admin, '60'],
+      [tok.admin, 'day'],
+    ] as const) {
+      const query = `from=${D}&to=${D + 7200}&step=${step}${step === 'day' ? '&tz=Europe/Amsterdam' : ''}`;
+      const both = await api(`/api/v1/sites/town/series?${query}&include=zones`, token);
+      expect(both.status).toBe(200);
+      const { zones, ...site } = both.body;
+      expect(site).toEqual((await api(`/api/v1/sites/town/series?${query}`, token)).body);
+      expect(zones.map((z: { id: string }) => z.id)).toEqual(['front', 'back']);
+      for (const z of zones) expect(z.series, `${z.id} ${step}`).toEqual((await api(`/api/v1/zones/${z.id}/series?${query}`, token)).body);
+      expect(zones.find((z: { id: string }) => z.id === 'front').series.devices.some((d: number | null) => d !== null)).toBe(true);
+    }
+    const bad = await api(`/api/v1/sites/town/series?include=sites`, tok.admin);
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toMatch(/include must be zones/);
+    // only a site has zones to include
+    expect((await api(`/api/v1/zones/front/series?include=zones`, tok.admin)).body.code).toBe('unknown_parameter');
+  });
 });
 
 describe('admin and privacy officer', () => {

@@ -381,6 +381,15 @@ async function collect(agg: TestAggregator, data: Dataset, token: string, random
               seriesEquations(target.zones, radio, step, body.t, body.devices, 'series');
               const ref = know(target.zones, radio, data.from, data.to);
               equations.push(...estimateEquations(body, target.zones, radio, step, know, capOf(target.zones), { sum: ref.sum, released: ref.released }));
+              if (names.has('include')) {
+                // a site's series with its zones' series beside it (?include=zones): every zone's too
+                type Zoned = { zones: { id: string; series: typeof body }[] };
+                for (const zone of ((await (await get(`${url}&include=zones`)).json()) as Zoned).zones) {
+                  seriesEquations([zone.id], radio, step, zone.series.t, zone.series.devices, 'site series, its zone');
+                  const zoneRef = know([zone.id], radio, data.from, data.to);
+                  equations.push(...estimateEquations(zone.series, [zone.id], radio, step, know, capOf([zone.id]), { sum: zoneRef.sum, released: zoneRef.released }));
+                }
+              }
             }
           }
         }

@@ -60,6 +60,20 @@ export async function fetchSeries(target: Target, query: SeriesQuery): Promise<S
   return body;
 }
 
+/** A site's series and, asked along (`?include=zones`), the series of its zones the reader may read, by zone id. */
+export async function fetchSiteWithZones(siteId: string, query: SeriesQuery): Promise<{ site: Series; zones: Map<string, Series> }> {
+  const body: unknown = await getJson(`${targetPath({ kind: 'site', id: siteId }, 'series')}?${seriesParams(query)}&include=zones`);
+  const listed = isRecord(body) ? body.zones : undefined;
+  if (!isSeriesResponse(body) || !Array.isArray(listed)) throw bad('{t[], devices[], suppressed[], zones[]}');
+  const zones = new Map<string, Series>();
+  for (const z of listed as unknown[]) {
+    if (!isRecord(z) || typeof z.id !== 'string' || !isSeriesResponse(z.series)) throw bad('zones[] of {id, series}');
+    zones.set(z.id, z.series);
+  }
+  const { zones: _zones, ...site } = body as Series & { zones: unknown };
+  return { site, zones };
+}
+
 /** `query.from..query.to` against the period before and the same period a week earlier. */
 export async function fetchComparison(target: Target, query: SeriesQuery): Promise<Comparison> {
   const body = await getJson(`${targetPath(target, 'compare')}?${seriesParams(query)}`);

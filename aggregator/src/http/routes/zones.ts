@@ -3,14 +3,14 @@
  * periods before and the hour-of-week profile. Counts come only through `ctx.released` (the release layer).
  */
 import type { CompareBody, ProfileBody } from '@passant/shared';
-import { ComparePeriodsSchema, CompareSchema, ProfileSchema, SeriesSchema, SiteListSchema, ZoneListSchema } from '@passant/shared/api-schemas';
+import { ComparePeriodsSchema, CompareSchema, ProfileSchema, SeriesSchema, SiteListSchema, SiteSeriesSchema, ZoneListSchema } from '@passant/shared/api-schemas';
 import type { ReleasedSeries } from '../../release/release-layer.ts';
 import { COMPARE_PERIODS_PARAMS, comparePeriodsHandler } from '../compare-periods.ts';
 import { comparisonPeriods, hourOfWeekProfile, percentChange, summarize } from '../compare.ts';
 import { csvFileName, seriesCsv } from '../csv.ts';
 import { estimateFieldsOf, type EstimateFields } from '../estimates.ts';
 import { EXPORT_FORMAT_FIELD, exportSeries, takeExportFormat } from '../export.ts';
-import { COMPARE_QUERY, NO_QUERY, PROFILE_QUERY, SERIES_QUERY } from '../params.ts';
+import { COMPARE_QUERY, NO_QUERY, PROFILE_QUERY, SERIES_QUERY, SITE_SERIES_QUERY } from '../params.ts';
 import { parseProfileQuery, parseSeriesOrCalendarQuery, parseSeriesQuery } from '../series-query.ts';
 import { cellsRead, referenceCellsRead } from '../site-series.ts';
 import { idOf, nothingPublic } from './steps.ts';
@@ -41,15 +41,31 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
       ...common,
       path: `${base}/series`,
       operationId: `get${Kind}Series`,
-      summary: `Released series of ${of}: buckets of step seconds, suppressed cells counted, never shown`,
-      query: SERIES_QUERY,
-      body: { kind: 'json', schema: SeriesSchema },
+      summary:
+        kind === 'zone'
+          ? `Released series of ${of}: buckets of step seconds, suppressed cells counted, never shown`
+          : `Released series of ${of}: buckets of step seconds, suppressed cells counted, never shown; with ?include=zones also the series of its zones`,
+      query: kind === 'zone' ? SERIES_QUERY : SITE_SERIES_QUERY,
+      body: { kind: 'json', schema: kind === 'zone' ? SeriesSchema : SiteSeriesSchema },
       handle: (ctx) => async (req, res) => {
         const { target } = ctx.readable(res, kind, idOf(req));
-        const query = parseSeriesOrCalendarQuery(req.query as Record<string, unknown>, ctx.limits());
-        // calendar steps read hour rollups
-        await ctx.charge(res, (cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target));
-        res.json(await ctx.estimates.add(await ctx.released(res, target, query), ctx.principalOf(res), target, query));
+        const { include, ...rest } = req.query as Record<string, unknown>;
+        const query = parseSeriesOrCalendarQuery(rest, ctx.limits());
+        const principal = ctx.principalOf(res);
+        // calendar steps read hour rollups; a site's zones asked along are read once more
+        const cells = (cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target);
+        await ctx.charge(res, include === 'zones' ? 2 * cells : cells);
+        const body = await ctx.estimates.add(await ctx.released(res, target, query), principal, target, query);
+        if (include !== 'zones') return void res.json(body);
+        // each zone exactly as its own series route gives it to this caller
+        const zones = ctx.access.readableZonesOf(principal, ctx.registry.site(target.id)?.zones.filter((id) => ctx.registry.zone(id) !== undefined) ?? []);
+        const series = await Promise.all(
+          zones.map(async (id) => {
+            const zone = { kind: 'zone' as const, id };
+            return { id, series: await ctx.estimates.add(await ctx.released(res, zone, query), principal, zone, query) };
+          }),
+        );
+        res.json({ ...body, zones: series });
       },
     },
     {
