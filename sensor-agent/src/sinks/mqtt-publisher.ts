@@ -79,9 +79,9 @@ export class MqttPublisher implements WindowSink {
     this.#resends = new ResendSchedule(
       o.delivery ?? DEFAULT_DELIVERY,
       () => !this.#closed,
-      () => {
+      (now) => {
         this.#stats.retryWakeups++;
-        this.#resendDue();
+        this.#resendDue(now);
       },
     );
     this.#startedAt = o.startedAt ?? Math.floor(Date.now() / 1000);
@@ -355,7 +355,7 @@ export class MqttPublisher implements WindowSink {
    * away: the broker queues for it) nothing is sent again before `retryMaxMs`, so an outage does not fill the
    * broker's queue with copies.
    */
-  #resendDue(): void {
+  #resendDue(now = Date.now()): void {
     if (this.#resends.size === 0 || !this.#client.connected || this.#closed || this.#outbox.closed) return;
     const max = this.#o.mqtt.maxInFlight;
     this.#resends.takeDue(
@@ -367,6 +367,7 @@ export class MqttPublisher implements WindowSink {
         this.#log.debug({ seq: row.seq, tries: tries + 1 }, 'counts message not reported stored; sending it again');
         this.#send(row, tries + 1);
       },
+      now,
     );
   }
 

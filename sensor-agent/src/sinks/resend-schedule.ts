@@ -33,8 +33,8 @@ export class ResendSchedule {
   readonly #delivery: DeliverySettings;
   /** Whether the timer may be set (false once the publisher is closing). */
   readonly #active: () => boolean;
-  /** The timer fired: re-send what is due (then the timer is set for the next). */
-  readonly #onWake: () => void;
+  /** The timer fired at `now`: re-send what is due then (then the timer is set for the next after `now`). */
+  readonly #onWake: (now: number) => void;
   /** Outbox ids the broker acknowledged and no aggregator reported stored, in the order of their PUBACK. */
   readonly #awaiting = new Map<number, Awaiting>();
   /** Counts PUBACKs: a row's `order` says which rows the broker took before it. */
@@ -45,7 +45,7 @@ export class ResendSchedule {
   /** When the timer fires (ms since the epoch); Infinity when it is not set. */
   #at = Infinity;
 
-  constructor(delivery: DeliverySettings, active: () => boolean, onWake: () => void) {
+  constructor(delivery: DeliverySettings, active: () => boolean, onWake: (now: number) => void) {
     this.#delivery = delivery;
     this.#active = active;
     this.#onWake = onWake;
@@ -88,11 +88,10 @@ export class ResendSchedule {
   }
 
   /**
-   * Hands over, in queue order and while `room()` says so, the messages whose wait is over and that look lost
-   * (see the top of this file): each leaves the schedule and goes to `resend` with the try it was.
+   * Hands over, in queue order and while `room()` says so, the messages whose wait is over at `now` and that look
+   * lost (see the top of this file): each leaves the schedule and goes to `resend` with the try it was.
    */
-  takeDue(room: () => boolean, resend: (id: number, tries: number) => void): void {
-    const now = Date.now();
+  takeDue(room: () => boolean, resend: (id: number, tries: number) => void, now = Date.now()): void {
     for (const [id, a] of this.#awaiting) {
       if (!room()) break;
       if (a.due > now || (a.order > this.#storedOrder && now - a.sentAt < this.#delivery.retryMaxMs)) continue;
@@ -141,8 +140,11 @@ export class ResendSchedule {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#at = Infinity;
-      this.#onWake();
-      this.reschedule(Date.now());
+      // One time for both steps: what was not due at `now` is set again. Read twice, the clock could pass a re-send
+      // between them (a timer may fire a millisecond early by the wall clock), and that one would wait for nothing.
+      const now = Date.now();
+      this.#onWake(now);
+      this.reschedule(now);
     }, Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1));
     this.#timer.unref();
   }
