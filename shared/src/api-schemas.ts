@@ -353,7 +353,6 @@ export type ZoneInfoBody = z.infer<typeof ZoneInfoSchema>;
 export type SiteInfoBody = z.infer<typeof SiteInfoSchema>;
 export type NoiseBody = z.infer<typeof NoiseSchema>;
 export type SeriesBody = z.infer<typeof SeriesSchema>;
-export type SiteSeriesBody = z.infer<typeof SiteSeriesSchema>;
 export type EstimateInfoBody = z.infer<typeof EstimateInfoSchema>;
 export type ReferenceInfoBody = z.infer<typeof ReferenceInfoSchema>;
 export type CompareBody = z.infer<typeof CompareSchema>;

@@ -55,6 +55,8 @@ export interface RouteContext extends Pick<HttpAppOptions, 'registry' | 'release
   /** The released series of a target as this caller may read it (exact or open data). */
   released(res: Response, target: SeriesTarget, query: SeriesRequest): Promise<ReleasedSeries>;
   readableZones(principal: Principal): ZoneInfoBody[];
+  /** The configured zones of site `id` that the caller may read (undefined: no such site). */
+  readableZonesOfSite(principal: Principal, id: string): string[] | undefined;
   /** The sites the caller may read, each as `siteInfo` gives it. */
   readableSites(principal: Principal): SiteInfoBody[];
   siteInfo(principal: Principal, id: string): SiteInfoBody | undefined;
@@ -197,9 +199,8 @@ export function createRouteContext(options: HttpAppOptions, openApiJson: string)
       const exact = access.grantsExact(principal, target);
       if (target.kind === 'site') {
         // Only the zones this caller may read: a site is never a way to a zone (see auth/access.ts).
-        const site = registry.site(target.id);
-        if (site === undefined) throw notFound(target.kind, target.id);
-        const zones = access.readableZonesOf(principal, site.zones.filter((zoneId) => registry.zone(zoneId) !== undefined));
+        const zones = ctx.readableZonesOfSite(principal, target.id);
+        if (zones === undefined) throw notFound(target.kind, target.id);
         return siteSeries(release, zones, query, exact);
       }
       const series = await release.series(target, query, { exact });
@@ -219,11 +220,16 @@ export function createRouteContext(options: HttpAppOptions, openApiJson: string)
         }));
     },
 
+    readableZonesOfSite(principal, id) {
+      const site = registry.site(id);
+      return site === undefined ? undefined : access.readableZonesOf(principal, site.zones.filter((zoneId) => registry.zone(zoneId) !== undefined));
+    },
+
     readableSites(principal) {
       return registry
         .listSites()
         .filter((s) => access.canReadSite(principal, s.id))
-        .map((s) => this.siteInfo(principal, s.id)!);
+        .map((s) => ctx.siteInfo(principal, s.id)!);
     },
 
     /** A site as the caller may see it: only the zones it may read are listed (others are not shown to exist). */

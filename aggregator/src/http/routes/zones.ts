@@ -55,17 +55,12 @@ function seriesRoutes(kind: 'zone' | 'site'): RouteSpec[] {
         // calendar steps read hour rollups; a site's zones asked along are read once more
         const cells = (cellsRead(query.from, query.to, typeof query.step === 'number' ? query.step : 3600) + referenceCellsRead(query.reference)) * ctx.zonesRead(res, target);
         await ctx.charge(res, include === 'zones' ? 2 * cells : cells);
-        const body = await ctx.estimates.add(await ctx.released(res, target, query), principal, target, query);
+        const seriesOf = async (of: typeof target) => ctx.estimates.add(await ctx.released(res, of, query), principal, of, query);
+        const body = await seriesOf(target);
         if (include !== 'zones') return void res.json(body);
         // each zone exactly as its own series route gives it to this caller
-        const zones = ctx.access.readableZonesOf(principal, ctx.registry.site(target.id)?.zones.filter((id) => ctx.registry.zone(id) !== undefined) ?? []);
-        const series = await Promise.all(
-          zones.map(async (id) => {
-            const zone = { kind: 'zone' as const, id };
-            return { id, series: await ctx.estimates.add(await ctx.released(res, zone, query), principal, zone, query) };
-          }),
-        );
-        res.json({ ...body, zones: series });
+        const zones = ctx.readableZonesOfSite(principal, target.id) ?? [];
+        res.json({ ...body, zones: await Promise.all(zones.map(async (id) => ({ id, series: await seriesOf({ kind: 'zone', id }) }))) });
       },
     },
     {
