@@ -8,6 +8,7 @@ import { parseCounts } from './calibration-counts.ts';
 import { el } from './dom.ts';
 import { estimateText, type EstimateMessageKey } from './estimates.ts';
 import type { Translator } from './i18n.ts';
+import { numberFormat } from './intl-cache.ts';
 
 /** Files larger than this are not read (the server takes at most 512 kB). */
 const MAX_FILE_BYTES = 512 * 1024;
@@ -98,7 +99,7 @@ export class CalibrationForm {
     else if (o.kind === 'message') this.result.replaceChildren(this.e(o.key, o.values));
     else if (o.kind === 'refused') this.result.replaceChildren(`${this.e('calRefused')} `, el('span', { text: o.message, attrs: { lang: 'en' } }));
     else {
-      const num = (v: number | null, digits: number) => (v === null ? '–' : new Intl.NumberFormat(this.tr.locale, { maximumFractionDigits: digits }).format(v));
+      const num = (v: number | null, digits: number) => (v === null ? '–' : numberFormat(this.tr.locale, { maximumFractionDigits: digits }).format(v));
       this.result.replaceChildren(this.e('calDone', { used: num(o.fit.used, 0), a: num(o.fit.a, 2), r2: num(o.fit.r2, 2), mae: num(o.fit.mae, 1) }));
     }
   }

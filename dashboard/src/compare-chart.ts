@@ -10,6 +10,7 @@ import type { CompareKey } from './compare-text.ts';
 import { el } from './dom.ts';
 import type { Lang } from './i18n.ts';
 import { isoWeek } from './totals.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 /** What the parts need from the page: its language, the step, and how it writes a bucket and a period. */
 export interface CompareFormat {
@@ -27,19 +28,19 @@ export function compareFormat(lang: Lang, locale: string, step: CompareStep, t: 
   /** A bucket's start in full. */
   const label = (time: number): string => {
     const date = new Date(time * 1000);
-    if (step === 'hour') return new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
-    if (step === 'day') return new Intl.DateTimeFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(date);
-    if (step === 'week') return `${lang === 'nl' ? 'week' : 'week'} ${isoWeek(date)}, ${new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' }).format(date)}`;
-    return new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric' }).format(date);
+    if (step === 'hour') return dateFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
+    if (step === 'day') return dateFormat(locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(date);
+    if (step === 'week') return `${lang === 'nl' ? 'week' : 'week'} ${isoWeek(date)}, ${dateFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' }).format(date)}`;
+    return dateFormat(locale, { month: 'long', year: 'numeric' }).format(date);
   };
 
   /** A side's span: its local days (the last one included), or per hour its times (the end excluded). */
   const sideDates = (side: PeriodsComparison['period']): string => {
     if (step === 'hour') {
-      const f = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+      const f = dateFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
       return f.formatRange(new Date(side.from * 1000), new Date(side.to * 1000));
     }
-    const f = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' });
+    const f = dateFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' });
     return f.formatRange(new Date(side.from * 1000), new Date((side.to - 1) * 1000));
   };
   return { locale, step, t, label, sideDates };
@@ -77,10 +78,10 @@ export function compareChartSize(chart: HTMLElement): { width: number; height: n
 function tick(fmt: CompareFormat, t: number): string {
   const date = new Date(t * 1000);
   const step = fmt.step;
-  if (step === 'hour') return new Intl.DateTimeFormat(fmt.locale, { hour: '2-digit', minute: '2-digit' }).format(date);
-  if (step === 'day') return new Intl.DateTimeFormat(fmt.locale, { weekday: 'short', day: 'numeric' }).format(date);
+  if (step === 'hour') return dateFormat(fmt.locale, { hour: '2-digit', minute: '2-digit' }).format(date);
+  if (step === 'day') return dateFormat(fmt.locale, { weekday: 'short', day: 'numeric' }).format(date);
   if (step === 'week') return `${fmt.t('week')} ${isoWeek(date)}`;
-  return new Intl.DateTimeFormat(fmt.locale, { month: 'short' }).format(date);
+  return dateFormat(fmt.locale, { month: 'short' }).format(date);
 }
 
 /**
@@ -94,7 +95,7 @@ export function renderCompareChart(fmt: CompareFormat, parts: CompareChartParts,
   const xs = Array.from({ length: n }, (_, i) => i);
   const side = (s: PeriodsComparison['period']) => xs.map((i) => (i < s.devices.length ? s.devices[i]! : null));
   const data: uPlot.AlignedData = [xs, side(d.period) as number[], side(d.against) as number[]];
-  const whole = new Intl.NumberFormat(fmt.locale, { maximumFractionDigits: 0 });
+  const whole = numberFormat(fmt.locale, { maximumFractionDigits: 0 });
   const periodName = fmt.t('colPeriod');
   const againstName = fmt.t('colAgainst');
   const readoutOf = (idx: number | null | undefined) => {
@@ -145,7 +146,7 @@ export function renderCompareChart(fmt: CompareFormat, parts: CompareChartParts,
     el('span', { class: 'key cmp-key-period', text: `${periodName}: ${fmt.sideDates(d.period)}` }),
     el('span', { class: 'key cmp-key-against', text: `${againstName}: ${fmt.sideDates(d.against)}` }),
   );
-  const pct = new Intl.NumberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
+  const pct = numberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
   const summary = `${fmt.t('period')} ${d.period.total === null ? fmt.t('nothing') : whole.format(d.period.total)}, ${fmt.t('against').toLowerCase()} ${
     d.against.total === null ? fmt.t('nothing') : whole.format(d.against.total)
   }${d.change === null ? '' : ` (${pct.format(d.change / 100)})`}.`;
@@ -193,8 +194,8 @@ export function renderZoneRanking(fmt: CompareFormat, box: HTMLElement, d: Perio
     box.replaceChildren();
     return;
   }
-  const whole = new Intl.NumberFormat(fmt.locale, { maximumFractionDigits: 0 });
-  const pct = new Intl.NumberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
+  const whole = numberFormat(fmt.locale, { maximumFractionDigits: 0 });
+  const pct = numberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
   const max = Math.max(1, ...zones.flatMap((z) => [z.period.total ?? 0, z.against.total ?? 0]));
   const bar = (value: number | null, cls: string) => {
     const b = el('span', { class: `cmp-bar ${cls}`, attrs: { 'data-empty': String(value === null) } });

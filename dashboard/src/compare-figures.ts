@@ -6,6 +6,7 @@ import type { PeriodsComparison } from './api.ts';
 import type { CompareFormat } from './compare-chart.ts';
 import type { CompareKey } from './compare-text.ts';
 import { el } from './dom.ts';
+import { numberFormat } from './intl-cache.ts';
 
 /** The page's elements the figures fill. */
 export interface CompareFigureParts {
@@ -16,9 +17,9 @@ export interface CompareFigureParts {
 /** Fills the figures and the caveat for `d`; each figure carries its raw values as data attributes. */
 export function renderCompareFigures(fmt: CompareFormat, parts: CompareFigureParts, d: PeriodsComparison): void {
   const t = fmt.t;
-  const whole = new Intl.NumberFormat(fmt.locale, { maximumFractionDigits: 0 });
-  const pct = new Intl.NumberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
-  const share = new Intl.NumberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1 });
+  const whole = numberFormat(fmt.locale, { maximumFractionDigits: 0 });
+  const pct = numberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' });
+  const share = numberFormat(fmt.locale, { style: 'percent', maximumFractionDigits: 1 });
   const figure = (kind: string, label: string, value: string, unit: string, detail: string, data: Record<string, string>) => {
     const box = el('div', { class: `figure figure-${kind}` }, [
       el('span', { class: 'figure-label', text: label }),

@@ -37,6 +37,7 @@ import { el } from './dom.ts';
 import type { Lang, Translator } from './i18n.ts';
 import { addLocalDays, checkCustom, formatLocalDate } from './periods.ts';
 import { browserTimeZone } from './week.ts';
+import { dateFormat } from './intl-cache.ts';
 
 // ---- the page --------------------------------------------------------------------------------------------------
 
@@ -348,7 +349,7 @@ export class ComparePage {
     const start = new Date(e.from * 1000);
     const end = new Date(e.to * 1000);
     const whole = atMidnight(start) && atMidnight(end);
-    const f = new Intl.DateTimeFormat(this.locale, whole ? { day: 'numeric', month: 'short', year: 'numeric' } : { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+    const f = dateFormat(this.locale, whole ? { day: 'numeric', month: 'short', year: 'numeric' } : { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
     const last = whole ? addLocalDays(end, -1) : end;
     return whole && last.getTime() <= start.getTime() ? f.format(start) : f.formatRange(start, last);
   }

@@ -8,6 +8,7 @@ import { el } from './dom.ts';
 import type { MessageKey, Translator } from './i18n.ts';
 import { PERIOD_IDS, checkCustom, formatLocalDate, addLocalDays, type CustomRange, type Period, type PeriodId } from './periods.ts';
 import { TOTAL_UNITS, type TotalUnit } from './totals.ts';
+import { dateFormat } from './intl-cache.ts';
 
 export const PERIOD_KEYS: Record<PeriodId, MessageKey> = {
   '2h': 'range2h',
@@ -134,7 +135,7 @@ export class PeriodControls {
   private render(): void {
     const { t, locale } = this.tr;
     this.legend.textContent = t('period');
-    const date = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' });
+    const date = dateFormat(locale, { day: 'numeric', month: 'short', year: 'numeric' });
     for (const [id, { input, label }] of this.inputs) {
       const custom = id === 'custom' && this.period.id === 'custom' && this.period.custom ? checkCustom(this.period.custom) : null;
       label.textContent = custom

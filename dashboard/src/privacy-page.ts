@@ -8,6 +8,7 @@ import type { Audit, PrivacyInfo, PublicScope } from './api.ts';
 import { el } from './dom.ts';
 import { hasMessage, type MessageKey, type Translator } from './i18n.ts';
 import { schemaFields, type Constraint, type FieldRow } from './schema-fields.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 const TYPE_KEYS: Record<string, MessageKey> = {
   integer: 'typeInteger',
@@ -69,8 +70,8 @@ export class PrivacyPage {
       return;
     }
     const { t, locale } = this.tr;
-    const num = new Intl.NumberFormat(locale);
-    const share = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
+    const num = numberFormat(locale);
+    const share = numberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
 
     const hero = el('section', { class: 'privacy-hero' }, [
       el('h2', { class: 'privacy-motto', text: t('motto') }),
@@ -171,7 +172,7 @@ export class PrivacyPage {
 
   private constraintText(c: Constraint): string {
     const { t, locale } = this.tr;
-    const num = new Intl.NumberFormat(locale);
+    const num = numberFormat(locale);
     const range = (min: number | null, max: number | null, both: MessageKey) =>
       min !== null && max !== null
         ? t(both, { min: num.format(min), max: num.format(max) })
@@ -196,8 +197,8 @@ export class PrivacyPage {
 
   private auditPanel(audit: Audit): HTMLElement {
     const { t, locale } = this.tr;
-    const num = new Intl.NumberFormat(locale);
-    const when = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(audit.since * 1000));
+    const num = numberFormat(locale);
+    const when = dateFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(audit.since * 1000));
     const row = (label: string, value: string, name: string) =>
       el('tr', { attrs: { 'data-audit': name } }, [el('th', { text: label, attrs: { scope: 'row' } }), el('td', { class: 'num', text: value })]);
     const rows = [

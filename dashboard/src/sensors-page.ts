@@ -6,6 +6,7 @@
 import type { SensorHealth, SensorHealthReport, SensorState } from './api.ts';
 import { el } from './dom.ts';
 import type { MessageKey, Translator } from './i18n.ts';
+import { dateFormat, numberFormat } from './intl-cache.ts';
 
 const STATE_KEYS: Record<SensorState, MessageKey> = { online: 'stateOnline', offline: 'stateOffline', unknown: 'stateUnknown' };
 
@@ -78,7 +79,7 @@ export class SensorsPage {
     const { t, locale } = this.tr;
     const report = this.report;
     this.title.textContent = t('sensorsTitle');
-    const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
+    const time = dateFormat(locale, { hour: '2-digit', minute: '2-digit' });
     this.intro.textContent = t('sensorsIntro', { time: report ? time.format(new Date(report.asOf * 1000)) : '…' });
     // the static baseline: only an admin's report carries it
     const baseline = (report?.sensors ?? []).some((s) => s.baseline !== undefined);
@@ -90,7 +91,7 @@ export class SensorsPage {
     const sensors = report?.sensors ?? [];
     const counts = { online: 0, offline: 0, unknown: 0 };
     for (const s of sensors) counts[s.state]++;
-    const num = new Intl.NumberFormat(locale);
+    const num = numberFormat(locale);
     this.summary.textContent = report
       ? sensors.length === 0
         ? t('sensorsEmpty')
@@ -103,9 +104,9 @@ export class SensorsPage {
 
   private row(s: SensorHealth, asOf: number): HTMLElement {
     const { t, locale } = this.tr;
-    const num = new Intl.NumberFormat(locale);
+    const num = numberFormat(locale);
     const rel = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
-    const full = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
+    const full = dateFormat(locale, { dateStyle: 'medium', timeStyle: 'medium' });
     const now = Math.max(asOf, Date.now() / 1000);
     const last =
       s.lastMessageAt === null

@@ -10,6 +10,7 @@ import { PeriodControls } from './period-controls.ts';
 import type { Period } from './periods.ts';
 import { TABS, type LiveState, type PageState, type Tab } from './state.ts';
 import type { TotalUnit } from './totals.ts';
+import { dateFormat } from './intl-cache.ts';
 
 const STORAGE_KEY = 'passant.lang';
 
@@ -153,7 +154,7 @@ export function renderStatus(ui: ShellUi, state: PageState): void {
   };
   let text = t(key[state.live]);
   if (state.lastUpdateMs > 0 && state.live !== 'connecting' && state.live !== 'locked') {
-    const time = new Intl.DateTimeFormat(state.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    const time = dateFormat(state.locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
     text += ` · ${t('updatedAt', { time: time.format(new Date(state.lastUpdateMs)) })}`;
   }
   ui.status.dataset.state = state.live;

@@ -31,6 +31,7 @@ import { el } from './dom.ts';
 import type { Translator } from './i18n.ts';
 import { CheckList, OnceBox, endOfLocalDay, invitationLink, messageOf, ownerLabels, showMessage, type Message } from './tokens-parts.ts';
 import { ROLE_KEYS, renderInvitationTable, renderTokenTable } from './tokens-tables.ts';
+import { dateFormat } from './intl-cache.ts';
 
 const DEFAULT_DAYS = 7;
 const MAX_DAYS = 30;
@@ -314,7 +315,7 @@ export class TokensPage {
   }
 
   private dateTime(): Intl.DateTimeFormat {
-    return new Intl.DateTimeFormat(this.tr.locale, { dateStyle: 'medium', timeStyle: 'short' });
+    return dateFormat(this.tr.locale, { dateStyle: 'medium', timeStyle: 'short' });
   }
 
   private renderScope(): void {
